@@ -1,0 +1,51 @@
+"""The article's claims, each checked against the evidence in our tables."""
+
+import streamlit as st
+
+from pdevidence import charts, evidence, load, prose, ui, vocab
+
+st.title("The article's claims, checked")
+st.markdown(prose.CLAIMS)
+
+claims = ui.table("claims")
+all_rows = evidence.all_evidence(ui.tables())
+
+overview = claims.assign(verdict=claims["verdict"].map(vocab.VERDICTS))[["claim", "verdict"]]
+st.dataframe(overview, hide_index=True, width="stretch",
+             column_config={"claim": st.column_config.TextColumn("Claim", width="large"), "verdict": "Verdict"})
+
+choices = dict(zip(claims["id"], claims["claim"]))
+chosen = ui.url_choice("Look at one claim", "claim", choices, claims["id"].iloc[0], widget="selectbox")
+claim = claims.set_index("id").loc[chosen]
+
+st.subheader(claim["claim"])
+st.markdown(f"**Verdict: {vocab.label(vocab.VERDICTS, claim['verdict'])}.** {claim['reason']}")
+if isinstance(claim["note"], str):
+    st.caption(claim["note"])
+
+rows = evidence.rows_for(load.split_ids(claim["evidence"]), all_rows)
+st.markdown(f"**The evidence behind this verdict ({len(rows)} rows)**")
+st.dataframe(
+    rows[["kind", "label", "detail", "finding", "es_type_label", "timepoint", "es_value", "es_ci_low",
+          "es_ci_high", "n", "link"]],
+    hide_index=True,
+    width="stretch",
+    column_config={
+        "kind": "Type", "label": "Study", "detail": st.column_config.TextColumn("Details", width="large"),
+        "finding": "Finding", "es_type_label": "Effect size type", "timepoint": "Time point",
+        "es_value": st.column_config.NumberColumn("Effect", format="%.2f"),
+        "es_ci_low": st.column_config.NumberColumn("CI low", format="%.2f"),
+        "es_ci_high": st.column_config.NumberColumn("CI high", format="%.2f"),
+        "n": "N", "link": st.column_config.LinkColumn("Source", display_text="open"),
+    },
+)
+numeric = rows[rows["es_value"].notna()]
+if not numeric.empty:
+    ui.render_chart(
+        charts.effect_estimates(numeric),
+        numeric[["label", "es_type_label", "timepoint", "es_value", "es_ci_low", "es_ci_high"]],
+        "Reported effect sizes behind this claim, with 95% confidence intervals where reported.",
+        key=f"claim_chart_{chosen}",
+    )
+else:
+    st.caption("None of these rows reports an effect size, so there is no chart; the findings are in the table.")

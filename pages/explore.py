@@ -1,0 +1,117 @@
+"""Explore studies: filter the trials, see every one, and pool comparable effects."""
+
+import streamlit as st
+
+from pdevidence import charts, filters, stats, ui, vocab
+
+st.title("Explore the studies")
+
+trials = ui.studies()
+chosen = ui.filter_sidebar(trials, page_params=("pool_vs", "pool_time", "tau2"))
+subset = filters.apply(trials, chosen)
+st.caption(f"Showing: {filters.describe(chosen, vocab.ALL)}.")
+
+if subset.empty:
+    st.warning("No trials match these filters. Clear some filters in the sidebar.")
+    st.stop()
+
+per_study = stats.per_study(subset)
+a, b, c = st.columns(3)
+a.metric("Trials", len(per_study))
+b.metric("Comparisons", len(subset))
+c.metric("Participants randomized", f"{int(per_study['n_randomized'].sum()):,}")
+
+st.subheader("Every study, by size and finding")
+ui.render_chart(
+    charts.study_points(subset, vocab.CONDITION_GROUPS, vocab.FINDINGS),
+    subset[["first_author", "year", "condition", "comparator", "n_randomized", "finding"]].assign(
+        finding=subset["finding"].map(vocab.FINDINGS)
+    ),
+    "Each mark is one comparison in one trial. Findings are on the trial's main outcome, "
+    "as the trial report states them; 'no clear difference' is not proof that two treatments are equal.",
+    key="explore_points",
+)
+
+st.subheader("Effect sizes")
+st.markdown(
+    "Only some trials report a between-group effect size. Positive values favour psychodynamic therapy. "
+    "Effects against inactive controls (waitlist, usual care) and against active treatments answer "
+    "different questions and are never pooled together."
+)
+with_es = stats.poolable(subset)
+if with_es.empty:
+    st.info("None of the selected trials report a between-group effect size with a confidence interval.")
+else:
+    ui.render_chart(
+        charts.effect_vs_size(with_es),
+        with_es[["first_author", "year", "comparator", "n_randomized", "es_type", "es_timepoint",
+                 "es_value", "es_ci_low", "es_ci_high"]],
+        "Between-group effect sizes (Hedges' g or Cohen's d) only; within-group before-after effects "
+        "are left out because they are not comparable. Comparisons with inactive and active controls "
+        "are shown in different colours and should not be compared directly.",
+        key="explore_es_size",
+    )
+
+st.subheader("Pooled estimate")
+left, mid, right = st.columns(3)
+pool_vs = ui.url_choice("Compared with", "pool_vs", {"inactive": "Inactive controls", "active": "Active treatments"},
+                        "inactive", container=left)
+pool_time = ui.url_choice("Time point", "pool_time", dict(vocab.TIMEPOINTS), "post", container=mid)
+method = ui.url_choice("Between-study variance", "tau2", stats.TAU2_METHODS, "dl", container=right,
+                       help="How the spread of true effects between trials is estimated.")
+pool_rows = stats.pooling_set(subset, pool_vs, pool_time)
+if len(pool_rows) < stats.MIN_STUDIES_TO_POOL:
+    st.info(
+        f"Only {len(pool_rows)} trial(s) in this selection report a between-group effect against "
+        f"{'inactive controls' if pool_vs == 'inactive' else 'active treatments'} at this time point. "
+        f"A pooled estimate needs at least {stats.MIN_STUDIES_TO_POOL}, so none is shown."
+    )
+else:
+    pooled = stats.pool(pool_rows["es_value"], pool_rows["se"], method=method)
+    cols = st.columns(5)
+    cols[0].metric("Pooled effect", f"{pooled.estimate:.2f}", help=ui.glossary_help("effect size"))
+    cols[1].metric("95% CI", f"{pooled.ci_low:.2f} to {pooled.ci_high:.2f}", help=ui.glossary_help("confidence interval"))
+    cols[2].metric("95% prediction interval", f"{pooled.pi_low:.2f} to {pooled.pi_high:.2f}",
+                   help=ui.glossary_help("prediction interval"))
+    cols[3].metric("Heterogeneity I²", f"{pooled.i2:.0%}", help=f"tau² = {pooled.tau2:.3f}; Q = {pooled.q:.1f}")
+    cols[4].metric("Trials / participants", f"{pooled.k} / {int(pool_rows['n_randomized'].sum()):,}")
+    forest_rows = pool_rows.assign(
+        label=pool_rows["first_author"] + " " + pool_rows["year"].astype(str) + " (N=" + pool_rows["n_randomized"].astype(str) + ")",
+        estimate=pool_rows["es_value"],
+        ci_low=pool_rows["es_value"] - 1.959964 * pool_rows["se"],
+        ci_high=pool_rows["es_value"] + 1.959964 * pool_rows["se"],
+        detail=pool_rows["condition"] + "; vs " + pool_rows["comparator"],
+    )
+    ui.render_chart(
+        charts.forest_plot(forest_rows, pooled),
+        forest_rows[["label", "condition", "comparator", "es_type", "estimate", "ci_low", "ci_high"]],
+        f"Random-effects meta-analysis ({pooled.method}), one comparison per trial. "
+        "Trials differ in condition, comparator and outcome, so read the pooled value as a rough summary; "
+        "the prediction interval shows where the effect of a new, similar trial would likely fall.",
+        key="explore_forest",
+    )
+
+st.subheader("The studies")
+listing = subset.assign(link=ui.link_column(subset))[
+    ["first_author", "year", "condition", "population", "pd_model", "comparator", "n_randomized",
+     "followup_months", "finding", "es_type", "es_value", "es_ci_low", "es_ci_high", "risk_of_bias",
+     "verification", "link"]
+]
+st.dataframe(
+    listing,
+    hide_index=True,
+    width="stretch",
+    column_config={
+        "first_author": "First author",
+        "year": st.column_config.NumberColumn("Year", format="%d"),
+        "n_randomized": st.column_config.NumberColumn("N", help="Participants randomized"),
+        "followup_months": st.column_config.NumberColumn("Follow-up (months)"),
+        "pd_model": "Psychodynamic form",
+        "es_value": st.column_config.NumberColumn("Effect", format="%.2f"),
+        "es_ci_low": st.column_config.NumberColumn("CI low", format="%.2f"),
+        "es_ci_high": st.column_config.NumberColumn("CI high", format="%.2f"),
+        "risk_of_bias": "Risk of bias",
+        "link": st.column_config.LinkColumn("Paper", display_text="open"),
+    },
+)
+ui.render_download(subset, "psychodynamic-trials-filtered.csv")

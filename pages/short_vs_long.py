@@ -1,0 +1,46 @@
+"""Short- versus long-term psychodynamic therapy, and what happens after treatment ends."""
+
+import streamlit as st
+
+from pdevidence import charts, evidence, prose, stats, ui, vocab
+
+st.title("Short-term and long-term psychodynamic therapy")
+st.markdown(prose.SHORT_VS_LONG)
+
+meta = ui.table("meta_analyses")
+trials = ui.studies()
+pd_meta = meta[meta["treatment"].str.startswith("psychodynamic")]
+rows = evidence.all_evidence(ui.tables())
+rows = rows[rows["id"].isin(pd_meta["id"])].merge(pd_meta[["id", "treatment"]], on="id")
+rows["therapy"] = rows["treatment"].map(
+    {"psychodynamic_short": "Short-term", "psychodynamic_long": "Long-term", "psychodynamic": "Psychodynamic"}
+)
+
+st.subheader("End of treatment and follow-up, from the meta-analyses")
+st.markdown(prose.FOLLOWUP_CAVEAT)
+if rows.empty:
+    st.info("No meta-analytic estimates for psychodynamic therapy are in our tables.")
+else:
+    ui.render_chart(
+        charts.effect_estimates(rows),
+        rows[["therapy", "label", "es_type_label", "timepoint", "es_value", "es_ci_low", "es_ci_high",
+              "k_studies", "n"]],
+        "Each mark is one pooled estimate from one meta-analysis, labelled with its time point. "
+        "Between-group and before-after effects are shown in different colours and are not comparable.",
+        key="followup_estimates",
+    )
+
+st.subheader("The trials in our table, by length of therapy")
+per_study = stats.per_study(trials)
+counts = (
+    per_study.groupby(["pd_term", "condition_group"]).size().rename("trials").reset_index()
+    .assign(condition=lambda f: f["condition_group"].map(vocab.CONDITION_GROUPS))
+)
+left, right = st.columns(2)
+for column, term in zip((left, right), ("short-term", "long-term")):
+    part = per_study[per_study["pd_term"] == term]
+    column.metric(f"{term.capitalize()} trials", len(part))
+    column.metric("With follow-up after treatment", int((part["followup_months"] > 0).sum()))
+st.dataframe(counts[["pd_term", "condition", "trials"]], hide_index=True,
+             column_config={"pd_term": "Length", "condition": "Condition", "trials": "Trials"})
+st.page_link("pages/explore.py", label="See these trials in Explore studies", icon=":material/filter_alt:")

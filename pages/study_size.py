@@ -1,0 +1,74 @@
+"""Study size: how big the trials are, and whether smaller trials report larger effects."""
+
+import streamlit as st
+
+from pdevidence import charts, filters, stats, ui, vocab
+
+st.title("How big are the studies?")
+st.markdown(
+    "Small trials can give unstable results, and if small trials with disappointing results go "
+    "unpublished, the published ones make a treatment look better than it is. This page shows the "
+    "size of each trial and checks for that pattern where there are enough trials."
+)
+
+trials = ui.studies()
+chosen = ui.filter_sidebar(trials, page_params=("pool_vs", "pool_time"))
+subset = filters.apply(trials, chosen)
+st.caption(f"Showing: {filters.describe(chosen, vocab.ALL)}.")
+if subset.empty:
+    st.warning("No trials match these filters. Clear some filters in the sidebar.")
+    st.stop()
+
+studies = stats.per_study(subset)
+summary = stats.condition_summary(subset)
+a, b, c = st.columns(3)
+a.metric("Median trial size", f"{studies['n_randomized'].median():.0f} participants")
+b.metric("Trials under 100 participants", f"{(studies['n_randomized'] < 100).mean():.0%}")
+c.metric("Largest trial", f"{studies['n_randomized'].max()} participants")
+
+st.subheader("Trial sizes by condition")
+ui.render_chart(
+    charts.size_distribution(studies, vocab.CONDITION_GROUPS),
+    summary.assign(condition=summary["condition_group"].map(vocab.CONDITION_GROUPS))[
+        ["condition", "studies", "median_n", "smallest_n", "largest_n", "under_100", "share_under_100"]
+    ],
+    "Each dot is one trial; the box covers the middle half of trial sizes. The dashed line marks 100 participants.",
+    key="size_distribution",
+)
+
+st.subheader("How long were people followed after treatment?")
+known = studies[studies["followup_months"].notna()]
+if known.empty:
+    st.info("None of the selected trials report a follow-up length.")
+else:
+    ui.render_chart(
+        charts.followup_lengths(studies, vocab.CONDITION_GROUPS),
+        known[["first_author", "year", "condition", "followup_months"]],
+        f"{len(known)} of {len(studies)} trials report a follow-up length; 0 means outcomes were only "
+        "measured at the end of treatment.",
+        key="followup",
+    )
+
+st.subheader("Do smaller trials report larger effects?")
+left, right = st.columns(2)
+pool_vs = ui.url_choice("Compared with", "pool_vs", {"inactive": "Inactive controls", "active": "Active treatments"},
+                        "inactive", container=left)
+pool_time = ui.url_choice("Time point", "pool_time", dict(vocab.TIMEPOINTS), "post", container=right)
+rows = stats.pooling_set(subset, pool_vs, pool_time)
+if len(rows) < stats.MIN_STUDIES_FOR_EGGER:
+    st.info(
+        f"{len(rows)} trial(s) here report a comparable between-group effect size. Funnel plots and "
+        f"Egger's test need at least {stats.MIN_STUDIES_FOR_EGGER} trials to mean anything, so no test is shown."
+    )
+else:
+    pooled = stats.pool(rows["es_value"], rows["se"])
+    egger = stats.egger_test(rows["es_value"], rows["se"])
+    ui.render_chart(
+        charts.funnel_plot(rows["es_value"], rows["se"], pooled,
+                           labels=rows["first_author"] + " " + rows["year"].astype(str)),
+        rows[["first_author", "year", "n_randomized", "es_value", "se"]],
+        f"Egger's test: intercept {egger.intercept:.2f} (95% CI {egger.intercept_ci_low:.2f} to "
+        f"{egger.intercept_ci_high:.2f}), p = {egger.p_value:.3f}, k = {egger.k}. "
+        "An intercept far from 0 suggests small trials report different effects from large ones.",
+        key="funnel",
+    )

@@ -1,0 +1,41 @@
+"""Therapy types compared: pick two or three and see them side by side with their evidence."""
+
+import streamlit as st
+
+from pdevidence import charts, evidence, prose, ui
+
+st.title("Therapy types compared")
+st.markdown(prose.THERAPY_TYPES)
+
+types = ui.table("therapy_types")
+meta = ui.table("meta_analyses")
+names = dict(zip(types["id"], types["name"]))
+default = tuple(types["id"].head(2))
+chosen = ui.url_multi("Therapy types to compare", "compare", names, default, max_selections=3)
+if not chosen:
+    st.info("Pick at least one therapy type.")
+    st.stop()
+
+columns = st.columns(len(chosen))
+for column, type_id in zip(columns, chosen):
+    row = types.set_index("id").loc[type_id]
+    with column:
+        st.subheader(row["name"])
+        for field, heading in evidence.THERAPY_FIELDS.items():
+            st.markdown(f"**{heading}**  \n{row[field]}")
+        st.caption(f"Description source: {row['source']}")
+
+rows = evidence.therapy_evidence(types, meta, chosen)
+st.subheader("What the research summaries report")
+if rows.empty:
+    st.info("Our tables hold no pooled effect sizes for these types.")
+else:
+    ui.render_chart(
+        charts.effect_estimates(rows, title=None),
+        rows[["therapy", "label", "es_type_label", "timepoint", "es_value", "es_ci_low", "es_ci_high",
+              "k_studies", "n"]],
+        "Each bar is one pooled estimate from one meta-analysis, with its 95% confidence interval where "
+        "reported. Colours show the kind of effect size: before-after effects within one group are much "
+        "larger than differences between groups and must not be compared with them.",
+        key="types_estimates",
+    )

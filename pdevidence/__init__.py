@@ -1,0 +1,1 @@
+"""Psychodynamic therapy evidence explorer: data, statistics and charts."""

@@ -1,0 +1,352 @@
+"""Figure builders: DataFrame in, plotly Figure out (no Streamlit here)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from scipy import stats as sps
+
+from pdevidence.stats import Pooled
+
+# Okabe-Ito palette: distinguishable with the common forms of colour blindness.
+OKABE_ITO = {
+    "blue": "#0072B2",
+    "orange": "#E69F00",
+    "green": "#009E73",
+    "vermillion": "#D55E00",
+    "purple": "#CC79A7",
+    "sky": "#56B4E9",
+    "yellow": "#F0E442",
+    "grey": "#595959",
+    "black": "#000000",
+}
+SEQUENCE = [OKABE_ITO[c] for c in ("blue", "orange", "green", "vermillion", "purple", "sky", "grey", "black")]
+
+G_AXIS = "Effect size (positive favours psychodynamic therapy)"
+
+
+def _layout(fig: go.Figure, title: str | None, height: int | None = None) -> go.Figure:
+    fig.update_layout(
+        title=title,
+        template="plotly_white",
+        font=dict(size=14, color="#1a1a1a"),
+        margin=dict(l=10, r=10, t=60 if title else 20, b=10),
+        legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0),
+        height=height,
+    )
+    return fig
+
+
+FINDING_COLOURS = {
+    "pd_better": OKABE_ITO["blue"],
+    "no_difference": OKABE_ITO["grey"],
+    "pd_worse": OKABE_ITO["vermillion"],
+    "mixed": OKABE_ITO["orange"],
+}
+FINDING_SYMBOLS = {"pd_better": "circle", "no_difference": "diamond", "pd_worse": "x", "mixed": "triangle-up"}
+BAND_COLOURS = [OKABE_ITO["sky"], OKABE_ITO["blue"], OKABE_ITO["orange"], OKABE_ITO["vermillion"]]
+
+
+def studies_by_size_band(counts: pd.DataFrame, labels: dict[str, str], title: str | None = None) -> go.Figure:
+    """Stacked bars: trials per condition, split by study-size band (counts from stats.size_band_counts)."""
+    fig = go.Figure()
+    for band, colour in zip(counts["size_band"].cat.categories, BAND_COLOURS):
+        part = counts[counts["size_band"] == band]
+        fig.add_trace(
+            go.Bar(
+                y=[labels.get(c, c) for c in part["condition_group"]],
+                x=part["studies"],
+                name=f"{band} participants",
+                orientation="h",
+                marker_color=colour,
+                hovertemplate="%{y}: %{x} trial(s) with " + band + " participants<extra></extra>",
+            )
+        )
+    fig.update_layout(barmode="stack")
+    fig.update_xaxes(title="Number of trials", dtick=2)
+    fig.update_yaxes(title=None, autorange="reversed")
+    return _layout(fig, title, height=140 + 40 * counts["condition_group"].nunique())
+
+
+def study_points(rows: pd.DataFrame, labels: dict[str, str], findings: dict[str, str], title: str | None = None) -> go.Figure:
+    """Every comparison as a point: participants (log axis) by condition, coloured and shaped by finding."""
+    fig = go.Figure()
+    for code, name in findings.items():
+        part = rows[rows["finding"] == code]
+        if part.empty:
+            continue
+        fig.add_trace(
+            go.Scatter(
+                x=part["n_randomized"],
+                y=[labels.get(c, c) for c in part["condition_group"]],
+                mode="markers",
+                name=name,
+                marker=dict(
+                    size=11,
+                    color=FINDING_COLOURS[code],
+                    symbol=FINDING_SYMBOLS[code],
+                    line=dict(width=1, color="white"),
+                    opacity=0.85,
+                ),
+                text=part["first_author"] + " " + part["year"].astype(str) + " vs " + part["comparator"],
+                hovertemplate="%{text}<br>%{x} participants<extra>" + name + "</extra>",
+            )
+        )
+    fig.update_xaxes(type="log", title="Participants randomized (log scale)")
+    fig.update_yaxes(title=None, categoryorder="category descending")
+    return _layout(fig, title, height=160 + 45 * max(1, rows["condition_group"].nunique()))
+
+
+def effect_vs_size(rows: pd.DataFrame, title: str | None = None) -> go.Figure:
+    """Between-group effect against trial size, one colour per comparator type."""
+    fig = go.Figure()
+    for kind, colour, symbol in (("inactive", OKABE_ITO["blue"], "circle"), ("active", OKABE_ITO["orange"], "diamond")):
+        part = rows[rows["comparator_type"] == kind]
+        if part.empty:
+            continue
+        has_ci = part["es_ci_low"].notna() & part["es_ci_high"].notna()
+        fig.add_trace(
+            go.Scatter(
+                x=part["n_randomized"],
+                y=part["es_value"],
+                mode="markers",
+                name=f"vs {kind} control" if kind == "inactive" else "vs active treatment",
+                marker=dict(size=11, color=colour, symbol=symbol, line=dict(width=1, color="white")),
+                error_y=dict(
+                    type="data",
+                    symmetric=False,
+                    array=(part["es_ci_high"] - part["es_value"]).where(has_ci, 0),
+                    arrayminus=(part["es_value"] - part["es_ci_low"]).where(has_ci, 0),
+                    color=colour,
+                    thickness=1,
+                ),
+                text=part["first_author"] + " " + part["year"].astype(str) + " (" + part["es_timepoint"].fillna("") + ")",
+                hovertemplate="%{text}<br>N=%{x}, effect %{y:.2f}<extra></extra>",
+            )
+        )
+    fig.add_hline(y=0, line=dict(color=OKABE_ITO["grey"], width=1))
+    fig.update_xaxes(type="log", title="Participants randomized (log scale)")
+    fig.update_yaxes(title=G_AXIS)
+    return _layout(fig, title, height=420)
+
+
+def size_distribution(studies: pd.DataFrame, labels: dict[str, str], title: str | None = None) -> go.Figure:
+    """Trial sizes per condition: every trial as a dot, with a box of the middle half."""
+    fig = go.Figure()
+    fig.add_trace(
+        go.Box(
+            x=studies["n_randomized"],
+            y=[labels.get(c, c) for c in studies["condition_group"]],
+            orientation="h",
+            boxpoints="all",
+            jitter=0.4,
+            pointpos=0,
+            marker=dict(color=OKABE_ITO["blue"], size=8),
+            line=dict(color=OKABE_ITO["grey"]),
+            fillcolor="rgba(86,180,233,0.15)",
+            name="Trials",
+            text=studies["first_author"] + " " + studies["year"].astype(str),
+            hovertemplate="%{text}: %{x} participants<extra></extra>",
+        )
+    )
+    fig.add_vline(x=100, line=dict(color=OKABE_ITO["vermillion"], dash="dash"),
+                  annotation_text="100 participants", annotation_position="top")
+    fig.update_xaxes(type="log", title="Participants randomized (log scale)")
+    fig.update_yaxes(title=None, categoryorder="category descending")
+    fig.update_layout(showlegend=False)
+    return _layout(fig, title, height=160 + 45 * max(1, studies["condition_group"].nunique()))
+
+
+def followup_lengths(studies: pd.DataFrame, labels: dict[str, str], title: str | None = None) -> go.Figure:
+    """Longest follow-up after treatment per trial, by condition (trials without follow-up at 0)."""
+    known = studies[studies["followup_months"].notna()]
+    fig = go.Figure(
+        go.Scatter(
+            x=known["followup_months"],
+            y=[labels.get(c, c) for c in known["condition_group"]],
+            mode="markers",
+            marker=dict(size=11, color=OKABE_ITO["green"], symbol="diamond", line=dict(width=1, color="white")),
+            text=known["first_author"] + " " + known["year"].astype(str),
+            hovertemplate="%{text}: %{x} months after treatment<extra></extra>",
+            name="Trials",
+        )
+    )
+    fig.update_xaxes(title="Longest follow-up after the end of treatment (months)", rangemode="tozero")
+    fig.update_yaxes(title=None, categoryorder="category descending")
+    return _layout(fig, title, height=160 + 45 * max(1, known["condition_group"].nunique()))
+
+
+def forest_plot(
+    rows: pd.DataFrame,
+    pooled: Pooled | None = None,
+    *,
+    x_title: str = G_AXIS,
+    title: str | None = None,
+    pooled_label: str = "Pooled (random effects)",
+) -> go.Figure:
+    """Forest plot: one line per row (columns label, estimate, ci_low, ci_high,
+    optional detail for the hover text), the pooled estimate as a diamond with
+    its prediction interval as a dashed line."""
+    rows = rows.reset_index(drop=True)
+    labels = list(rows["label"])
+    detail = rows["detail"] if "detail" in rows else pd.Series([""] * len(rows))
+    fig = go.Figure()
+    fig.add_trace(
+        go.Scatter(
+            x=rows["estimate"],
+            y=labels,
+            mode="markers",
+            marker=dict(symbol="square", size=10, color=OKABE_ITO["blue"]),
+            error_x=dict(
+                type="data",
+                symmetric=False,
+                array=rows["ci_high"] - rows["estimate"],
+                arrayminus=rows["estimate"] - rows["ci_low"],
+                color=OKABE_ITO["blue"],
+                thickness=2,
+            ),
+            name="Study (95% CI)",
+            customdata=np.column_stack([rows["ci_low"], rows["ci_high"], detail]),
+            hovertemplate="%{y}<br>%{x:.2f} [%{customdata[0]:.2f}, %{customdata[1]:.2f}]<br>%{customdata[2]}<extra></extra>",
+        )
+    )
+    if pooled is not None:
+        y = pooled_label
+        labels.append(y)
+        fig.add_trace(
+            go.Scatter(
+                x=[pooled.ci_low, pooled.estimate, pooled.ci_high, pooled.estimate, pooled.ci_low],
+                y=[y] * 5,
+                mode="lines",
+                fill="toself",
+                line=dict(color=OKABE_ITO["vermillion"], width=2),
+                name=f"Pooled, 95% CI (k={pooled.k})",
+                hoverinfo="skip",
+            )
+        )
+        if pooled.pi_low is not None:
+            fig.add_trace(
+                go.Scatter(
+                    x=[pooled.pi_low, pooled.pi_high],
+                    y=[y, y],
+                    mode="lines",
+                    line=dict(color=OKABE_ITO["vermillion"], dash="dot", width=2),
+                    name="95% prediction interval",
+                    hovertemplate="Prediction interval %{x:.2f}<extra></extra>",
+                )
+            )
+    fig.add_vline(x=0, line=dict(color=OKABE_ITO["grey"], width=1))
+    fig.update_yaxes(categoryorder="array", categoryarray=list(reversed(labels)), title=None)
+    fig.update_xaxes(title=x_title, zeroline=False)
+    return _layout(fig, title, height=max(260, 90 + 32 * len(labels)))
+
+
+def funnel_plot(
+    effects,
+    standard_errors,
+    pooled: Pooled | None = None,
+    *,
+    labels=None,
+    x_title: str = G_AXIS,
+    title: str | None = None,
+) -> go.Figure:
+    """Funnel plot: effect against standard error (inverted axis), with the
+    95% pseudo-confidence funnel around the pooled estimate."""
+    effects = np.asarray(effects, dtype=float)
+    ses = np.asarray(standard_errors, dtype=float)
+    fig = go.Figure()
+    fig.add_trace(
+        go.Scatter(
+            x=effects,
+            y=ses,
+            mode="markers",
+            marker=dict(size=10, color=OKABE_ITO["blue"], line=dict(width=1, color="white")),
+            text=labels,
+            name="Study",
+            hovertemplate="%{text}<br>effect %{x:.2f}, SE %{y:.2f}<extra></extra>",
+        )
+    )
+    if pooled is not None and ses.size:
+        top = float(ses.max()) * 1.1
+        z = sps.norm.isf(0.025)
+        fig.add_trace(
+            go.Scatter(
+                x=[pooled.estimate - z * top, pooled.estimate, pooled.estimate + z * top],
+                y=[top, 0, top],
+                mode="lines",
+                line=dict(color=OKABE_ITO["grey"], dash="dash"),
+                name="95% funnel around the pooled estimate",
+                hoverinfo="skip",
+            )
+        )
+        fig.add_vline(x=pooled.estimate, line=dict(color=OKABE_ITO["vermillion"], width=1))
+    fig.update_yaxes(autorange="reversed", title="Standard error (larger studies at the top)")
+    fig.update_xaxes(title=x_title)
+    return _layout(fig, title, height=420)
+
+
+DESIGN_COLOURS = {
+    "between": OKABE_ITO["blue"],
+    "within": OKABE_ITO["orange"],
+    "ratio": OKABE_ITO["green"],
+}
+
+
+def _design(es_type: str) -> str:
+    if es_type.endswith("_within"):
+        return "within"
+    if es_type.endswith("_ratio"):
+        return "ratio"
+    return "between"
+
+
+DESIGN_NAMES = {
+    "between": "Between groups (treated vs comparison group)",
+    "within": "Within one group (before vs after treatment)",
+    "ratio": "Ratio (odds or risk)",
+}
+
+
+def effect_estimates(rows: pd.DataFrame, title: str | None = None) -> go.Figure:
+    """Reported effect sizes as dots with 95% CIs, coloured by design (between, within, ratio),
+    labelled so that estimates of different designs are never read as comparable."""
+    rows = rows[rows["es_value"].notna()].reset_index(drop=True)
+    labels = (rows["therapy"] + ": " if "therapy" in rows else "") + rows["label"] + " (" + rows["timepoint"].fillna("") + ")"
+    designs = rows["es_type"].map(_design)
+    fig = go.Figure()
+    for design in ("between", "within", "ratio"):
+        mask = designs == design
+        if not mask.any():
+            continue
+        part = rows[mask]
+        has_ci = part["es_ci_low"].notna() & part["es_ci_high"].notna()
+        fig.add_trace(
+            go.Scatter(
+                x=part["es_value"],
+                y=labels[mask],
+                mode="markers",
+                name=DESIGN_NAMES[design],
+                marker=dict(size=12, color=DESIGN_COLOURS[design], symbol="diamond" if design == "within" else "circle"),
+                error_x=dict(
+                    type="data",
+                    symmetric=False,
+                    array=(part["es_ci_high"] - part["es_value"]).where(has_ci, 0),
+                    arrayminus=(part["es_value"] - part["es_ci_low"]).where(has_ci, 0),
+                    color=DESIGN_COLOURS[design],
+                ),
+                text=part["es_type_label"],
+                hovertemplate="%{y}<br>%{text}: %{x:.2f}<extra></extra>",
+            )
+        )
+    reference = 1 if set(designs) == {"ratio"} else 0
+    fig.add_vline(x=reference, line=dict(color=OKABE_ITO["grey"], width=1))
+    if designs.nunique() > 1:
+        fig.add_annotation(
+            text="Different designs: colours are not comparable with each other",
+            xref="paper", yref="paper", x=0, y=1.0, yanchor="bottom", showarrow=False,
+            font=dict(color=OKABE_ITO["vermillion"], size=13),
+        )
+    fig.update_yaxes(title=None, categoryorder="array", categoryarray=list(reversed(list(labels))))
+    fig.update_xaxes(title="Reported effect size")
+    return _layout(fig, title, height=max(280, 120 + 38 * len(rows)))

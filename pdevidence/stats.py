@@ -1,0 +1,237 @@
+"""Pooling, heterogeneity, small-study tests and size bands (statsmodels does the maths)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+import math
+
+import numpy as np
+import pandas as pd
+from scipy import stats as sps
+import statsmodels.api as sm
+from statsmodels.stats.meta_analysis import combine_effects
+
+MIN_STUDIES_TO_POOL = 3
+MIN_STUDIES_FOR_EGGER = 10
+
+# Effect-size types that describe a difference between two randomized groups
+# on a standardized mean difference scale; only these are ever pooled.
+BETWEEN_GROUP_SMD = ("g_between", "d_between")
+
+SIZE_BANDS = (
+    (0, 49, "<50"),
+    (50, 99, "50-99"),
+    (100, 199, "100-199"),
+    (200, math.inf, "≥200"),
+)
+SIZE_BAND_LABELS = tuple(label for _, _, label in SIZE_BANDS)
+
+# Estimators of the between-study variance offered by statsmodels.
+TAU2_METHODS = {"dl": "DerSimonian-Laird", "pm": "Paule-Mandel"}
+
+
+@dataclass(frozen=True)
+class Pooled:
+    """A random-effects pooled estimate and its uncertainty."""
+
+    k: int
+    estimate: float
+    se: float
+    ci_low: float
+    ci_high: float
+    pi_low: float | None
+    pi_high: float | None
+    tau2: float
+    i2: float
+    q: float
+    p_heterogeneity: float
+    method: str
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+class TooFewStudies(ValueError):
+    """Raised when a pooled estimate is asked of fewer studies than is meaningful."""
+
+
+def size_band(n: float | int | None) -> str | None:
+    """Return the study-size band label for a number of participants."""
+    if n is None or (isinstance(n, float) and math.isnan(n)):
+        return None
+    for low, high, label in SIZE_BANDS:
+        if low <= n <= high:
+            return label
+    raise ValueError(f"participants must be a non-negative number, got {n!r}")
+
+
+def se_from_ci(ci_low: float, ci_high: float, level: float = 0.95) -> float:
+    """Standard error implied by a symmetric normal-theory confidence interval."""
+    z = sps.norm.isf((1 - level) / 2)
+    return (ci_high - ci_low) / (2 * z)
+
+
+def effect_standard_errors(frame: pd.DataFrame) -> pd.Series:
+    """Standard error of each row's effect: the reported SE, else one derived from the 95% CI."""
+    from_ci = (frame["es_ci_high"] - frame["es_ci_low"]) / (2 * sps.norm.isf(0.025))
+    return frame["es_se"].where(frame["es_se"].notna(), from_ci)
+
+
+def poolable(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows whose effects may be pooled together: between-group SMDs with a usable SE.
+
+    Within-group (pre-post) effects and ratios are excluded, because their
+    scale is not that of a between-group difference.
+    """
+    if frame.empty:
+        return frame.assign(se=pd.Series(dtype=float))
+    out = frame[frame["es_type"].isin(BETWEEN_GROUP_SMD) & frame["es_value"].notna()].copy()
+    out["se"] = effect_standard_errors(out)
+    return out[out["se"].notna() & (out["se"] > 0)]
+
+
+def pool(effects, standard_errors, method: str = "dl", level: float = 0.95) -> Pooled:
+    """Random-effects pooled estimate with CI, prediction interval, I², tau² and Q.
+
+    The estimate, tau² and Q come from statsmodels' combine_effects. The
+    prediction interval uses the usual t(k-2) formula on those outputs
+    (Higgins, Thompson & Spiegelhalter 2009) and is only given from k = 3.
+    """
+    effects = np.asarray(effects, dtype=float)
+    ses = np.asarray(standard_errors, dtype=float)
+    if effects.shape != ses.shape:
+        raise ValueError("effects and standard errors must have the same length")
+    if np.any(~np.isfinite(effects)) or np.any(~np.isfinite(ses)) or np.any(ses <= 0):
+        raise ValueError("effects must be finite and standard errors positive")
+    k = effects.size
+    if k < MIN_STUDIES_TO_POOL:
+        raise TooFewStudies(
+            f"pooling needs at least {MIN_STUDIES_TO_POOL} studies, got {k}"
+        )
+    if method not in TAU2_METHODS:
+        raise ValueError(f"unknown tau² method {method!r}; use one of {sorted(TAU2_METHODS)}")
+    alpha = 1 - level
+    res = combine_effects(effects, ses**2, method_re=method, alpha=alpha)
+    estimate = float(res.mean_effect_re)
+    se = float(res.sd_eff_w_re)
+    (_, _), (ci_low, ci_high), *_ = res.conf_int(alpha=alpha, use_t=False)
+    tau2 = float(res.tau2)
+    t_crit = sps.t.isf(alpha / 2, k - 2)
+    half = t_crit * math.sqrt(tau2 + se**2)
+    q = float(res.q)
+    return Pooled(
+        k=k,
+        estimate=estimate,
+        se=se,
+        ci_low=float(ci_low),
+        ci_high=float(ci_high),
+        pi_low=float(estimate - half),
+        pi_high=float(estimate + half),
+        tau2=tau2,
+        i2=max(0.0, float(res.i2)) if k > 1 else 0.0,
+        q=q,
+        p_heterogeneity=float(sps.chi2.sf(q, k - 1)),
+        method=TAU2_METHODS[method],
+    )
+
+
+def pool_frame(frame: pd.DataFrame, method: str = "dl") -> Pooled:
+    """Pool the poolable rows of a trials-shaped frame (one row per study)."""
+    rows = poolable(frame)
+    return pool(rows["es_value"], rows["se"], method=method)
+
+
+@dataclass(frozen=True)
+class EggerResult:
+    k: int
+    intercept: float
+    intercept_ci_low: float
+    intercept_ci_high: float
+    p_value: float
+
+
+def egger_test(effects, standard_errors) -> EggerResult:
+    """Egger's regression test for small-study effects (OLS of z on precision).
+
+    Raises TooFewStudies below MIN_STUDIES_FOR_EGGER, where the test has too
+    little power to mean anything (Sterne et al. 2011).
+    """
+    effects = np.asarray(effects, dtype=float)
+    ses = np.asarray(standard_errors, dtype=float)
+    k = effects.size
+    if k < MIN_STUDIES_FOR_EGGER:
+        raise TooFewStudies(
+            f"Egger's test needs at least {MIN_STUDIES_FOR_EGGER} studies, got {k}"
+        )
+    z = effects / ses
+    precision = sm.add_constant(1 / ses)
+    fit = sm.OLS(z, precision).fit()
+    low, high = fit.conf_int()[0]
+    return EggerResult(
+        k=k,
+        intercept=float(fit.params[0]),
+        intercept_ci_low=float(low),
+        intercept_ci_high=float(high),
+        p_value=float(fit.pvalues[0]),
+    )
+
+
+def per_study(trials: pd.DataFrame) -> pd.DataFrame:
+    """One row per trial (the first of its comparisons), with its size band."""
+    first = trials.drop_duplicates("study").copy()
+    first["size_band"] = pd.Categorical(
+        first["n_randomized"].map(size_band), categories=SIZE_BAND_LABELS, ordered=True
+    )
+    return first
+
+
+def size_band_counts(trials: pd.DataFrame) -> pd.DataFrame:
+    """Number of trials per condition group and size band (every band present, zeros included)."""
+    studies = per_study(trials)
+    counts = (
+        studies.groupby(["condition_group", "size_band"], observed=False)
+        .size()
+        .rename("studies")
+        .reset_index()
+    )
+    return counts
+
+
+def condition_summary(trials: pd.DataFrame) -> pd.DataFrame:
+    """Per condition group: trials, comparisons, participants, and comparator mix."""
+    studies = per_study(trials)
+    by_study = studies.groupby("condition_group").agg(
+        studies=("study", "size"),
+        participants=("n_randomized", "sum"),
+        median_n=("n_randomized", "median"),
+        smallest_n=("n_randomized", "min"),
+        largest_n=("n_randomized", "max"),
+        under_100=("n_randomized", lambda n: int((n < 100).sum())),
+    )
+    comparisons = trials.groupby("condition_group").agg(
+        comparisons=("id", "size"),
+        vs_inactive=("comparator_type", lambda c: int((c == "inactive").sum())),
+        vs_active=("comparator_type", lambda c: int((c == "active").sum())),
+        pd_better=("finding", lambda f: int((f == "pd_better").sum())),
+        no_difference=("finding", lambda f: int((f == "no_difference").sum())),
+        pd_worse=("finding", lambda f: int((f == "pd_worse").sum())),
+        mixed=("finding", lambda f: int((f == "mixed").sum())),
+    )
+    out = by_study.join(comparisons)
+    out["participants"] = out["participants"].astype(int)
+    out["share_under_100"] = out["under_100"] / out["studies"]
+    return out.reset_index()
+
+
+def pooling_set(trials: pd.DataFrame, comparator_type: str, timepoint: str) -> pd.DataFrame:
+    """The rows that may be pooled together for one comparator type and time point.
+
+    Only between-group standardized mean differences against the same kind of
+    comparator, at the same time point, one comparison per trial (the one with
+    the largest comparator arm, so a shared psychodynamic arm is not counted
+    twice).
+    """
+    rows = poolable(trials)
+    rows = rows[(rows["comparator_type"] == comparator_type) & (rows["es_timepoint"] == timepoint)]
+    rows = rows.sort_values(["study", "n_comparator"], ascending=[True, False], na_position="last")
+    return rows.drop_duplicates("study")
