@@ -4,6 +4,8 @@ import streamlit as st
 
 from pdevidence import charts, evidence, load, prose, ui, vocab
 
+ui.require_frame()
+
 st.title("The article's claims, checked")
 st.markdown(prose.CLAIMS)
 

@@ -4,6 +4,8 @@ import streamlit as st
 
 from pdevidence import prose, ui
 
+ui.require_frame()
+
 LEVELS = {
     "primitive": "Primitive defenses",
     "higher_level": "Higher-level defenses",

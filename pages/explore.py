@@ -4,6 +4,8 @@ import streamlit as st
 
 from pdevidence import charts, filters, stats, ui, vocab
 
+ui.require_frame()
+
 st.title("Explore the studies")
 
 trials = ui.studies()

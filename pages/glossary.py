@@ -4,6 +4,8 @@ import streamlit as st
 
 from pdevidence import prose, ui
 
+ui.require_frame()
+
 st.title("Glossary")
 st.markdown(prose.GLOSSARY)
 glossary = ui.table("glossary").sort_values("term", key=lambda s: s.str.casefold())

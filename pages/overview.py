@@ -4,6 +4,8 @@ import streamlit as st
 
 from pdevidence import charts, filters, stats, ui, vocab
 
+ui.require_frame()
+
 st.title("Psychodynamic therapy: what does the evidence show?")
 st.markdown(
     "An article about psychodynamic therapy cites a 2015 review of the research. "

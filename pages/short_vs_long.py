@@ -4,6 +4,8 @@ import streamlit as st
 
 from pdevidence import charts, evidence, prose, stats, ui, vocab
 
+ui.require_frame()
+
 st.title("Short-term and long-term psychodynamic therapy")
 st.markdown(prose.SHORT_VS_LONG)
 

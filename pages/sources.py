@@ -4,6 +4,8 @@ import streamlit as st
 
 from pdevidence import load, ui
 
+ui.require_frame()
+
 st.title("Sources and method")
 
 st.header("The three sources the article cites")

@@ -4,6 +4,8 @@ import streamlit as st
 
 from pdevidence import charts, filters, stats, ui, vocab
 
+ui.require_frame()
+
 st.title("How big are the studies?")
 st.markdown(
     "Small trials can give unstable results, and if small trials with disappointing results go "

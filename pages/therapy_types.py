@@ -4,6 +4,8 @@ import streamlit as st
 
 from pdevidence import charts, evidence, prose, ui
 
+ui.require_frame()
+
 st.title("Therapy types compared")
 st.markdown(prose.THERAPY_TYPES)
 

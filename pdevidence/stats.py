@@ -111,11 +111,19 @@ def pool(effects, standard_errors, method: str = "dl", level: float = 0.95) -> P
     if method not in TAU2_METHODS:
         raise ValueError(f"unknown tau² method {method!r}; use one of {sorted(TAU2_METHODS)}")
     alpha = 1 - level
-    res = combine_effects(effects, ses**2, method_re=method, alpha=alpha)
-    estimate = float(res.mean_effect_re)
-    se = float(res.sd_eff_w_re)
-    (_, _), (ci_low, ci_high), *_ = res.conf_int(alpha=alpha, use_t=False)
-    tau2 = float(res.tau2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # combine_effects also computes Knapp-Hartung terms we do not use,
+        # which warn when Q is 0.
+        res = combine_effects(effects, ses**2, method_re=method, alpha=alpha)
+        (fe_low, fe_high), (ci_low, ci_high), *_ = res.conf_int(alpha=alpha, use_t=False)
+    if res.tau2 < 0:
+        # statsmodels 0.15 does not truncate the DerSimonian-Laird tau² at zero
+        # when Q < k - 1; truncated, the random-effects model is the
+        # fixed-effect one, which statsmodels also reports.
+        estimate, se, tau2 = float(res.mean_effect_fe), float(res.sd_eff_w_fe), 0.0
+        ci_low, ci_high = fe_low, fe_high
+    else:
+        estimate, se, tau2 = float(res.mean_effect_re), float(res.sd_eff_w_re), float(res.tau2)
     t_crit = sps.t.isf(alpha / 2, k - 2)
     half = t_crit * math.sqrt(tau2 + se**2)
     q = float(res.q)
@@ -128,7 +136,7 @@ def pool(effects, standard_errors, method: str = "dl", level: float = 0.95) -> P
         pi_low=float(estimate - half),
         pi_high=float(estimate + half),
         tau2=tau2,
-        i2=max(0.0, float(res.i2)) if k > 1 else 0.0,
+        i2=max(0.0, 1 - (k - 1) / q) if q > 0 else 0.0,
         q=q,
         p_heterogeneity=float(sps.chi2.sf(q, k - 1)),
         method=TAU2_METHODS[method],

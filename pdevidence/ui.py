@@ -361,3 +361,18 @@ def url_text(label: str, param: str, *, placeholder: str = "", max_chars: int = 
             del st.query_params[param]
         state[last_key] = None
     return value
+
+
+def require_frame() -> None:
+    """Make sure this page runs inside app.py's frame (disclaimer, navigation, footer).
+
+    A deep link that reaches a freshly started server before app.py has run
+    once is served by Streamlit's legacy pages-folder mode, which runs the page
+    file alone. Switching that mode off and rerunning hands the request to
+    app.py's navigation, which opens the same page with the same query string.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
