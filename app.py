@@ -14,13 +14,13 @@ PAGES = {
     "Evidence": [
         st.Page("pages/overview.py", title="Overview", url_path="overview", default=True, icon=":material/dashboard:"),
         st.Page("pages/explore.py", title="Explore studies", url_path="explore", icon=":material/filter_alt:"),
-        st.Page("pages/study_size.py", title="Study size", url_path="study-size", icon=":material/straighten:"),
+        st.Page("pages/study_size.py", title="Study size", url_path="study_size", icon=":material/straighten:"),
         st.Page("pages/metapsy.py", title="Trial databases (Metapsy)", url_path="metapsy", icon=":material/database:"),
     ],
     "Explainers": [
-        st.Page("pages/therapy_types.py", title="Therapy types compared", url_path="therapy-types", icon=":material/compare:"),
-        st.Page("pages/short_vs_long.py", title="Short- vs long-term", url_path="short-vs-long", icon=":material/schedule:"),
-        st.Page("pages/defenses.py", title="Defense mechanisms", url_path="defense-mechanisms", icon=":material/shield:"),
+        st.Page("pages/therapy_types.py", title="Therapy types compared", url_path="therapy_types", icon=":material/compare:"),
+        st.Page("pages/short_vs_long.py", title="Short- vs long-term", url_path="short_vs_long", icon=":material/schedule:"),
+        st.Page("pages/defense_mechanisms.py", title="Defense mechanisms", url_path="defense_mechanisms", icon=":material/shield:"),
         st.Page("pages/claims.py", title="The article's claims", url_path="claims", icon=":material/fact_check:"),
         st.Page("pages/glossary.py", title="Glossary", url_path="glossary", icon=":material/menu_book:"),
     ],
@@ -29,6 +29,8 @@ PAGES = {
     ],
 }
 
+# Each url_path equals its file's name, so a deep link resolves to the same
+# page whether or not Streamlit has seen this navigation yet (see ui.require_frame).
 page = st.navigation(PAGES)
 ui.render_disclaimer()
 page.run()

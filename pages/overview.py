@@ -77,5 +77,5 @@ cols[0].page_link("pages/explore.py", label="Explore and filter the studies", ic
 cols[1].page_link("pages/claims.py", label="Check the article's claims", icon=":material/fact_check:")
 cols[2].page_link("pages/therapy_types.py", label="Compare therapy types", icon=":material/compare:")
 cols[0].page_link("pages/study_size.py", label="Study size and small-study effects", icon=":material/straighten:")
-cols[1].page_link("pages/defenses.py", label="What are defense mechanisms?", icon=":material/shield:")
+cols[1].page_link("pages/defense_mechanisms.py", label="What are defense mechanisms?", icon=":material/shield:")
 cols[2].page_link("pages/sources.py", label="Sources and method", icon=":material/source:")

@@ -350,3 +350,68 @@ def effect_estimates(rows: pd.DataFrame, title: str | None = None) -> go.Figure:
     fig.update_yaxes(title=None, categoryorder="array", categoryarray=list(reversed(list(labels))))
     fig.update_xaxes(title="Reported effect size")
     return _layout(fig, title, height=max(280, 120 + 38 * len(rows)))
+
+
+THERAPY_G_AXIS = "Hedges' g against the control condition (positive favours the therapy)"
+
+
+def family_forest(
+    rows: pd.DataFrame,
+    *,
+    highlight: str | None = None,
+    x_title: str = THERAPY_G_AXIS,
+    title: str | None = None,
+) -> go.Figure:
+    """Pooled estimates side by side: one diamond per row (columns label, estimate,
+    ci_low, ci_high, optional pi_low/pi_high, detail, key), the prediction
+    interval as a dotted line; rows whose key equals `highlight` stand out."""
+    rows = rows.reset_index(drop=True)
+    labels = list(rows["label"])
+    keys = rows["key"] if "key" in rows else pd.Series([None] * len(rows))
+    detail = rows["detail"] if "detail" in rows else pd.Series([""] * len(rows))
+    fig = go.Figure()
+    for picked, colour, name in (
+        (False, OKABE_ITO["blue"], "Pooled g (95% CI)"),
+        (True, OKABE_ITO["vermillion"], "Psychodynamic therapy, pooled g (95% CI)"),
+    ):
+        mask = (keys == highlight) if picked else (keys != highlight)
+        part = rows[mask.to_numpy()]
+        if part.empty:
+            continue
+        if {"pi_low", "pi_high"} <= set(part.columns):
+            has_pi = part["pi_low"].notna() & part["pi_high"].notna()
+            xs, ys = [], []
+            for _, row in part[has_pi].iterrows():
+                xs += [row["pi_low"], row["pi_high"], None]
+                ys += [row["label"], row["label"], None]
+            if xs:
+                fig.add_trace(
+                    go.Scatter(
+                        x=xs, y=ys, mode="lines", line=dict(color=colour, dash="dot", width=1.5),
+                        name="95% prediction interval", showlegend=not picked, hoverinfo="skip",
+                    )
+                )
+        fig.add_trace(
+            go.Scatter(
+                x=part["estimate"],
+                y=part["label"],
+                mode="markers",
+                marker=dict(symbol="diamond", size=13, color=colour, line=dict(width=1, color="white")),
+                error_x=dict(
+                    type="data",
+                    symmetric=False,
+                    array=part["ci_high"] - part["estimate"],
+                    arrayminus=part["estimate"] - part["ci_low"],
+                    color=colour,
+                    thickness=2.5,
+                ),
+                name=name,
+                customdata=np.column_stack([part["ci_low"], part["ci_high"], detail[mask.to_numpy()]]),
+                hovertemplate="%{y}<br>g = %{x:.2f} [%{customdata[0]:.2f}, %{customdata[1]:.2f}]"
+                "<br>%{customdata[2]}<extra></extra>",
+            )
+        )
+    fig.add_vline(x=0, line=dict(color=OKABE_ITO["grey"], width=1))
+    fig.update_yaxes(categoryorder="array", categoryarray=list(reversed(labels)), title=None)
+    fig.update_xaxes(title=x_title, zeroline=False)
+    return _layout(fig, title, height=max(260, 100 + 36 * len(labels)))

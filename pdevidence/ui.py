@@ -27,15 +27,7 @@ SOURCES_FOOTER = (
     "This site collects no analytics and keeps no record of what you look at."
 )
 
-_WIDGET_KEYS = {
-    "conditions": "f_conditions",
-    "comparator_types": "f_comparator_types",
-    "designs": "f_designs",
-    "terms": "f_terms",
-    "models": "f_models",
-    "n": "f_n",
-    "year": "f_year",
-}
+_FILTER_FIELDS = ("conditions", "comparator_types", "designs", "terms", "models", "n", "year")
 _SESSION_FILTERS = "filters_current"
 _SESSION_LAST_URL = "filters_last_url"
 
@@ -84,18 +76,34 @@ def _url_filter_params() -> dict[str, str]:
     return {key: st.query_params[key] for key in filters.PARAM_NAMES if key in st.query_params}
 
 
-def _set_widgets(chosen: filters.Filters, options: filters.Options) -> None:
-    state = st.session_state
-    for attr in ("conditions", "comparator_types", "designs", "terms", "models"):
-        state[_WIDGET_KEYS[attr]] = list(getattr(chosen, attr))
-    state[_WIDGET_KEYS["n"]] = (
+def _page_scope() -> str:
+    """An id of the running page: widget state does not survive a page switch,
+    so each page keeps its own widget keys and is refilled from the shared state."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    return ctx.page_script_hash[:12] if ctx is not None else "page"
+
+
+def _keys() -> dict[str, str]:
+    scope = _page_scope()
+    return {field: f"f_{scope}_{field}" for field in _FILTER_FIELDS}
+
+
+def _set_widgets(chosen: filters.Filters, options: filters.Options, only_missing: bool = False) -> None:
+    state, keys = st.session_state, _keys()
+    values = {attr: list(getattr(chosen, attr)) for attr in ("conditions", "comparator_types", "designs", "terms", "models")}
+    values["n"] = (
         chosen.n_min if chosen.n_min is not None else options.n_range[0],
         chosen.n_max if chosen.n_max is not None else options.n_range[1],
     )
-    state[_WIDGET_KEYS["year"]] = (
+    values["year"] = (
         chosen.year_min if chosen.year_min is not None else options.year_range[0],
         chosen.year_max if chosen.year_max is not None else options.year_range[1],
     )
+    for field, value in values.items():
+        if not (only_missing and keys[field] in state):
+            state[keys[field]] = value
 
 
 def _write_url(params: dict[str, str]) -> None:
@@ -115,30 +123,31 @@ def filter_sidebar(studies_frame: pd.DataFrame, page_params: tuple[str, ...] = (
     """Sidebar filters kept in the URL: a shared link reopens the same selection.
 
     The URL wins when it differs from what this session last wrote (a link was
-    opened, or the browser went back); when a page switch dropped the query
-    string, the session's selection is written back to it.
+    opened, or the browser went back or forward); otherwise the session's
+    selection carries over between pages and is written back to the URL.
     """
     options = filters.options_from(studies_frame)
     state = st.session_state
     url_params = _url_filter_params()
     last = state.get(_SESSION_LAST_URL)
     notices: list[str] = []
-    unknown = [k for k in st.query_params if k not in filters.PARAM_NAMES and k not in page_params]
     if last is None or (url_params and url_params != last):
         parsed = filters.parse(url_params, options)
         notices = parsed.notices
         _set_widgets(parsed.filters, options)
-    elif not url_params and last:
-        _set_widgets(state.get(_SESSION_FILTERS, filters.Filters()), options)
+    else:
+        _set_widgets(state.get(_SESSION_FILTERS, filters.Filters()), options, only_missing=True)
+    unknown = [k for k in st.query_params if k not in filters.PARAM_NAMES and k not in page_params]
     notices += [f"Ignored unknown link parameter {filters._shown(k)}." for k in unknown]
     render_notices(notices)
 
+    keys = _keys()
     sb = st.sidebar
     sb.header("Filter studies")
     sb.multiselect(
         "Condition",
         options.conditions,
-        key=_WIDGET_KEYS["conditions"],
+        key=keys["conditions"],
         format_func=lambda c: vocab.label(vocab.CONDITION_GROUPS, c),
         placeholder="All conditions",
     )
@@ -146,13 +155,13 @@ def filter_sidebar(studies_frame: pd.DataFrame, page_params: tuple[str, ...] = (
         "Study size (participants randomized)",
         min_value=options.n_range[0],
         max_value=options.n_range[1],
-        key=_WIDGET_KEYS["n"],
+        key=keys["n"],
         help="Total number of people randomized in the trial, all groups together.",
     )
     sb.multiselect(
         "Compared with",
         options.comparator_types,
-        key=_WIDGET_KEYS["comparator_types"],
+        key=keys["comparator_types"],
         format_func=lambda c: vocab.label(vocab.COMPARATOR_TYPES, c),
         placeholder="Any comparison",
         help=glossary_help("treatment as usual"),
@@ -160,7 +169,7 @@ def filter_sidebar(studies_frame: pd.DataFrame, page_params: tuple[str, ...] = (
     sb.multiselect(
         "Study design",
         options.designs,
-        key=_WIDGET_KEYS["designs"],
+        key=keys["designs"],
         format_func=lambda c: vocab.label(vocab.DESIGNS, c),
         placeholder="Any design",
         help=glossary_help("randomized controlled trial"),
@@ -169,28 +178,28 @@ def filter_sidebar(studies_frame: pd.DataFrame, page_params: tuple[str, ...] = (
         "Publication year",
         min_value=options.year_range[0],
         max_value=options.year_range[1],
-        key=_WIDGET_KEYS["year"],
+        key=keys["year"],
     )
-    sb.multiselect("Short- or long-term", options.terms, key=_WIDGET_KEYS["terms"], placeholder="Either")
+    sb.multiselect("Short- or long-term", options.terms, key=keys["terms"], placeholder="Either")
     sb.multiselect(
         "Named form of psychodynamic therapy",
         options.models,
-        key=_WIDGET_KEYS["models"],
+        key=keys["models"],
         placeholder="Any form",
         help="MBT: mentalization-based treatment. TFP: transference-focused psychotherapy. "
         "PFPP: panic-focused psychodynamic psychotherapy. STPP: short-term psychodynamic psychotherapy.",
     )
     sb.button("Clear filters", on_click=_reset_filters, args=(options,))
 
-    n_low, n_high = state[_WIDGET_KEYS["n"]]
-    y_low, y_high = state[_WIDGET_KEYS["year"]]
+    n_low, n_high = state[keys["n"]]
+    y_low, y_high = state[keys["year"]]
     chosen = filters.normalize(
         filters.Filters(
-            conditions=tuple(state[_WIDGET_KEYS["conditions"]]),
-            comparator_types=tuple(state[_WIDGET_KEYS["comparator_types"]]),
-            designs=tuple(state[_WIDGET_KEYS["designs"]]),
-            terms=tuple(state[_WIDGET_KEYS["terms"]]),
-            models=tuple(state[_WIDGET_KEYS["models"]]),
+            conditions=tuple(state[keys["conditions"]]),
+            comparator_types=tuple(state[keys["comparator_types"]]),
+            designs=tuple(state[keys["designs"]]),
+            terms=tuple(state[keys["terms"]]),
+            models=tuple(state[keys["models"]]),
             n_min=int(n_low),
             n_max=int(n_high),
             year_min=int(y_low),

@@ -18,3 +18,11 @@ def tables():
 @pytest.fixture(scope="session")
 def trials(tables):
     return tables["trials"]
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Keep each phase's report on the test item, so fixtures can save artifacts on failure."""
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"rep_{report.when}", report)

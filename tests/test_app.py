@@ -1,0 +1,206 @@
+"""App-level tests: every page renders its real content from data/, inside the app frame."""
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from pdevidence import filters, load, stats, ui, vocab
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+
+PAGES = {
+    "pages/overview.py": "Psychodynamic therapy: what does the evidence show?",
+    "pages/explore.py": "Explore the studies",
+    "pages/study_size.py": "How big are the studies?",
+    "pages/metapsy.py": None,
+    "pages/therapy_types.py": "Therapy types compared",
+    "pages/short_vs_long.py": "Short-term and long-term psychodynamic therapy",
+    "pages/defense_mechanisms.py": "Defense mechanisms",
+    "pages/claims.py": "The article's claims, checked",
+    "pages/glossary.py": "Glossary",
+    "pages/sources.py": "Sources and method",
+}
+
+
+def open_page(page: str, **params) -> AppTest:
+    """Open a page as a visitor following a link to it would: its URL and query string."""
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.switch_page(page)
+    for key, value in params.items():
+        at.query_params[key] = value
+    at.run()
+    return at
+
+
+def markdown_text(at: AppTest) -> str:
+    return "\n".join(m.value for m in at.markdown)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders_inside_the_frame_without_errors(page):
+    at = open_page(page)
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    if PAGES[page]:
+        assert at.title[0].value == PAGES[page]
+    assert "Information only, not medical advice" in at.info[0].value
+    footer = at.main.caption[-1].value
+    assert "Fonagy P. (2015)" in footer and "PMID 26043322" in footer and "StatPearls" in footer
+
+
+def test_overview_counts_trials_and_participants_from_the_data(trials):
+    at = open_page("pages/overview.py")
+    per_study = stats.per_study(trials)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Trials"] == str(len(per_study))
+    assert metrics["Participants randomized"] == f"{int(per_study['n_randomized'].sum()):,}"
+    table = at.dataframe[0].value
+    assert set(table["condition"]) == {vocab.CONDITION_GROUPS[c] for c in per_study["condition_group"].unique()}
+    depression = table.set_index("condition").loc["Depression"]
+    assert depression["studies"] == per_study["condition_group"].eq("depression").sum()
+
+
+def test_a_condition_in_the_link_filters_the_overview(trials):
+    at = open_page("pages/overview.py", condition="personality")
+    metrics = {m.label: m.value for m in at.metric}
+    expected = trials[trials["condition_group"] == "personality"]["study"].nunique()
+    assert metrics["Trials"] == str(expected)
+    assert at.query_params["condition"] == ["personality"] or at.query_params["condition"] == "personality"
+    assert list(at.sidebar.multiselect[0].value) == ["personality"]
+
+
+def test_filters_carry_over_when_moving_to_another_page(trials):
+    at = open_page("pages/overview.py", condition="depression")
+    at.switch_page("pages/explore.py")
+    at.run()
+    assert list(at.sidebar.multiselect[0].value) == ["depression"]
+    assert at.query_params["condition"] in ("depression", ["depression"])
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Comparisons"] == str((trials["condition_group"] == "depression").sum())
+
+
+def test_changing_a_filter_updates_the_link_and_the_figures(trials):
+    at = open_page("pages/explore.py")
+    at.sidebar.multiselect[0].set_value(["eating"]).run()
+    assert at.query_params["condition"] in ("eating", ["eating"])
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Trials"] == str(trials.loc[trials["condition_group"] == "eating", "study"].nunique())
+
+
+@pytest.mark.parametrize(
+    "params, notice",
+    [
+        ({"condition": "depresion"}, "Ignored condition 'depresion'"),
+        ({"n_min": "abc"}, "not a whole number"),
+        ({"n_min": "-3"}, "cannot be negative"),
+        ({"condition": "<img src=x onerror=alert(1)>"}, "Ignored condition"),
+        ({"pool_vs": "everything"}, "Ignored pool_vs 'everything'"),
+    ],
+)
+def test_broken_links_show_a_notice_not_a_traceback(params, notice):
+    at = open_page("pages/explore.py", **params)
+    assert not at.exception
+    warnings = " ".join(w.value for w in at.warning).replace("\\", "")
+    assert notice in warnings
+    if "<img" in params.get("condition", ""):
+        assert "\\<img" in " ".join(w.value for w in at.warning)  # escaped: shown as text, never as HTML
+
+
+def test_explore_lists_exactly_the_filtered_studies(trials):
+    at = open_page("pages/explore.py", condition="depression", comparator="active")
+    expected = filters.apply(trials, filters.Filters(conditions=("depression",), comparator_types=("active",)))
+    listing = at.dataframe[-1].value
+    assert len(listing) == len(expected)
+    assert set(listing["first_author"]) == set(expected["first_author"])
+    assert all(link.startswith("https://") for link in listing["link"])
+
+
+def test_explore_pools_or_says_plainly_why_not(trials):
+    at = open_page("pages/explore.py")
+    rows = stats.pooling_set(trials, "inactive", "post")
+    if len(rows) >= stats.MIN_STUDIES_TO_POOL:
+        pooled = stats.pool(rows["es_value"], rows["se"])
+        metrics = {m.label: m.value for m in at.metric}
+        assert metrics["Pooled effect"] == f"{pooled.estimate:.2f}"
+        assert metrics["Trials / participants"].startswith(f"{pooled.k} /")
+    else:
+        infos = " ".join(i.value for i in at.info)
+        assert "needs at least 3" in infos
+
+
+def test_explore_with_too_few_studies_shows_no_pooled_estimate():
+    at = open_page("pages/explore.py", condition="psychosis", pool_vs="active")
+    assert "Pooled effect" not in [m.label for m in at.metric]
+    assert any("A pooled estimate needs at least 3" in i.value for i in at.info)
+
+
+def test_study_size_reports_median_and_share_under_100(trials):
+    at = open_page("pages/study_size.py")
+    per_study = stats.per_study(trials)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Median trial size"] == f"{per_study['n_randomized'].median():.0f} participants"
+    assert metrics["Trials under 100 participants"] == f"{(per_study['n_randomized'] < 100).mean():.0%}"
+    assert any("Egger" in c.value for c in at.caption) or any("need at least 10" in i.value for i in at.info)
+
+
+def test_sources_page_shows_the_data_dictionary_from_the_schema():
+    at = open_page("pages/sources.py")
+    dictionaries = [d.value for d in at.dataframe if "column" in d.value.columns]
+    trial_columns = set(load.read_schema()["trials"]["columns"])
+    assert any(set(d["column"]) == trial_columns for d in dictionaries)
+    assert "10.1002/wps.20235" in markdown_text(at)
+    assert "ODC-By" in markdown_text(at)
+
+
+def test_therapy_types_compares_the_types_named_in_the_link(tables):
+    types = tables["therapy_types"]
+    first, second = types["id"].iloc[0], types["id"].iloc[-1]
+    at = open_page("pages/therapy_types.py", compare=f"{first},{second}")
+    names = [s.value for s in at.subheader]
+    assert types.set_index("id").loc[first, "name"] in names
+    assert types.set_index("id").loc[second, "name"] in names
+
+
+def test_defense_search_filters_the_list(tables):
+    mechanisms = tables["defense_mechanisms"]
+    at = open_page("pages/defense_mechanisms.py", q="denial")
+    labels = [e.label for e in at.expander]
+    assert labels == ["Denial"]
+    assert f"1 of {len(mechanisms)} mechanisms" in " ".join(c.value for c in at.caption)
+
+
+def test_defense_search_with_a_hostile_string_is_harmless():
+    at = open_page("pages/defense_mechanisms.py", q="<script>(.*)[")
+    assert not at.exception
+    assert any("No mechanism matches" in i.value for i in at.info)
+
+
+def test_claim_page_shows_the_verdict_from_the_data(tables):
+    claims = tables["claims"]
+    claim = claims.iloc[1]
+    at = open_page("pages/claims.py", claim=claim["id"])
+    assert claim["claim"] in [s.value for s in at.subheader]
+    assert f"Verdict: {vocab.VERDICTS[claim['verdict']]}." in markdown_text(at)
+    evidence = at.dataframe[1].value
+    assert len(evidence) == len(load.split_ids(claim["evidence"]))
+
+
+def test_glossary_lists_every_term(tables):
+    at = open_page("pages/glossary.py")
+    text = markdown_text(at)
+    for term in tables["glossary"]["term"]:
+        assert f"**{term}**" in text
+
+
+def test_short_vs_long_counts_trials_by_length(trials):
+    at = open_page("pages/short_vs_long.py")
+    per_study = stats.per_study(trials)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Short-term trials"] == str((per_study["pd_term"] == "short-term").sum())
+    assert metrics["Long-term trials"] == str((per_study["pd_term"] == "long-term").sum())
+
+
+def test_markdown_escape_neutralises_links_and_html():
+    assert ui.escape("[x](http://evil)") == r"\[x\]\(http\://evil\)"
+    assert ui.escape("<b>*hi*</b>") == r"\<b\>\*hi\*\</b\>"
