@@ -91,3 +91,158 @@ def test_a_filtered_view_reopens_identically_from_its_link(page, chromium, serve
         assert other.get_by_test_id("stException").count() == 0
     finally:
         fresh.close()
+
+
+PAGES = {
+    "overview": "Psychodynamic therapy: what does the evidence show?",
+    "explore": "Explore the studies",
+    "study_size": "How big are the studies?",
+    "metapsy": None,
+    "therapy_types": "Therapy types compared",
+    "short_vs_long": "Short-term and long-term psychodynamic therapy",
+    "defense_mechanisms": "Defense mechanisms",
+    "claims": "The article's claims, checked",
+    "glossary": "Glossary",
+    "sources": "Sources and method",
+}
+NAV_LABELS = {
+    "overview": "Overview",
+    "explore": "Explore studies",
+    "study_size": "Study size",
+    "metapsy": "Trial databases (Metapsy)",
+    "therapy_types": "Therapy types compared",
+    "short_vs_long": "Short- vs long-term",
+    "defense_mechanisms": "Defense mechanisms",
+    "claims": "The article's claims",
+    "glossary": "Glossary",
+    "sources": "Sources & method",
+}
+
+
+def assert_page_ok(page, path: str) -> None:
+    assert page.get_by_test_id("stException").count() == 0
+    assert "Information only, not medical advice" in page.get_by_test_id("stMain").inner_text()
+    title = PAGES[path]
+    if title:
+        assert page.locator("h1").first.inner_text().strip() == title
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_every_page_opens_from_its_own_url(page, server, path):
+    page.goto(f"{server.url}/{path}")
+    wait_ready(page)
+    assert_page_ok(page, path)
+
+
+def test_every_page_opens_from_the_navigation(page, server):
+    page.goto(server.url)
+    wait_ready(page)
+    nav = page.get_by_test_id("stSidebarNav")
+    for path, label in NAV_LABELS.items():
+        nav.get_by_role("link", name=label, exact=True).click()
+        page.wait_for_url(lambda url, p=path: urlparse(url).path.rstrip("/").endswith(p) or (p == "overview" and urlparse(url).path in ("", "/")))
+        wait_ready(page)
+        assert_page_ok(page, path)
+
+
+def test_back_and_forward_restore_earlier_selections(page, server):
+    page.goto(f"{server.url}/explore")
+    wait_ready(page)
+    all_trials = metrics(page)["Trials"]
+    choose_condition(page, "Depression")
+    page.wait_for_url(lambda url: "condition=depression" in url)
+    wait_ready(page)
+    depression = metrics(page)["Trials"]
+    choose_condition(page, "Personality disorders")
+    page.wait_for_url(lambda url: "personality" in url)
+    wait_ready(page)
+    both = metrics(page)["Trials"]
+    assert len({all_trials, depression, both}) == 3
+
+    page.go_back()
+    page.wait_for_url(lambda url: "personality" not in url and "depression" in url)
+    wait_ready(page)
+    assert metrics(page)["Trials"] == depression
+    page.go_forward()
+    page.wait_for_url(lambda url: "personality" in url)
+    wait_ready(page)
+    assert metrics(page)["Trials"] == both
+
+
+def test_the_csv_download_holds_exactly_the_filtered_rows(page, server):
+    page.goto(f"{server.url}/explore?condition=eating")
+    wait_ready(page)
+    comparisons = int(metrics(page)["Comparisons"])
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Download these rows (CSV)").click()
+    import csv
+
+    rows = list(csv.DictReader(open(info.value.path(), encoding="utf-8")))
+    assert len(rows) == comparisons
+    assert {r["condition_group"] for r in rows} == {"eating"}
+
+
+def test_the_share_control_shows_the_current_link(page, server):
+    page.goto(f"{server.url}/explore?condition=personality")
+    wait_ready(page)
+    page.get_by_test_id("stSidebar").get_by_role("button", name="Share this view").click()
+    code = page.get_by_test_id("stCode").last
+    code.wait_for()
+    shown = code.inner_text().strip()
+    assert shown.endswith("/explore?condition=personality")
+    assert shown.startswith(server.url)
+
+
+def test_on_a_phone_the_page_does_not_scroll_sideways_and_filters_are_reachable(chromium, server):
+    context = chromium.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    try:
+        phone = context.new_page()
+        phone.goto(f"{server.url}/explore")
+        wait_ready(phone)
+        overflow = phone.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0
+        charts = phone.locator(".js-plotly-plot").all()
+        assert charts
+        for chart in charts[:3]:
+            box = chart.bounding_box()
+            assert box is not None and box["width"] <= 390
+        phone.get_by_test_id("stExpandSidebarButton").click()
+        phone.get_by_text("Filter studies").wait_for()
+        assert phone.get_by_test_id("stSidebar").get_by_test_id("stMultiSelect").first.is_visible()
+    finally:
+        context.close()
+
+
+def test_the_condition_filter_works_from_the_keyboard(page, server):
+    page.goto(f"{server.url}/explore")
+    wait_ready(page)
+    combo = page.get_by_test_id("stSidebar").get_by_role("combobox").first
+    combo.focus()
+    page.keyboard.type("Psychosis")
+    page.keyboard.press("Enter")
+    page.keyboard.press("Escape")
+    page.wait_for_url(lambda url: "condition=psychosis" in url)
+    wait_ready(page)
+    assert page.get_by_text("Showing: Psychosis.").is_visible()
+
+
+AXE_IMPACTS = ("critical", "serious", "moderate", "minor")
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_no_serious_or_critical_accessibility_violations(page, server, path, capsys):
+    from axe_playwright_python.sync_playwright import Axe
+
+    page.goto(f"{server.url}/{path}")
+    wait_ready(page)
+    results = Axe().run(page)
+    violations = results.response["violations"]
+    counts = {impact: sum(1 for v in violations if v["impact"] == impact) for impact in AXE_IMPACTS}
+    with capsys.disabled():
+        print(f"\naxe /{path}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    serious = [
+        (v["id"], v["help"], [n["target"] for n in v["nodes"]][:3])
+        for v in violations
+        if v["impact"] in ("critical", "serious")
+    ]
+    assert not serious, serious

@@ -1,0 +1,46 @@
+"""Trial databases (Metapsy): live meta-analysis of expert-curated trials, by therapy family and trial size."""
+
+import streamlit as st
+
+from pdevidence import metapsy, metapsy_ui, ui
+
+ui.require_frame()
+
+st.title("Trial databases (Metapsy)")
+st.markdown(
+    "The [Metapsy project](https://www.metapsy.org) keeps databases of randomized trials of psychotherapies "
+    "against control conditions, one per condition, with every effect size extracted by two researchers. "
+    "This page pools them here and now, so psychodynamic therapy can be set beside the other therapies "
+    "on the same footing: same trials database, same rules, same statistics."
+)
+
+where = metapsy_ui.source()
+metapsy_ui.render_sources(where)
+found = metapsy_ui.databases(where)
+if not found:
+    metapsy_ui.render_no_data()
+    st.stop()
+
+settings = metapsy_ui.settings_sidebar(found)
+db = found[settings.database]
+rows = metapsy.select_rows(db, settings.analysis())
+metapsy_ui.render_credit(db, where)
+metapsy_ui.render_selection(db, rows, settings)
+
+st.header(f"Therapy families in {db.info.condition.lower()}")
+metapsy_ui.render_families(db, metapsy.family_summary(rows, settings.method))
+metapsy_ui.render_unmapped(db)
+
+st.header("Psychodynamic therapy and CBT across conditions")
+metapsy_ui.render_across(metapsy.across_databases(found, settings.analysis()))
+
+family_label = metapsy.FAMILY_LABELS.get(settings.family or "", "no family")
+effects = metapsy.study_effects(rows, settings.family)
+st.header(f"Trial by trial: {family_label.lower()}")
+metapsy_ui.render_trials(db, effects, settings)
+
+st.header("Small versus large trials")
+metapsy_ui.render_size_lens(rows, effects, settings)
+
+st.header("How these numbers are made")
+metapsy_ui.render_method(db)

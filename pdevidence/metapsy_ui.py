@@ -1,0 +1,493 @@
+"""Streamlit side of the Metapsy page: cached loading, data sources, settings kept in the URL, renderers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+import os
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from pdevidence import charts, metapsy, stats, ui
+
+_KEYS = {
+    "database": "mp_db",
+    "family": "mp_family",
+    "comparators": "mp_vs",
+    "time": "mp_time",
+    "low_rob_only": "mp_lowrob",
+    "method": "mp_tau",
+    "threshold": "mp_size",
+}
+_LAST_URL = "mp_last_url"
+_SETTINGS = "mp_settings"
+_UPLOADS = "mp_uploads"
+
+SOURCE_LABELS = {
+    "bundled": "the copies in shared/metapsy beside this app",
+    "cache": "your downloaded copies",
+    "upload": "your uploaded file",
+}
+
+
+@dataclass(frozen=True)
+class Source:
+    kind: str | None
+    directory: Path | None
+
+
+def source() -> Source:
+    """Where the page reads databases: shared/metapsy if present, else the download cache."""
+    override = os.environ.get("PDEVIDENCE_METAPSY_DIR")
+    if override is not None:
+        directory = Path(override)
+        return Source("bundled" if metapsy.database_files(directory) else None, directory if override else None)
+    if metapsy.database_files(metapsy.SHARED_DIR):
+        return Source("bundled", metapsy.SHARED_DIR)
+    cache = metapsy.cache_dir()
+    if metapsy.database_files(cache):
+        return Source("cache", cache)
+    return Source(None, None)
+
+
+def _stamp(directory: Path) -> tuple:
+    return tuple(
+        (p.name, p.stat().st_mtime_ns, p.stat().st_size)
+        for p in sorted(directory.glob("*"))
+        if p.suffix in (".csv", ".json")
+    )
+
+
+@st.cache_data(show_spinner="Reading the Metapsy databases…")
+def _load_directory(directory: str, stamp: tuple) -> tuple[dict[str, metapsy.Database], dict[str, str]]:
+    databases, errors = {}, {}
+    for name, path in metapsy.database_files(Path(directory)).items():
+        try:
+            databases[name] = metapsy.read_database(path, name=name)
+        except metapsy.MetapsyError as exc:
+            errors[name] = str(exc)
+    return databases, errors
+
+
+@st.cache_data(show_spinner="Reading the uploaded database…")
+def _load_upload(data: bytes, codebook: bytes | None, name: str) -> metapsy.Database:
+    return metapsy.read_database(data, codebook=codebook, name=name)
+
+
+def _uploaded() -> dict[str, metapsy.Database]:
+    return st.session_state.get(_UPLOADS, {})
+
+
+def databases(where: Source) -> dict[str, metapsy.Database]:
+    """Every readable database from the page's source, plus this session's uploads."""
+    found: dict[str, metapsy.Database] = {}
+    if where.directory is not None and where.kind is not None:
+        found, errors = _load_directory(str(where.directory), _stamp(where.directory))
+        for name, message in errors.items():
+            st.warning(f"{ui.escape(name)} could not be read and is left out: {ui.escape(message)}")
+    return {**found, **_uploaded()}
+
+
+def render_sources(where: Source) -> None:
+    """The data-source panel: where the data come from, the download button and the uploader."""
+    expanded = where.kind is None and not _uploaded()
+    with st.expander("Data source: download or upload Metapsy databases", expanded=expanded,
+                     icon=":material/database:"):
+        if where.kind is not None:
+            st.markdown(f"Reading {len(metapsy.database_files(where.directory))} database(s) from "
+                        f"{SOURCE_LABELS[where.kind]} (`{where.directory}`).")
+        st.markdown(
+            f"**Download** fetches the {len(metapsy.KNOWN_DATABASES)} published databases from the Metapsy "
+            f"project's GitHub repositories into `{metapsy.cache_dir()}` on this computer."
+        )
+        if st.button("Download the Metapsy databases", icon=":material/download:", key="mp_download"):
+            _download()
+        files = st.file_uploader(
+            "Or upload a Metapsy data.csv (optionally with its codebook, variable_description.json)",
+            type=["csv", "json"],
+            accept_multiple_files=True,
+            key="mp_upload",
+        )
+        _read_uploads(files or [])
+
+
+def _download() -> None:
+    target = metapsy.cache_dir()
+    with st.spinner("Downloading from github.com/metapsy-project…"):
+        try:
+            done = metapsy.download_all(target)
+        except metapsy.MetapsyError as exc:
+            st.error(
+                "The download failed, so nothing was saved. Are you offline, or is GitHub unreachable? "
+                f"The databases already on this page keep working.\n\nDetails: {ui.escape(exc)}",
+                icon=":material/cloud_off:",
+            )
+            return
+    _load_directory.clear()
+    commits = ", ".join(f"{d.name} @ {d.commit[:12]}" if d.commit else d.name for d in done)
+    st.success(f"Downloaded {len(done)} databases to {ui.escape(target)}: {ui.escape(commits)}.")
+
+
+def _read_uploads(files) -> None:
+    codebooks = [f for f in files if f.name.lower().endswith(".json")]
+    tables = [f for f in files if f.name.lower().endswith(".csv")]
+    found: dict[str, metapsy.Database] = {}
+    for table in tables:
+        stem = Path(table.name).stem
+        book = next((c for c in codebooks if c.name.startswith(stem)), codebooks[0] if len(codebooks) == 1 else None)
+        name = f"{stem} (uploaded)"
+        try:
+            found[name] = _load_upload(table.getvalue(), book.getvalue() if book else None, name)
+        except metapsy.MetapsyError as exc:
+            st.error(f"{ui.escape(table.name)} cannot be used: {ui.escape(exc)}")
+    st.session_state[_UPLOADS] = found
+
+
+def render_no_data() -> None:
+    st.info(
+        "No Metapsy database is available yet. Use **Download the Metapsy databases** above to fetch the "
+        "published databases, or upload a Metapsy `data.csv`.",
+        icon=":material/database:",
+    )
+
+
+# ---------------------------------------------------------------- settings
+
+
+def _set_widgets(settings: metapsy.Settings) -> None:
+    state = st.session_state
+    for attr, key in _KEYS.items():
+        value = getattr(settings, attr)
+        state[key] = list(value) if attr == "comparators" else value
+
+
+def _sanitise(options: metapsy.DatabaseOptions) -> None:
+    """Keep widget values the chosen database can take (a database switch changes the choices)."""
+    state = st.session_state
+    if state.get(_KEYS["family"]) not in options.families:
+        state[_KEYS["family"]] = metapsy.default_family(options)
+    state[_KEYS["comparators"]] = [c for c in state.get(_KEYS["comparators"], []) if c in options.comparators]
+    if state.get(_KEYS["time"]) not in options.times:
+        state[_KEYS["time"]] = metapsy.TIME_POST
+
+
+def settings_sidebar(found: dict[str, metapsy.Database]) -> metapsy.Settings:
+    """The page's choices, in the sidebar and in the URL; a link reopens the same analysis.
+
+    The URL wins when it differs from what this session last wrote; invalid
+    values in it are ignored with a visible notice.
+    """
+    names = tuple(found)
+    options_for = lambda name: metapsy.DatabaseOptions.of(found[name])  # noqa: E731
+    state = st.session_state
+    url = {k: st.query_params[k] for k in metapsy.PARAMS if k in st.query_params}
+    last = state.get(_LAST_URL)
+    notices: list[str] = []
+    if last is None or (url and url != last) or _KEYS["database"] not in state:
+        if not url and last and state.get(_SETTINGS) is not None and state[_SETTINGS].database in found:
+            _set_widgets(state[_SETTINGS])
+        else:
+            parsed = metapsy.parse_settings(url, names, options_for)
+            notices = parsed.notices
+            _set_widgets(parsed.settings)
+    elif not url and last:
+        _set_widgets(state.get(_SETTINGS) or metapsy.Settings())
+    if state.get(_KEYS["database"]) not in found:
+        state[_KEYS["database"]] = metapsy.default_database(names)
+    notices += [f"Ignored unknown link parameter {metapsy._shown(k)}." for k in st.query_params
+                if k not in metapsy.PARAMS]
+    ui.render_notices(notices)
+
+    sb = st.sidebar
+    sb.header("Trial database")
+    database = sb.selectbox(
+        "Condition (Metapsy database)",
+        names,
+        key=_KEYS["database"],
+        format_func=lambda n: f"{found[n].info.condition} ({n})",
+    )
+    options = options_for(database)
+    _sanitise(options)
+    if options.families:
+        sb.selectbox("Therapy family for the trial-by-trial view", options.families, key=_KEYS["family"],
+                     format_func=metapsy.FAMILY_LABELS.__getitem__)
+    sb.multiselect(
+        "Compared with",
+        options.comparators,
+        key=_KEYS["comparators"],
+        format_func=lambda c: c if found[database].comparators.get(c, c) == c else f"{c}: {found[database].comparators[c]}",
+        placeholder="Any control condition",
+    )
+    sb.selectbox("Time point", options.times, key=_KEYS["time"],
+                 format_func=lambda t: {"post": "End of treatment (post)", "all": "All time points"}.get(t, t))
+    sb.toggle("Low risk of bias only", key=_KEYS["low_rob_only"],
+              help="Keep only comparisons rated at low risk of bias (see 'How these numbers are made').")
+    sb.radio("Between-trial variance (tau²)", tuple(stats.TAU2_METHODS), key=_KEYS["method"],
+             format_func=stats.TAU2_METHODS.__getitem__, horizontal=True)
+    sb.number_input("Large trial: at least this many participants", *metapsy.THRESHOLD_RANGE, step=10,
+                    key=_KEYS["threshold"])
+
+    chosen = tuple(state[_KEYS["comparators"]])
+    settings = metapsy.Settings(
+        database=database,
+        family=state.get(_KEYS["family"]) if options.families else None,
+        comparators=() if set(chosen) >= set(options.comparators) else
+        tuple(c for c in options.comparators if c in chosen),
+        method=state[_KEYS["method"]],
+        threshold=int(state[_KEYS["threshold"]]),
+        low_rob_only=bool(state[_KEYS["low_rob_only"]]),
+        time=state[_KEYS["time"]],
+    )
+    params = metapsy.serialize_settings(settings, names, options_for)
+    for key in metapsy.PARAMS:
+        if key in params:
+            if st.query_params.get(key) != params[key]:
+                st.query_params[key] = params[key]
+        elif key in st.query_params:
+            del st.query_params[key]
+    state[_LAST_URL] = params
+    state[_SETTINGS] = settings
+    ui.render_share_link(sb)
+    return settings
+
+
+# ---------------------------------------------------------------- rendering
+
+
+def _g(row) -> str:
+    return f"{row['g']:.2f} (95% CI {row['ci_low']:.2f} to {row['ci_high']:.2f})"
+
+
+def render_credit(db: metapsy.Database, where: Source) -> None:
+    """Licence credit, DOI, version and last search date of the database shown."""
+    info = db.info
+    if db.name in _uploaded():
+        version = "uploaded file (version unknown)"
+    elif where.kind == "cache":
+        recorded = metapsy.cached_provenance(where.directory / f"{db.name}.csv")
+        commit = recorded.get("commit")
+        version = (f"commit {commit[:12]}" if commit else "latest main branch, commit unknown") + (
+            f", downloaded {recorded['downloaded_at']}" if recorded.get("downloaded_at") else "")
+    else:
+        version = f"commit {info.commit}" if info.commit else "unknown"
+    doi = f"[{info.doi}]({info.doi_url})" if info.doi else "none given"
+    st.caption(
+        f"Data: **{info.repo}**, © {metapsy.CREDIT}, [{metapsy.LICENCE}]({metapsy.LICENCE_URL}). "
+        f"DOI: {doi}. Version: {ui.escape(version)}. Last literature search: {info.last_search or 'unknown'}. "
+        f"Source: github.com/metapsy-project/{info.repo}."
+    )
+
+
+def render_selection(db: metapsy.Database, rows: pd.DataFrame, settings: metapsy.Settings) -> None:
+    effects = metapsy.study_effects(rows)
+    a, b, c = st.columns(3)
+    a.metric("Comparisons used", f"{len(rows):,}", help=f"of {len(db.rows):,} rows in the database")
+    b.metric("Trials", f"{effects['study'].nunique():,}")
+    c.metric("Participants", f"{int(effects.groupby('study')['n'].max().sum()):,}")
+    skipped = int((~db.rows["has_effect"]).sum())
+    parts = [
+        "end-of-treatment outcomes" if settings.time == metapsy.TIME_POST else
+        ("all time points" if settings.time == metapsy.TIME_ALL else f"time point “{settings.time}”"),
+        "low risk of bias only" if settings.low_rob_only else "any risk of bias",
+        "against " + ", ".join(settings.comparators) if settings.comparators else "against any control",
+        f"{stats.TAU2_METHODS[settings.method]} random effects",
+    ]
+    note = f" {skipped} row(s) without g or its SE are never used." if skipped else ""
+    st.caption("Using " + "; ".join(parts) + "." + note)
+
+
+def _summary_table(summary: pd.DataFrame) -> pd.DataFrame:
+    return summary[["label", "k", "studies", "participants", "g", "ci_low", "ci_high", "pi_low", "pi_high",
+                    "i2", "tau2", "status"]].rename(
+        columns={"label": "therapy family", "k": "comparisons", "studies": "trials", "i2": "I²", "tau2": "tau²",
+                 "pi_low": "prediction low", "pi_high": "prediction high"}
+    ).round(3)
+
+
+def _family_rows(summary: pd.DataFrame, label) -> pd.DataFrame:
+    pooled = summary[summary["status"] == "pooled"]
+    return pd.DataFrame(
+        {
+            "label": [label(r) for r in pooled.to_dict("records")],
+            "key": pooled["family"],
+            "estimate": pooled["g"],
+            "ci_low": pooled["ci_low"],
+            "ci_high": pooled["ci_high"],
+            "pi_low": pooled["pi_low"],
+            "pi_high": pooled["pi_high"],
+            "detail": [f"{r['studies']} trials, {r['participants']:,} participants, I² = {r['i2']:.0%}"
+                       for r in pooled.to_dict("records")],
+        }
+    )
+
+
+def render_families(db: metapsy.Database, summary: pd.DataFrame, key: str = "mp_families") -> None:
+    """Pooled g per therapy family, psychodynamic therapy highlighted, with the full table."""
+    if summary.empty:
+        st.info("No comparisons match these settings.")
+        return
+    psycho = summary[summary["family"] == metapsy.PSYCHODYNAMIC]
+    if psycho.empty:
+        st.info(f"This database holds no psychodynamic therapy arm at these settings "
+                f"({db.info.condition}).", icon=":material/info:")
+    elif psycho.iloc[0]["status"] == "pooled":
+        row = psycho.iloc[0]
+        st.markdown(f"**Psychodynamic therapy: g = {_g(row)}**, {row['studies']} trials, "
+                    f"{row['participants']:,} participants, I² = {row['i2']:.0%}.")
+    else:
+        row = psycho.iloc[0]
+        st.warning(f"Too few trials to pool psychodynamic therapy here: {row['studies']} trial(s); pooling "
+                   f"needs at least {stats.MIN_STUDIES_TO_POOL}.", icon=":material/warning:")
+    rows = _family_rows(summary, lambda r: f"{r['label']} ({r['studies']} trials)")
+    if rows.empty:
+        st.info(f"No therapy family has the {stats.MIN_STUDIES_TO_POOL} trials pooling needs at these settings.")
+        st.dataframe(_summary_table(summary), hide_index=True, width="stretch")
+        return
+    ui.render_chart(
+        charts.family_forest(rows, highlight=metapsy.PSYCHODYNAMIC),
+        _summary_table(summary),
+        "Each diamond is one therapy family's pooled g against the control conditions, with its 95% CI; the "
+        "dotted line is the 95% prediction interval (where a new trial's effect would likely fall). "
+        f"Families with fewer than {stats.MIN_STUDIES_TO_POOL} trials and unmapped codes are in the table only.",
+        key=key,
+    )
+
+
+def render_unmapped(db: metapsy.Database) -> None:
+    if not db.unmapped:
+        return
+    codes = db.codes[db.codes["family"] == metapsy.UNMAPPED]
+    st.warning(
+        f"Unmapped treatment codes (left out of every pooled estimate): "
+        + ", ".join(f"`{str(c).replace('`', '')}` ({n} rows)" for c, n in zip(codes["code"], codes["rows"]))
+        + ". Neither the codebook nor the keyword table says which therapy family they belong to.",
+        icon=":material/help:",
+    )
+
+
+def render_across(across: pd.DataFrame) -> None:
+    """Psychodynamic therapy and CBT side by side in every database."""
+    rows = _family_rows(across, lambda r: f"{r['condition']}: {metapsy.FAMILY_LABELS[r['family']]} "
+                                          f"({r['studies']} trials)")
+    table = across[["condition", "label", "studies", "participants", "g", "ci_low", "ci_high", "i2", "status"]] \
+        .rename(columns={"label": "therapy family", "studies": "trials", "i2": "I²"}).round(3)
+    without = sorted(set(across["condition"]) - set(across.loc[across["family"] == metapsy.PSYCHODYNAMIC,
+                                                                "condition"]))
+    if rows.empty:
+        st.info("Nothing to pool at these settings.")
+        st.dataframe(table, hide_index=True, width="stretch")
+    else:
+        ui.render_chart(
+            charts.family_forest(rows, highlight=metapsy.PSYCHODYNAMIC),
+            table,
+            "Pooled g against control conditions in each database, with the settings chosen in the sidebar "
+            "(comparator codes differ between databases and only apply where they exist). Effects from "
+            "different conditions are measured on different scales and are not directly comparable.",
+            key="mp_across",
+        )
+    too_few = across[(across["family"] == metapsy.PSYCHODYNAMIC) & (across["status"] != "pooled")]
+    if len(too_few):
+        st.caption(f"Too few psychodynamic trials to pool (fewer than {stats.MIN_STUDIES_TO_POOL}) in: "
+                   + ", ".join(f"{c} ({n} trial{'s' if n != 1 else ''})"
+                               for c, n in zip(too_few["condition"], too_few["studies"])) + ".")
+    if without:
+        st.caption("No psychodynamic therapy arm at these settings in: " + ", ".join(without) + ".")
+
+
+def render_trials(db: metapsy.Database, effects: pd.DataFrame, settings: metapsy.Settings) -> None:
+    """Trial-by-trial forest plot for the chosen family, or an honest too-few-trials state."""
+    label = metapsy.FAMILY_LABELS.get(settings.family or "", "this family")
+    if effects.empty:
+        st.info(f"No trials of {label.lower()} in this database at these settings.")
+        return
+    pooled = metapsy.pooled_for(effects, settings.method)
+    if pooled is None:
+        st.warning(
+            f"Too few trials to pool: {len(effects)} trial(s) of {label.lower()} at these settings; pooling needs "
+            f"at least {stats.MIN_STUDIES_TO_POOL}. The trials are shown one by one, without a pooled estimate.",
+            icon=":material/warning:",
+        )
+    else:
+        st.markdown(
+            f"Pooled g = **{pooled.estimate:.2f}** (95% CI {pooled.ci_low:.2f} to {pooled.ci_high:.2f}; "
+            f"prediction interval {pooled.pi_low:.2f} to {pooled.pi_high:.2f}), {pooled.k} trials, "
+            f"I² = {pooled.i2:.0%}, tau² = {pooled.tau2:.3f} ({pooled.method})."
+        )
+    rows = metapsy.forest_rows(effects)
+    ui.render_chart(
+        charts.forest_plot(rows, pooled, x_title=charts.THERAPY_G_AXIS),
+        effects[["study", "arms", "comparators", "n", "comparisons", "g", "se", "rob_level"]].round(3),
+        "Each square is one trial (the mean of its comparisons, see below) with its 95% CI. "
+        "Hover for the arms compared, size and risk of bias.",
+        key="mp_trials",
+    )
+
+
+def render_size_lens(rows: pd.DataFrame, effects: pd.DataFrame, settings: metapsy.Settings) -> None:
+    """Small versus large trials, the large-trials-only re-pool, and the funnel plot with Egger's test."""
+    threshold = settings.threshold
+    label = metapsy.FAMILY_LABELS.get(settings.family or "", "this family")
+    if effects.empty:
+        st.info(f"No trials of {label.lower()} at these settings.")
+        return
+    lens = metapsy.size_lens(effects, threshold, settings.method)
+    pooled_lens = lens[lens["g"].notna()]
+    st.markdown(f"**{label}**, trials split at {threshold} participants:")
+    if pooled_lens.empty:
+        st.info(f"Neither group has the {stats.MIN_STUDIES_TO_POOL} trials pooling needs.")
+        st.dataframe(lens.drop(columns=["group"]).round(3), hide_index=True, width="stretch")
+    else:
+        ui.render_chart(
+            charts.family_forest(
+                pooled_lens.assign(estimate=pooled_lens["g"], key=pooled_lens["group"],
+                                   detail=pooled_lens["studies"].astype(str) + " trials"),
+            ),
+            lens.drop(columns=["group"]).round(3),
+            "If small trials report clearly larger effects than large ones, the pooled estimate may be inflated "
+            "by small-study effects such as unpublished negative trials.",
+            key="mp_size_lens",
+        )
+    st.markdown(f"**Every family, large trials only** ({threshold} or more participants):")
+    large = metapsy.large_trials_only(rows, threshold, settings.method)
+    if large.empty:
+        st.info("No large trials at these settings.")
+    else:
+        st.dataframe(_summary_table(large), hide_index=True, width="stretch")
+    egger = metapsy.small_study_test(effects)
+    if egger is None:
+        st.info(f"{len(effects)} trial(s) of {label.lower()}: a funnel plot and Egger's test need at least "
+                f"{stats.MIN_STUDIES_FOR_EGGER} trials, so none is shown.")
+        return
+    pooled = metapsy.pooled_for(effects, settings.method)
+    ui.render_chart(
+        charts.funnel_plot(effects["g"], effects["se"], pooled, labels=effects["study"],
+                           x_title=charts.THERAPY_G_AXIS),
+        effects[["study", "n", "g", "se"]].round(3),
+        f"Egger's test: intercept {egger.intercept:.2f} (95% CI {egger.intercept_ci_low:.2f} to "
+        f"{egger.intercept_ci_high:.2f}), p = {egger.p_value:.3f}, k = {egger.k}. An intercept far from 0 "
+        "suggests small trials report different effects from large ones.",
+        key="mp_funnel",
+    )
+
+
+def render_method(db: metapsy.Database) -> None:
+    """How the numbers are made for this database: direction, risk of bias, time, aggregation, codes."""
+    st.markdown(
+        f"- **One effect per trial.** {metapsy.AGGREGATION_NOTE}\n"
+        f"- **Pooling.** Random-effects meta-analysis (statsmodels), 95% CI from the normal distribution, "
+        f"prediction interval from t with k−2 degrees of freedom; no pooled estimate below "
+        f"{stats.MIN_STUDIES_TO_POOL} trials, no Egger's test below {stats.MIN_STUDIES_FOR_EGGER}.\n"
+        f"- **Direction of g.** Positive g favours the therapy. In this database g was {ui.escape(db.orientation)}.\n"
+        f"- **Risk of bias.** {db.rob_rule.rule} Ratings are grouped as low / some concerns / high / not rated.\n"
+        f"- **Time point.** {db.time_note}\n"
+        f"- **Therapy families.** Each treatment code (`condition_arm1`) is looked up in the database's codebook "
+        f"and its description matched against a fixed keyword table; codes the codebook does not define are "
+        f"matched by name. Codes neither can place are reported as unmapped, never guessed."
+        + ("" if db.codebook_found else " No codebook was found for this database, so codes were matched by name only.")
+    )
+    with st.expander("Treatment codes and their therapy families"):
+        st.dataframe(
+            db.codes.assign(family=db.codes["family"].map(metapsy.FAMILY_LABELS)),
+            hide_index=True, width="stretch",
+        )

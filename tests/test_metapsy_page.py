@@ -1,0 +1,137 @@
+"""The Metapsy page, run with Streamlit's AppTest: content, too-few-trials state, link state, data sources."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from pdevidence import metapsy
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGE = str(ROOT / "pages" / "metapsy.py")
+SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "metapsy"
+needs_shared = pytest.mark.skipif(
+    not any(SHARED.glob("*.csv")) if SHARED.is_dir() else True,
+    reason=f"the Metapsy databases are not at {SHARED} (CI places shared/ beside the checkout)",
+)
+
+
+@pytest.fixture(autouse=True)
+def isolated_sources(tmp_path, monkeypatch):
+    """Downloads go to a temporary cache; the page reads shared/metapsy unless a test says otherwise."""
+    monkeypatch.setenv("PDEVIDENCE_CACHE", str(tmp_path / "cache"))
+    monkeypatch.delenv("PDEVIDENCE_METAPSY_DIR", raising=False)
+
+
+def run(**params) -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=180)
+    for key, value in params.items():
+        at.query_params[key] = value
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def texts(elements) -> list[str]:
+    return [str(e.value) for e in elements]
+
+
+def unescaped(text: str) -> str:
+    return text.replace("\\", "")
+
+
+@needs_shared
+def test_the_page_shows_the_pooled_psychodynamic_g_for_depression():
+    db = metapsy.read_database(SHARED / "depression-psyctr.csv")
+    row = metapsy.family_summary(metapsy.select_rows(db)).set_index("family").loc["psychodynamic"]
+    expected = f"g = {row['g']:.2f} (95% CI {row['ci_low']:.2f} to {row['ci_high']:.2f})"
+    at = run()
+    assert at.title[0].value == "Trial databases (Metapsy)"
+    assert any(expected in m for m in texts(at.markdown)), expected
+    assert any("Therapy families in depression" == h for h in texts(at.header))
+    assert len(at.get("plotly_chart")) >= 3
+    assert any("Too few psychodynamic trials to pool" in c and "Panic disorder (2 trials)" in c
+               for c in texts(at.caption))
+    assert dict(at.query_params) == {}
+
+
+@needs_shared
+def test_the_page_credits_the_metapsy_project_with_doi_version_and_search_date():
+    at = run()
+    credit = " ".join(texts(at.caption))
+    assert "Metapsy project (metapsy.org)" in credit
+    assert "10.5281/zenodo.7254845" in credit
+    assert "ceeabb718db4" in credit
+    assert "2024-01-01" in credit
+    assert "ODC-By" in credit
+
+
+@needs_shared
+def test_panic_psychodynamic_shows_an_honest_too_few_trials_state():
+    at = run(db="panic-psyctr", family="psychodynamic")
+    warnings = " ".join(texts(at.warning))
+    assert "Too few trials to pool" in warnings
+    assert "pooling needs at least 3" in warnings
+    assert not any("Pooled g = " in m for m in texts(at.markdown))
+    assert dict(at.query_params) == {"db": "panic-psyctr"}
+
+
+@needs_shared
+def test_a_link_with_every_setting_reopens_the_same_analysis_and_keeps_its_query_string():
+    params = {"db": "sad-psyctr", "family": "third_wave", "vs": "wlc", "tau": "pm", "size": "60", "lowrob": "0",
+              "time": "all"}
+    at = run(**params)
+    expected = {k: v for k, v in params.items() if k != "lowrob"}
+    assert dict(at.query_params) == expected
+    assert at.sidebar.selectbox(key="mp_db").value == "sad-psyctr"
+    assert at.sidebar.selectbox(key="mp_family").value == "third_wave"
+    assert at.sidebar.multiselect(key="mp_vs").value == ["wlc"]
+    assert at.sidebar.radio(key="mp_tau").value == "pm"
+    assert at.sidebar.number_input(key="mp_size").value == 60
+    assert at.sidebar.selectbox(key="mp_time").value == "all"
+    assert not at.warning or all("Ignored" not in w for w in texts(at.warning))
+    assert any("Paule-Mandel" in m for m in texts(at.markdown))
+
+
+@needs_shared
+def test_changing_a_widget_writes_the_url():
+    at = run()
+    at.sidebar.radio(key="mp_tau").set_value("pm").run()
+    at.sidebar.toggle(key="mp_lowrob").set_value(True).run()
+    assert not at.exception
+    assert dict(at.query_params) == {"tau": "pm", "lowrob": "1"}
+
+
+@needs_shared
+def test_invalid_link_values_give_visible_notices_and_no_traceback():
+    at = run(db="nowhere", tau="magic", size="-3", lowrob="maybe", time="yesterday", vs="moon", colour="red")
+    notices = unescaped(" ".join(texts(at.warning)))
+    for fragment in ("Ignored db 'nowhere'", "Ignored tau 'magic'", "Ignored size '-3'", "Ignored lowrob 'maybe'",
+                     "Ignored time 'yesterday'", "Ignored vs 'moon'", "unknown link parameter 'colour'"):
+        assert fragment in notices
+    assert at.sidebar.selectbox(key="mp_db").value == "depression-psyctr"
+    assert {k: v for k, v in at.query_params.items() if k in metapsy.PARAMS} == {}
+
+
+def test_without_any_database_the_page_invites_a_download_or_upload(tmp_path, monkeypatch):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    monkeypatch.setenv("PDEVIDENCE_METAPSY_DIR", str(empty))
+    at = run()
+    assert any("No Metapsy database is available yet" in i for i in texts(at.info))
+    assert at.button(key="mp_download")
+    assert at.get("file_uploader")
+
+
+def test_an_offline_download_shows_an_error_and_the_page_keeps_working(tmp_path, monkeypatch):
+    monkeypatch.setattr(metapsy, "UPSTREAM_CSV", "http://127.0.0.1:9/{repo}/data.csv")
+    monkeypatch.setattr(metapsy, "TIMEOUT_SECONDS", 2)
+    at = run()
+    at.button(key="mp_download").click().run()
+    assert not at.exception
+    errors = " ".join(texts(at.error))
+    assert "download failed" in errors and "offline" in errors
+    if SHARED.is_dir():
+        assert any("Therapy families in" in h for h in texts(at.header))
