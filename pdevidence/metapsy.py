@@ -34,7 +34,10 @@ LICENCE = "Open Data Commons Attribution License v1.0 (ODC-By)"
 LICENCE_URL = "https://opendatacommons.org/licenses/by/1-0/"
 CREDIT = "Metapsy project (metapsy.org)"
 
-REQUIRED_COLUMNS = ("study", "condition_arm1", "condition_arm2", ".g", ".g_se")
+# Effect size and its standard error, as the Metapsy data standard names them.
+EFFECT_COLUMN = ".g"
+EFFECT_SE_COLUMN = EFFECT_COLUMN + "_se"
+REQUIRED_COLUMNS = ("study", "condition_arm1", "condition_arm2", EFFECT_COLUMN, EFFECT_SE_COLUMN)
 
 
 @dataclass(frozen=True)
@@ -575,8 +578,8 @@ def build_database(frame: pd.DataFrame, codebook: dict | None, name: str, source
     codebook = {str(k): str(v) for k, v in (codebook or {}).items()}
     decimal = frame.attrs.get("decimal", ",")
     rows = frame.copy()
-    g = to_number(rows[".g"], decimal)
-    se = to_number(rows[".g_se"], decimal)
+    g = to_number(rows[EFFECT_COLUMN], decimal)
+    se = to_number(rows[EFFECT_SE_COLUMN], decimal)
     g, orientation = _orientation(rows, g, decimal)
     rows["g"] = g
     rows["se"] = se

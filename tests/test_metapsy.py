@@ -28,7 +28,7 @@ needs_shared = pytest.mark.skipif(
     not SHARED_FILES, reason=f"the Metapsy databases are not at {SHARED} (CI places shared/ beside the checkout)"
 )
 # Column names of the Metapsy standard, used to read the shared files independently.
-G, G_SE = ".g", ".g_se"
+G, G_SE = metapsy.EFFECT_COLUMN, metapsy.EFFECT_SE_COLUMN
 
 
 def csv_records(path: Path) -> list[list[str]]:
