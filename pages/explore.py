@@ -2,20 +2,13 @@
 
 import streamlit as st
 
-from pdevidence import charts, filters, stats, ui, vocab
+from pdevidence import charts, stats, ui, vocab
 
 ui.require_frame()
 
 st.title("Explore the studies")
 
-trials = ui.studies()
-chosen = ui.filter_sidebar(trials, page_params=("pool_vs", "pool_time", "tau2"))
-subset = filters.apply(trials, chosen)
-st.caption(f"Showing: {filters.describe(chosen, vocab.ALL)}.")
-
-if subset.empty:
-    st.warning("No trials match these filters. Clear some filters in the sidebar.")
-    st.stop()
+trials, chosen, subset = ui.filtered_trials(page_params=("pool_vs", "pool_time", "tau2"))
 
 per_study = stats.per_study(subset)
 a, b, c = st.columns(3)
@@ -67,6 +60,11 @@ if len(pool_rows) < stats.MIN_STUDIES_TO_POOL:
         f"Only {len(pool_rows)} trial(s) in this selection report a between-group effect against "
         f"{'inactive controls' if pool_vs == 'inactive' else 'active treatments'} at this time point. "
         f"A pooled estimate needs at least {stats.MIN_STUDIES_TO_POOL}, so none is shown."
+    )
+    st.page_link(
+        "pages/metapsy.py",
+        label="Pooled effects computed from the trials' own data (Metapsy databases)",
+        icon=":material/database:",
     )
 else:
     pooled = stats.pool(pool_rows["es_value"], pool_rows["se"], method=method)

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from pdevidence import charts, filters, stats, ui, vocab
+from pdevidence import charts, stats, ui, vocab
 
 ui.require_frame()
 
@@ -13,15 +13,8 @@ st.markdown(
     "so you can see how many there are, how large they are, and what they found."
 )
 
-trials = ui.studies()
+trials, chosen, subset = ui.filtered_trials()
 verdicts = ui.table("verdicts")
-chosen = ui.filter_sidebar(trials)
-subset = filters.apply(trials, chosen)
-st.caption(f"Showing: {filters.describe(chosen, vocab.ALL)}.")
-
-if subset.empty:
-    st.warning("No trials match these filters. Clear some filters in the sidebar.")
-    st.stop()
 
 summary = stats.condition_summary(subset)
 left, mid, right = st.columns(3)

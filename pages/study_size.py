@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from pdevidence import charts, filters, stats, ui, vocab
+from pdevidence import charts, stats, ui, vocab
 
 ui.require_frame()
 
@@ -13,13 +13,7 @@ st.markdown(
     "size of each trial and checks for that pattern where there are enough trials."
 )
 
-trials = ui.studies()
-chosen = ui.filter_sidebar(trials, page_params=("pool_vs", "pool_time"))
-subset = filters.apply(trials, chosen)
-st.caption(f"Showing: {filters.describe(chosen, vocab.ALL)}.")
-if subset.empty:
-    st.warning("No trials match these filters. Clear some filters in the sidebar.")
-    st.stop()
+trials, chosen, subset = ui.filtered_trials(page_params=("pool_vs", "pool_time"))
 
 studies = stats.per_study(subset)
 summary = stats.condition_summary(subset)

@@ -26,6 +26,12 @@ SEQUENCE = [OKABE_ITO[c] for c in ("blue", "orange", "green", "vermillion", "pur
 G_AXIS = "Effect size (positive favours psychodynamic therapy)"
 
 
+def _participants_axis(fig: go.Figure) -> None:
+    """A log axis of trial sizes with round-number ticks."""
+    ticks = [10, 20, 50, 100, 200, 500, 1000, 2000]
+    fig.update_xaxes(type="log", title="Participants randomized (log scale)", tickvals=ticks, ticktext=[str(t) for t in ticks])
+
+
 def _layout(fig: go.Figure, title: str | None, height: int | None = None) -> go.Figure:
     fig.update_layout(
         title=title,
@@ -93,7 +99,7 @@ def study_points(rows: pd.DataFrame, labels: dict[str, str], findings: dict[str,
                 hovertemplate="%{text}<br>%{x} participants<extra>" + name + "</extra>",
             )
         )
-    fig.update_xaxes(type="log", title="Participants randomized (log scale)")
+    _participants_axis(fig)
     fig.update_yaxes(title=None, categoryorder="category descending")
     return _layout(fig, title, height=160 + 45 * max(1, rows["condition_group"].nunique()))
 
@@ -126,7 +132,7 @@ def effect_vs_size(rows: pd.DataFrame, title: str | None = None) -> go.Figure:
             )
         )
     fig.add_hline(y=0, line=dict(color=OKABE_ITO["grey"], width=1))
-    fig.update_xaxes(type="log", title="Participants randomized (log scale)")
+    _participants_axis(fig)
     fig.update_yaxes(title=G_AXIS)
     return _layout(fig, title, height=420)
 
@@ -152,7 +158,7 @@ def size_distribution(studies: pd.DataFrame, labels: dict[str, str], title: str 
     )
     fig.add_vline(x=100, line=dict(color=OKABE_ITO["vermillion"], dash="dash"),
                   annotation_text="100 participants", annotation_position="top")
-    fig.update_xaxes(type="log", title="Participants randomized (log scale)")
+    _participants_axis(fig)
     fig.update_yaxes(title=None, categoryorder="category descending")
     fig.update_layout(showlegend=False)
     return _layout(fig, title, height=160 + 45 * max(1, studies["condition_group"].nunique()))

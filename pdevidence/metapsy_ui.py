@@ -240,12 +240,7 @@ def settings_sidebar(found: dict[str, metapsy.Database]) -> metapsy.Settings:
         time=state[_KEYS["time"]],
     )
     params = metapsy.serialize_settings(settings, names, options_for)
-    for key in metapsy.PARAMS:
-        if key in params:
-            if st.query_params.get(key) != params[key]:
-                st.query_params[key] = params[key]
-        elif key in st.query_params:
-            del st.query_params[key]
+    ui.write_query_params(params, metapsy.PARAMS)
     state[_LAST_URL] = params
     state[_SETTINGS] = settings
     ui.render_share_link(sb)
@@ -359,7 +354,7 @@ def render_unmapped(db: metapsy.Database) -> None:
         return
     codes = db.codes[db.codes["family"] == metapsy.UNMAPPED]
     st.warning(
-        f"Unmapped treatment codes (left out of every pooled estimate): "
+        "Unmapped treatment codes (left out of every pooled estimate): "
         + ", ".join(f"`{str(c).replace('`', '')}` ({n} rows)" for c, n in zip(codes["code"], codes["rows"]))
         + ". Neither the codebook nor the keyword table says which therapy family they belong to.",
         icon=":material/help:",

@@ -22,7 +22,7 @@ SOURCES_FOOTER = (
     "([doi:10.1037/a0018378](https://doi.org/10.1037/a0018378)); "
     "Bailey R., Pico J. *Defense Mechanisms.* StatPearls "
     "([NBK559106](https://www.ncbi.nlm.nih.gov/books/NBK559106/)); "
-    "and the trial reports named in each row. Trial figures checked by two readers against each publication. "
+    "and the trial reports named in each row; each row says whether a second reader re-checked its figures. "
     "Metapsy databases © Metapsy project (metapsy.org), ODC-By 1.0. "
     "This site collects no analytics and keeps no record of what you look at."
 )
@@ -106,8 +106,9 @@ def _set_widgets(chosen: filters.Filters, options: filters.Options, only_missing
             state[keys[field]] = value
 
 
-def _write_url(params: dict[str, str]) -> None:
-    for key in filters.PARAM_NAMES:
+def write_query_params(params: dict[str, str], names) -> None:
+    """Make the URL's parameters among `names` equal `params`, touching only what changed."""
+    for key in names:
         if key in params:
             if st.query_params.get(key) != params[key]:
                 st.query_params[key] = params[key]
@@ -208,11 +209,23 @@ def filter_sidebar(studies_frame: pd.DataFrame, page_params: tuple[str, ...] = (
         options,
     )
     params = filters.serialize(chosen)
-    _write_url(params)
+    write_query_params(params, filters.PARAM_NAMES)
     state[_SESSION_FILTERS] = chosen
     state[_SESSION_LAST_URL] = params
     render_share_link(sb)
     return chosen
+
+
+def filtered_trials(page_params: tuple[str, ...] = ()) -> tuple[pd.DataFrame, filters.Filters, pd.DataFrame]:
+    """The trials, the sidebar selection, and the rows it keeps; stops the page when none match."""
+    trials = studies()
+    chosen = filter_sidebar(trials, page_params=page_params)
+    subset = filters.apply(trials, chosen)
+    st.caption(f"Showing: {filters.describe(chosen, vocab.ALL)}.")
+    if subset.empty:
+        st.warning("No trials match these filters. Clear some filters in the sidebar.")
+        st.stop()
+    return trials, chosen, subset
 
 
 def share_url() -> str:
