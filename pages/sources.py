@@ -25,6 +25,9 @@ st.markdown(
 """
 )
 
+st.subheader("Provenance of every source")
+st.dataframe(load.provenance(), hide_index=True, width="stretch")
+
 st.header("How the data were extracted and checked")
 st.markdown(
     """

@@ -29,6 +29,12 @@ def read_schema(path: Path = SCHEMA_PATH) -> dict:
         return yaml.safe_load(fh)["tables"]
 
 
+def provenance() -> pd.DataFrame:
+    """The sources block of schema.yaml: where the tables' content comes from."""
+    with open(SCHEMA_PATH, encoding="utf-8") as fh:
+        return pd.DataFrame(yaml.safe_load(fh)["sources"])
+
+
 def data_dictionary(table: str) -> pd.DataFrame:
     """One row per column of a table: name, type, unit, required, allowed values, description."""
     columns = read_schema()[table]["columns"]

@@ -151,6 +151,8 @@ def test_sources_page_shows_the_data_dictionary_from_the_schema():
     assert any(set(d["column"]) == trial_columns for d in dictionaries)
     assert "10.1002/wps.20235" in markdown_text(at)
     assert "ODC-By" in markdown_text(at)
+    provenance = next(d.value for d in at.dataframe if "citation" in d.value.columns)
+    assert {"fonagy2015", "shedler2010", "bailey-pico", "metapsy"} <= set(provenance["id"])
 
 
 def test_therapy_types_compares_the_types_named_in_the_link(tables):
