@@ -60,7 +60,7 @@ def test_the_page_shows_the_pooled_psychodynamic_g_for_depression():
 @needs_shared
 def test_the_page_credits_the_metapsy_project_with_doi_version_and_search_date():
     at = run()
-    credit = " ".join(texts(at.caption))
+    credit = " ".join(texts(at.markdown))
     assert "Metapsy project (metapsy.org)" in credit
     assert "10.5281/zenodo.7254845" in credit
     assert "ceeabb718db4" in credit
