@@ -41,6 +41,15 @@ st.dataframe(
         "n": "N", "link": st.column_config.LinkColumn("Source", display_text="open"),
     },
 )
+trials_here = rows[rows["kind"] == "trial"]
+if not trials_here.empty:
+    ui.render_chart(
+        charts.findings_chart(trials_here, vocab.FINDINGS),
+        trials_here[["label", "detail", "finding", "n"]],
+        "What each trial behind this claim found on its main outcome; larger marks are larger trials. "
+        "The details column says when the result changed over time.",
+        key=f"claim_findings_{chosen}",
+    )
 numeric = rows[rows["es_value"].notna()]
 if not numeric.empty:
     ui.render_chart(
@@ -50,4 +59,4 @@ if not numeric.empty:
         key=f"claim_chart_{chosen}",
     )
 else:
-    st.caption("None of these rows reports an effect size, so there is no chart; the findings are in the table.")
+    st.caption("None of these rows reports an effect size, so there is no effect-size chart.")

@@ -421,3 +421,32 @@ def family_forest(
     fig.update_yaxes(categoryorder="array", categoryarray=list(reversed(labels)), title=None)
     fig.update_xaxes(title=x_title, zeroline=False)
     return _layout(fig, title, height=max(260, 100 + 36 * len(labels)))
+
+
+def findings_chart(rows: pd.DataFrame, findings: dict[str, str], title: str | None = None) -> go.Figure:
+    """Each trial comparison placed under its reported finding, with its size as the marker area."""
+    order = list(findings.values())
+    fig = go.Figure()
+    for code, name in findings.items():
+        part = rows[rows["finding_code"] == code]
+        if part.empty:
+            continue
+        fig.add_trace(
+            go.Scatter(
+                x=[name] * len(part),
+                y=part["label"],
+                mode="markers",
+                name=name,
+                marker=dict(
+                    size=(part["n"].astype(float).clip(lower=20) ** 0.5) * 1.6,
+                    color=FINDING_COLOURS[code],
+                    symbol=FINDING_SYMBOLS[code],
+                    line=dict(width=1, color="white"),
+                ),
+                customdata=part["n"],
+                hovertemplate="%{y}<br>%{x}; N=%{customdata}<extra></extra>",
+            )
+        )
+    fig.update_xaxes(categoryorder="array", categoryarray=order, title="Finding on the main outcome")
+    fig.update_yaxes(title=None)
+    return _layout(fig, title, height=max(260, 120 + 36 * len(rows)))

@@ -16,7 +16,7 @@ THERAPY_FIELDS = {
 
 EVIDENCE_COLUMNS = [
     "id", "kind", "label", "detail", "es_type", "es_type_label", "timepoint", "es_value", "es_ci_low",
-    "es_ci_high", "n", "k_studies", "finding", "link",
+    "es_ci_high", "n", "k_studies", "finding", "finding_code", "link",
 ]
 
 
@@ -41,6 +41,7 @@ def _trial_rows(trials: pd.DataFrame) -> pd.DataFrame:
             "n": trials["n_randomized"],
             "k_studies": pd.NA,
             "finding": trials["finding"].map(vocab.FINDINGS),
+            "finding_code": trials["finding"],
             "link": _link(trials),
         }
     )
@@ -62,6 +63,7 @@ def _meta_rows(meta: pd.DataFrame) -> pd.DataFrame:
             "n": meta["n_patients"],
             "k_studies": meta["k_studies"],
             "finding": pd.NA,
+            "finding_code": pd.NA,
             "link": _link(meta),
         }
     )
@@ -83,6 +85,7 @@ def _verdict_rows(verdicts: pd.DataFrame) -> pd.DataFrame:
             "k_studies": pd.NA,
             "finding": "vs inactive: " + verdicts["vs_inactive"].map(vocab.VS_INACTIVE)
             + "; vs active: " + verdicts["vs_active"].map(vocab.VS_ACTIVE),
+            "finding_code": pd.NA,
             "link": "https://pubmed.ncbi.nlm.nih.gov/26043322/",
         }
     )

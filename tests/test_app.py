@@ -206,3 +206,17 @@ def test_short_vs_long_counts_trials_by_length(trials):
 def test_markdown_escape_neutralises_links_and_html():
     assert ui.escape("[x](http://evil)") == r"\[x\]\(http\://evil\)"
     assert ui.escape("<b>*hi*</b>") == r"\<b\>\*hi\*\</b\>"
+
+
+def test_the_postnatal_claim_charts_the_findings_of_its_trials(tables):
+    claim = tables["claims"].set_index("id").loc["beats-cbt-postnatal"]
+    at = open_page("pages/claims.py", claim="beats-cbt-postnatal")
+    charts = at.get("plotly_chart")
+    assert len(charts) >= 1
+    import json
+
+    figure = json.loads(charts[0].proto.spec)
+    shown = {y for trace in figure["data"] for y in trace["y"]}
+    cooper_rows = [i for i in load.split_ids(claim["evidence"]) if i.startswith("cooper2003")]
+    assert len(shown) == len(cooper_rows)
+    assert all("Cooper 2003" in label for label in shown)
