@@ -46,8 +46,7 @@ if not trials_here.empty:
     ui.render_chart(
         charts.findings_chart(trials_here, vocab.FINDINGS),
         trials_here[["label", "detail", "finding", "n"]],
-        "What each trial behind this claim found on its main outcome; larger marks are larger trials. "
-        "The details column says when the result changed over time.",
+        "What each trial behind this claim found on its main outcome; larger marks are larger trials.",
         key=f"claim_findings_{chosen}",
     )
 numeric = rows[rows["es_value"].notna()]
