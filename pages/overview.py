@@ -72,3 +72,6 @@ cols[2].page_link("pages/therapy_types.py", label="Compare therapy types", icon=
 cols[0].page_link("pages/study_size.py", label="Study size and small-study effects", icon=":material/straighten:")
 cols[1].page_link("pages/defense_mechanisms.py", label="What are defense mechanisms?", icon=":material/shield:")
 cols[2].page_link("pages/sources.py", label="Sources and method", icon=":material/source:")
+cols[0].page_link("pages/short_vs_long.py", label="Short- vs long-term therapy", icon=":material/schedule:")
+cols[1].page_link("pages/glossary.py", label="Glossary of research terms", icon=":material/menu_book:")
+cols[2].page_link("pages/metapsy.py", label="Pooled effects in the Metapsy databases", icon=":material/database:")

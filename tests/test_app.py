@@ -61,6 +61,13 @@ def test_overview_counts_trials_and_participants_from_the_data(trials):
     assert depression["studies"] == per_study["condition_group"].eq("depression").sum()
 
 
+def test_the_overview_links_to_every_explainer():
+    at = open_page("pages/overview.py")
+    links = {link.proto.page for link in at.get("page_link")}
+    for page in ("explore", "claims", "therapy_types", "short_vs_long", "defense_mechanisms", "glossary", "sources", "metapsy"):
+        assert any(page in str(target) for target in links), (page, links)
+
+
 def test_a_condition_in_the_link_filters_the_overview(trials):
     at = open_page("pages/overview.py", condition="personality")
     metrics = {m.label: m.value for m in at.metric}
