@@ -51,6 +51,12 @@ def metrics(page) -> dict[str, str]:
     return out
 
 
+def expect_metric(page, label: str, value: str) -> None:
+    """Web-first: wait until the metric shows the value (a rerun may still be on its way)."""
+    metric = page.get_by_test_id("stMetric").filter(has=page.get_by_test_id("stMetricLabel").get_by_text(label, exact=True))
+    playwright_api.expect(metric.get_by_test_id("stMetricValue")).to_have_text(value, timeout=30_000)
+
+
 def plot_traces(page) -> list:
     """The data of every plotly chart on the page: name and x values of each trace."""
     return page.evaluate(
@@ -167,12 +173,10 @@ def test_back_and_forward_restore_earlier_selections(page, server):
 
     page.go_back()
     page.wait_for_url(lambda url: "personality" not in url and "depression" in url)
-    wait_ready(page)
-    assert metrics(page)["Trials"] == depression
+    expect_metric(page, "Trials", depression)
     page.go_forward()
     page.wait_for_url(lambda url: "personality" in url)
-    wait_ready(page)
-    assert metrics(page)["Trials"] == both
+    expect_metric(page, "Trials", both)
 
 
 def test_the_csv_download_holds_exactly_the_filtered_rows(page, server):
