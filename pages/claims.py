@@ -10,7 +10,7 @@ st.title("The article's claims, checked")
 st.markdown(prose.CLAIMS)
 
 claims = ui.table("claims")
-all_rows = evidence.all_evidence(ui.tables())
+all_rows = ui.evidence_rows()
 
 overview = claims.assign(verdict=claims["verdict"].map(vocab.VERDICTS))[["claim", "verdict"]]
 st.dataframe(overview, hide_index=True, width="stretch",

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from pdevidence import charts, stats, ui, vocab
+from pdevidence import charts, evidence, stats, ui, vocab
 
 ui.require_frame()
 
@@ -92,7 +92,7 @@ else:
     )
 
 st.subheader("The studies")
-listing = subset.assign(link=ui.link_column(subset))[
+listing = subset.assign(link=evidence.publication_links(subset))[
     ["first_author", "year", "condition", "population", "pd_model", "comparator", "n_randomized",
      "followup_months", "finding", "es_type", "es_value", "es_ci_low", "es_ci_high", "risk_of_bias",
      "verification", "link"]

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from pdevidence import charts, evidence, prose, stats, ui, vocab
+from pdevidence import charts, prose, stats, ui, vocab
 
 ui.require_frame()
 
@@ -12,7 +12,7 @@ st.markdown(prose.SHORT_VS_LONG)
 meta = ui.table("meta_analyses")
 trials = ui.studies()
 pd_meta = meta[meta["treatment"].str.startswith("psychodynamic")]
-rows = evidence.all_evidence(ui.tables())
+rows = ui.evidence_rows()
 rows = rows[rows["id"].isin(pd_meta["id"])].merge(pd_meta[["id", "treatment"]], on="id")
 rows["therapy"] = rows["treatment"].map(
     {"psychodynamic_short": "Short-term", "psychodynamic_long": "Long-term", "psychodynamic": "Psychodynamic"}

@@ -20,7 +20,8 @@ EVIDENCE_COLUMNS = [
 ]
 
 
-def _link(frame: pd.DataFrame) -> pd.Series:
+def publication_links(frame: pd.DataFrame) -> pd.Series:
+    """A link to each row's publication: DOI if known, else PubMed."""
     doi = "https://doi.org/" + frame["doi"].astype("string")
     pubmed = "https://pubmed.ncbi.nlm.nih.gov/" + frame["pmid"].astype("string") + "/"
     return doi.where(frame["doi"].notna(), pubmed)
@@ -42,7 +43,7 @@ def _trial_rows(trials: pd.DataFrame) -> pd.DataFrame:
             "k_studies": pd.NA,
             "finding": trials["finding"].map(vocab.FINDINGS),
             "finding_code": trials["finding"],
-            "link": _link(trials),
+            "link": publication_links(trials),
         }
     )
 
@@ -64,7 +65,7 @@ def _meta_rows(meta: pd.DataFrame) -> pd.DataFrame:
             "k_studies": meta["k_studies"],
             "finding": pd.NA,
             "finding_code": pd.NA,
-            "link": _link(meta),
+            "link": publication_links(meta),
         }
     )
 

@@ -75,7 +75,7 @@ def options_from(studies: pd.DataFrame) -> Options:
     )
 
 
-def _shown(value: str) -> str:
+def shown(value: str) -> str:
     """A user-supplied value made safe to quote in a notice."""
     text = "".join(ch if ch.isprintable() else "?" for ch in str(value))
     if len(text) > MAX_VALUE_LENGTH:
@@ -83,7 +83,7 @@ def _shown(value: str) -> str:
     return repr(text)
 
 
-def _first(value) -> str:
+def last_value(value) -> str:
     if isinstance(value, (list, tuple)):
         return str(value[-1]) if value else ""
     return str(value)
@@ -103,11 +103,11 @@ def parse(params, options: Options) -> Parsed:
     }
     for key in params:
         if key not in PARAM_NAMES:
-            notices.append(f"Ignored unknown link parameter {_shown(key)}.")
+            notices.append(f"Ignored unknown link parameter {shown(key)}.")
     for key, attr in LIST_PARAMS.items():
         if key not in params:
             continue
-        raw = _first(params[key])
+        raw = last_value(params[key])
         chosen = []
         for item in (part.strip() for part in raw.split(",")):
             if not item:
@@ -116,21 +116,21 @@ def parse(params, options: Options) -> Parsed:
                 if item not in chosen:
                     chosen.append(item)
             else:
-                notices.append(f"Ignored {key} {_shown(item)}: not one of the values in the data.")
+                notices.append(f"Ignored {key} {shown(item)}: not one of the values in the data.")
         order = {value: i for i, value in enumerate(allowed[attr])}
         out[attr] = tuple(sorted(chosen, key=order.__getitem__))
     bounds = {"n": options.n_range, "year": options.year_range}
     for key, attr in RANGE_PARAMS.items():
         if key not in params:
             continue
-        raw = _first(params[key]).strip()
+        raw = last_value(params[key]).strip()
         try:
             number = int(raw)
         except ValueError:
-            notices.append(f"Ignored {key} {_shown(raw)}: not a whole number.")
+            notices.append(f"Ignored {key} {shown(raw)}: not a whole number.")
             continue
         if number < 0:
-            notices.append(f"Ignored {key} {_shown(raw)}: cannot be negative.")
+            notices.append(f"Ignored {key} {shown(raw)}: cannot be negative.")
             continue
         out[attr] = number
     for prefix in ("n", "year"):

@@ -17,7 +17,7 @@ from urllib.parse import urlparse
 import numpy as np
 import pandas as pd
 
-from pdevidence import stats
+from pdevidence import filters, stats
 
 # --------------------------------------------------------------------------
 # Where databases come from
@@ -963,7 +963,6 @@ def across_databases(databases: dict[str, Database], analysis: Analysis = Analys
 PARAMS = ("db", "family", "vs", "tau", "size", "lowrob", "time")
 THRESHOLD_RANGE = (10, 10000)
 DEFAULT_DATABASE = "depression-psyctr"
-MAX_SHOWN = 60
 
 
 @dataclass(frozen=True)
@@ -1015,15 +1014,6 @@ class ParsedSettings:
     notices: list[str] = field(default_factory=list)
 
 
-def _shown(value) -> str:
-    text = "".join(ch if ch.isprintable() else "?" for ch in str(value))
-    return repr(text[:MAX_SHOWN] + ("…" if len(text) > MAX_SHOWN else ""))
-
-
-def _last(value) -> str:
-    if isinstance(value, (list, tuple)):
-        return str(value[-1]) if value else ""
-    return str(value)
 
 
 def parse_settings(params, databases: tuple[str, ...], options_for) -> ParsedSettings:
@@ -1031,7 +1021,7 @@ def parse_settings(params, databases: tuple[str, ...], options_for) -> ParsedSet
 
     `options_for(name)` gives the DatabaseOptions of a database.
     """
-    params = {k: _last(v) for k, v in dict(params).items()}
+    params = {k: filters.last_value(v) for k, v in dict(params).items()}
     notices: list[str] = []
     out: dict = {}
     db = default_database(databases)
@@ -1039,7 +1029,7 @@ def parse_settings(params, databases: tuple[str, ...], options_for) -> ParsedSet
         if params["db"] in databases:
             db = params["db"]
         else:
-            notices.append(f"Ignored db {_shown(params['db'])}: no such database here "
+            notices.append(f"Ignored db {filters.shown(params['db'])}: no such database here "
                            f"(available: {', '.join(databases) or 'none'}).")
     if db is None:
         return ParsedSettings(Settings(), notices)
@@ -1049,7 +1039,7 @@ def parse_settings(params, databases: tuple[str, ...], options_for) -> ParsedSet
         if params["family"] in options.families:
             out["family"] = params["family"]
         else:
-            notices.append(f"Ignored family {_shown(params['family'])}: not a pooled therapy family in {db}.")
+            notices.append(f"Ignored family {filters.shown(params['family'])}: not a pooled therapy family in {db}.")
     out.setdefault("family", default_family(options))
     if "vs" in params:
         chosen = []
@@ -1060,7 +1050,7 @@ def parse_settings(params, databases: tuple[str, ...], options_for) -> ParsedSet
                 if item not in chosen:
                     chosen.append(item)
             else:
-                notices.append(f"Ignored vs {_shown(item)}: not a comparator code in {db}.")
+                notices.append(f"Ignored vs {filters.shown(item)}: not a comparator code in {db}.")
         order = {c: i for i, c in enumerate(options.comparators)}
         chosen = sorted(chosen, key=order.__getitem__)
         out["comparators"] = () if set(chosen) >= set(options.comparators) else tuple(chosen)
@@ -1068,24 +1058,24 @@ def parse_settings(params, databases: tuple[str, ...], options_for) -> ParsedSet
         if params["tau"] in stats.TAU2_METHODS:
             out["method"] = params["tau"]
         else:
-            notices.append(f"Ignored tau {_shown(params['tau'])}: use one of {', '.join(stats.TAU2_METHODS)}.")
+            notices.append(f"Ignored tau {filters.shown(params['tau'])}: use one of {', '.join(stats.TAU2_METHODS)}.")
     if "size" in params:
         raw = params["size"].strip()
         low, high = THRESHOLD_RANGE
         if re.fullmatch(r"\d{1,6}", raw) and low <= int(raw) <= high:
             out["threshold"] = int(raw)
         else:
-            notices.append(f"Ignored size {_shown(raw)}: expected a whole number from {low} to {high}.")
+            notices.append(f"Ignored size {filters.shown(raw)}: expected a whole number from {low} to {high}.")
     if "lowrob" in params:
         if params["lowrob"] in ("0", "1"):
             out["low_rob_only"] = params["lowrob"] == "1"
         else:
-            notices.append(f"Ignored lowrob {_shown(params['lowrob'])}: use 1 (low risk of bias only) or 0.")
+            notices.append(f"Ignored lowrob {filters.shown(params['lowrob'])}: use 1 (low risk of bias only) or 0.")
     if "time" in params:
         if params["time"] in options.times:
             out["time"] = params["time"]
         else:
-            notices.append(f"Ignored time {_shown(params['time'])}: use one of {', '.join(options.times)}.")
+            notices.append(f"Ignored time {filters.shown(params['time'])}: use one of {', '.join(options.times)}.")
     return ParsedSettings(Settings(**out), notices)
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from pdevidence import charts, metapsy, stats, ui
+from pdevidence import charts, filters, metapsy, stats, ui
 
 _KEYS = {
     "database": "mp_db",
@@ -195,7 +195,7 @@ def settings_sidebar(found: dict[str, metapsy.Database]) -> metapsy.Settings:
         _set_widgets(state.get(_SETTINGS) or metapsy.Settings())
     if state.get(_KEYS["database"]) not in found:
         state[_KEYS["database"]] = metapsy.default_database(names)
-    notices += [f"Ignored unknown link parameter {metapsy._shown(k)}." for k in st.query_params
+    notices += [f"Ignored unknown link parameter {filters.shown(k)}." for k in st.query_params
                 if k not in metapsy.PARAMS]
     ui.render_notices(notices)
 

@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 import pandas as pd
 import streamlit as st
 
-from pdevidence import filters, load, vocab
+from pdevidence import evidence, filters, load, vocab
 
 DISCLAIMER = (
     "**Information only, not medical advice.** This site summarizes published research. "
@@ -43,6 +43,17 @@ def escape(text: str) -> str:
 def tables() -> dict[str, pd.DataFrame]:
     """Every bundled table, validated once per server process."""
     return load.read_all()
+
+
+@st.cache_data(show_spinner=False)
+def _evidence() -> pd.DataFrame:
+    return evidence.all_evidence(load.read_all())
+
+
+def evidence_rows() -> pd.DataFrame:
+    """Every evidence row of trials, meta-analyses and verdicts, built once per process."""
+    table("trials")  # stops the page with a message if the data are invalid
+    return _evidence()
 
 
 def table(name: str) -> pd.DataFrame:
@@ -139,7 +150,7 @@ def filter_sidebar(studies_frame: pd.DataFrame, page_params: tuple[str, ...] = (
     else:
         _set_widgets(state.get(_SESSION_FILTERS, filters.Filters()), options, only_missing=True)
     unknown = [k for k in st.query_params if k not in filters.PARAM_NAMES and k not in page_params]
-    notices += [f"Ignored unknown link parameter {filters._shown(k)}." for k in unknown]
+    notices += [f"Ignored unknown link parameter {filters.shown(k)}." for k in unknown]
     render_notices(notices)
 
     keys = _keys()
@@ -252,13 +263,6 @@ def glossary_help(term: str) -> str | None:
     return None if hit.empty else str(hit["definition"].iloc[0])
 
 
-def link_column(frame: pd.DataFrame) -> pd.Series:
-    """A link to each row's publication: DOI if known, else PubMed."""
-    doi = "https://doi.org/" + frame["doi"].astype("string")
-    pubmed = "https://pubmed.ncbi.nlm.nih.gov/" + frame["pmid"].astype("string") + "/"
-    return doi.where(frame["doi"].notna(), pubmed)
-
-
 def render_download(frame: pd.DataFrame, filename: str, label: str = "Download these rows (CSV)") -> None:
     st.download_button(
         label,
@@ -299,7 +303,7 @@ def url_choice(
         elif raw in choices:
             value = raw
         else:
-            render_notices([f"Ignored {param} {filters._shown(raw)}: expected one of {', '.join(choices)}."])
+            render_notices([f"Ignored {param} {filters.shown(raw)}: expected one of {', '.join(choices)}."])
             value = default
         state[widget_key] = value
     if widget == "selectbox":
@@ -343,7 +347,7 @@ def url_multi(
                 elif item:
                     bad.append(item)
             if bad:
-                render_notices([f"Ignored {param} {filters._shown(b)}: not a known choice." for b in bad])
+                render_notices([f"Ignored {param} {filters.shown(b)}: not a known choice." for b in bad])
             if max_selections is not None and len(values) > max_selections:
                 render_notices([f"Only the first {max_selections} choices in the link are shown."])
                 values = values[:max_selections]
