@@ -18,9 +18,21 @@ PAGES = {
         st.Page("pages/metapsy.py", title="Trial databases (Metapsy)", url_path="metapsy", icon=":material/database:"),
     ],
     "Explainers": [
-        st.Page("pages/therapy_types.py", title="Therapy types compared", url_path="therapy_types", icon=":material/compare:"),
-        st.Page("pages/short_vs_long.py", title="Short- vs long-term", url_path="short_vs_long", icon=":material/schedule:"),
-        st.Page("pages/defense_mechanisms.py", title="Defense mechanisms", url_path="defense_mechanisms", icon=":material/shield:"),
+        st.Page(
+            "pages/therapy_types.py",
+            title="Therapy types compared",
+            url_path="therapy_types",
+            icon=":material/compare:",
+        ),
+        st.Page(
+            "pages/short_vs_long.py", title="Short- vs long-term", url_path="short_vs_long", icon=":material/schedule:"
+        ),
+        st.Page(
+            "pages/defense_mechanisms.py",
+            title="Defense mechanisms",
+            url_path="defense_mechanisms",
+            icon=":material/shield:",
+        ),
         st.Page("pages/claims.py", title="The article's claims", url_path="claims", icon=":material/fact_check:"),
         st.Page("pages/glossary.py", title="Glossary", url_path="glossary", icon=":material/menu_book:"),
     ],

@@ -6,10 +6,10 @@ targets are what a visitor should not notice (a page under a second or two).
 
 from __future__ import annotations
 
-from pathlib import Path
 import statistics
 import sys
 import time
+from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))

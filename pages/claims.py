@@ -13,8 +13,12 @@ claims = ui.table("claims")
 all_rows = ui.evidence_rows()
 
 overview = claims.assign(verdict=claims["verdict"].map(vocab.VERDICTS))[["claim", "verdict"]]
-st.dataframe(overview, hide_index=True, width="stretch",
-             column_config={"claim": st.column_config.TextColumn("Claim", width="large"), "verdict": "Verdict"})
+st.dataframe(
+    overview,
+    hide_index=True,
+    width="stretch",
+    column_config={"claim": st.column_config.TextColumn("Claim", width="large"), "verdict": "Verdict"},
+)
 
 choices = dict(zip(claims["id"], claims["claim"]))
 chosen = ui.url_choice("Look at one claim", "claim", choices, claims["id"].iloc[0], widget="selectbox")
@@ -28,17 +32,35 @@ if isinstance(claim["note"], str):
 rows = evidence.rows_for(load.split_ids(claim["evidence"]), all_rows)
 st.markdown(f"**The evidence behind this verdict ({len(rows)} rows)**")
 st.dataframe(
-    rows[["kind", "label", "detail", "finding", "es_type_label", "timepoint", "es_value", "es_ci_low",
-          "es_ci_high", "n", "link"]],
+    rows[
+        [
+            "kind",
+            "label",
+            "detail",
+            "finding",
+            "es_type_label",
+            "timepoint",
+            "es_value",
+            "es_ci_low",
+            "es_ci_high",
+            "n",
+            "link",
+        ]
+    ],
     hide_index=True,
     width="stretch",
     column_config={
-        "kind": "Type", "label": "Study", "detail": st.column_config.TextColumn("Details", width="large"),
-        "finding": "Finding", "es_type_label": "Effect size type", "timepoint": "Time point",
+        "kind": "Type",
+        "label": "Study",
+        "detail": st.column_config.TextColumn("Details", width="large"),
+        "finding": "Finding",
+        "es_type_label": "Effect size type",
+        "timepoint": "Time point",
         "es_value": st.column_config.NumberColumn("Effect", format="%.2f"),
         "es_ci_low": st.column_config.NumberColumn("CI low", format="%.2f"),
         "es_ci_high": st.column_config.NumberColumn("CI high", format="%.2f"),
-        "n": "N", "link": st.column_config.LinkColumn("Source", display_text="open"),
+        "n": "N",
+        "link": st.column_config.LinkColumn("Source", display_text="open"),
     },
 )
 trials_here = rows[rows["kind"] == "trial"]

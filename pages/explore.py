@@ -39,8 +39,19 @@ if with_es.empty:
 else:
     ui.render_chart(
         charts.effect_vs_size(with_es),
-        with_es[["first_author", "year", "comparator", "n_randomized", "es_type", "es_timepoint",
-                 "es_value", "es_ci_low", "es_ci_high"]],
+        with_es[
+            [
+                "first_author",
+                "year",
+                "comparator",
+                "n_randomized",
+                "es_type",
+                "es_timepoint",
+                "es_value",
+                "es_ci_low",
+                "es_ci_high",
+            ]
+        ],
         "Between-group effect sizes (Hedges' g or Cohen's d) only; within-group before-after effects "
         "are left out because they are not comparable. Comparisons with inactive and active controls "
         "are shown in different colours and should not be compared directly.",
@@ -49,11 +60,22 @@ else:
 
 st.subheader("Pooled estimate")
 left, mid, right = st.columns(3)
-pool_vs = ui.url_choice("Compared with", "pool_vs", {"inactive": "Inactive controls", "active": "Active treatments"},
-                        "inactive", container=left)
+pool_vs = ui.url_choice(
+    "Compared with",
+    "pool_vs",
+    {"inactive": "Inactive controls", "active": "Active treatments"},
+    "inactive",
+    container=left,
+)
 pool_time = ui.url_choice("Time point", "pool_time", dict(vocab.TIMEPOINTS), "post", container=mid)
-method = ui.url_choice("Between-study variance", "tau2", stats.TAU2_METHODS, "dl", container=right,
-                       help="How the spread of true effects between trials is estimated.")
+method = ui.url_choice(
+    "Between-study variance",
+    "tau2",
+    stats.TAU2_METHODS,
+    "dl",
+    container=right,
+    help="How the spread of true effects between trials is estimated.",
+)
 pool_rows = stats.pooling_set(subset, pool_vs, pool_time)
 if len(pool_rows) < stats.MIN_STUDIES_TO_POOL:
     st.info(
@@ -70,13 +92,23 @@ else:
     pooled = stats.pool(pool_rows["es_value"], pool_rows["se"], method=method)
     cols = st.columns(5)
     cols[0].metric("Pooled effect", f"{pooled.estimate:.2f}", help=ui.glossary_help("effect size"))
-    cols[1].metric("95% CI", f"{pooled.ci_low:.2f} to {pooled.ci_high:.2f}", help=ui.glossary_help("confidence interval"))
-    cols[2].metric("95% prediction interval", f"{pooled.pi_low:.2f} to {pooled.pi_high:.2f}",
-                   help=ui.glossary_help("prediction interval"))
+    cols[1].metric(
+        "95% CI", f"{pooled.ci_low:.2f} to {pooled.ci_high:.2f}", help=ui.glossary_help("confidence interval")
+    )
+    cols[2].metric(
+        "95% prediction interval",
+        f"{pooled.pi_low:.2f} to {pooled.pi_high:.2f}",
+        help=ui.glossary_help("prediction interval"),
+    )
     cols[3].metric("Heterogeneity I²", f"{pooled.i2:.0%}", help=f"tau² = {pooled.tau2:.3f}; Q = {pooled.q:.1f}")
     cols[4].metric("Trials / participants", f"{pooled.k} / {int(pool_rows['n_randomized'].sum()):,}")
     forest_rows = pool_rows.assign(
-        label=pool_rows["first_author"] + " " + pool_rows["year"].astype(str) + " (N=" + pool_rows["n_randomized"].astype(str) + ")",
+        label=pool_rows["first_author"]
+        + " "
+        + pool_rows["year"].astype(str)
+        + " (N="
+        + pool_rows["n_randomized"].astype(str)
+        + ")",
         estimate=pool_rows["es_value"],
         ci_low=pool_rows["es_value"] - 1.959964 * pool_rows["se"],
         ci_high=pool_rows["es_value"] + 1.959964 * pool_rows["se"],
@@ -93,9 +125,24 @@ else:
 
 st.subheader("The studies")
 listing = subset.assign(link=evidence.publication_links(subset))[
-    ["first_author", "year", "condition", "population", "pd_model", "comparator", "n_randomized",
-     "followup_months", "finding", "es_type", "es_value", "es_ci_low", "es_ci_high", "risk_of_bias",
-     "verification", "link"]
+    [
+        "first_author",
+        "year",
+        "condition",
+        "population",
+        "pd_model",
+        "comparator",
+        "n_randomized",
+        "followup_months",
+        "finding",
+        "es_type",
+        "es_value",
+        "es_ci_low",
+        "es_ci_high",
+        "risk_of_bias",
+        "verification",
+        "link",
+    ]
 ]
 st.dataframe(
     listing,

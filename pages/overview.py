@@ -28,8 +28,19 @@ table = summary.assign(
     condition=summary["condition_group"].map(vocab.CONDITION_GROUPS),
     review_says=summary["condition_group"].map(review),
 )[
-    ["condition", "studies", "participants", "median_n", "vs_inactive", "vs_active",
-     "pd_better", "no_difference", "pd_worse", "mixed", "review_says"]
+    [
+        "condition",
+        "studies",
+        "participants",
+        "median_n",
+        "vs_inactive",
+        "vs_active",
+        "pd_better",
+        "no_difference",
+        "pd_worse",
+        "mixed",
+        "review_says",
+    ]
 ]
 st.dataframe(
     table,
@@ -41,7 +52,9 @@ st.dataframe(
         "participants": st.column_config.NumberColumn("Participants", help="Total randomized across these trials."),
         "median_n": st.column_config.NumberColumn("Median trial size", format="%d"),
         "vs_inactive": st.column_config.NumberColumn("vs inactive control", help=ui.glossary_help("waitlist")),
-        "vs_active": st.column_config.NumberColumn("vs active treatment", help="Comparisons with another therapy or medication."),
+        "vs_active": st.column_config.NumberColumn(
+            "vs active treatment", help="Comparisons with another therapy or medication."
+        ),
         "pd_better": st.column_config.NumberColumn("Psychodynamic better"),
         "no_difference": st.column_config.NumberColumn("No clear difference"),
         "pd_worse": st.column_config.NumberColumn("Psychodynamic worse"),
@@ -58,9 +71,10 @@ st.subheader("How big are the trials?")
 counts = stats.size_band_counts(subset)
 ui.render_chart(
     charts.studies_by_size_band(counts, vocab.CONDITION_GROUPS),
-    counts.assign(condition=counts["condition_group"].map(vocab.CONDITION_GROUPS))[["condition", "size_band", "studies"]],
-    "Trials per condition, split by the number of participants randomized. "
-    "Small trials give less certain answers.",
+    counts.assign(condition=counts["condition_group"].map(vocab.CONDITION_GROUPS))[
+        ["condition", "size_band", "studies"]
+    ],
+    "Trials per condition, split by the number of participants randomized. Small trials give less certain answers.",
     key="overview_bands",
 )
 

@@ -25,8 +25,9 @@ if rows.empty:
 else:
     ui.render_chart(
         charts.effect_estimates(rows),
-        rows[["therapy", "label", "es_type_label", "timepoint", "es_value", "es_ci_low", "es_ci_high",
-              "k_studies", "n"]],
+        rows[
+            ["therapy", "label", "es_type_label", "timepoint", "es_value", "es_ci_low", "es_ci_high", "k_studies", "n"]
+        ],
         "Each mark is one pooled estimate from one meta-analysis, labelled with its time point. "
         "Between-group and before-after effects are shown in different colours and are not comparable.",
         key="followup_estimates",
@@ -35,7 +36,10 @@ else:
 st.subheader("The trials in our table, by length of therapy")
 per_study = stats.per_study(trials)
 counts = (
-    per_study.groupby(["pd_term", "condition_group"]).size().rename("trials").reset_index()
+    per_study.groupby(["pd_term", "condition_group"])
+    .size()
+    .rename("trials")
+    .reset_index()
     .assign(condition=lambda f: f["condition_group"].map(vocab.CONDITION_GROUPS))
 )
 left, right = st.columns(2)
@@ -43,6 +47,9 @@ for column, term in zip((left, right), ("short-term", "long-term")):
     part = per_study[per_study["pd_term"] == term]
     column.metric(f"{term.capitalize()} trials", len(part))
     column.metric("With follow-up after treatment", int((part["followup_months"] > 0).sum()))
-st.dataframe(counts[["pd_term", "condition", "trials"]], hide_index=True,
-             column_config={"pd_term": "Length", "condition": "Condition", "trials": "Trials"})
+st.dataframe(
+    counts[["pd_term", "condition", "trials"]],
+    hide_index=True,
+    column_config={"pd_term": "Length", "condition": "Condition", "trials": "Trials"},
+)
 st.page_link("pages/explore.py", label="See these trials in Explore studies", icon=":material/filter_alt:")

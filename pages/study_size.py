@@ -47,8 +47,13 @@ else:
 
 st.subheader("Do smaller trials report larger effects?")
 left, right = st.columns(2)
-pool_vs = ui.url_choice("Compared with", "pool_vs", {"inactive": "Inactive controls", "active": "Active treatments"},
-                        "inactive", container=left)
+pool_vs = ui.url_choice(
+    "Compared with",
+    "pool_vs",
+    {"inactive": "Inactive controls", "active": "Active treatments"},
+    "inactive",
+    container=left,
+)
 pool_time = ui.url_choice("Time point", "pool_time", dict(vocab.TIMEPOINTS), "post", container=right)
 rows = stats.pooling_set(subset, pool_vs, pool_time)
 if len(rows) < stats.MIN_STUDIES_FOR_EGGER:
@@ -60,8 +65,9 @@ else:
     pooled = stats.pool(rows["es_value"], rows["se"])
     egger = stats.egger_test(rows["es_value"], rows["se"])
     ui.render_chart(
-        charts.funnel_plot(rows["es_value"], rows["se"], pooled,
-                           labels=rows["first_author"] + " " + rows["year"].astype(str)),
+        charts.funnel_plot(
+            rows["es_value"], rows["se"], pooled, labels=rows["first_author"] + " " + rows["year"].astype(str)
+        ),
         rows[["first_author", "year", "n_randomized", "es_value", "se"]],
         f"Egger's test: intercept {egger.intercept:.2f} (95% CI {egger.intercept_ci_low:.2f} to "
         f"{egger.intercept_ci_high:.2f}), p = {egger.p_value:.3f}, k = {egger.k}. "

@@ -34,8 +34,9 @@ if rows.empty:
 else:
     ui.render_chart(
         charts.effect_estimates(rows, title=None),
-        rows[["therapy", "label", "es_type_label", "timepoint", "es_value", "es_ci_low", "es_ci_high",
-              "k_studies", "n"]],
+        rows[
+            ["therapy", "label", "es_type_label", "timepoint", "es_value", "es_ci_low", "es_ci_high", "k_studies", "n"]
+        ],
         "Each bar is one pooled estimate from one meta-analysis, with its 95% confidence interval where "
         "reported. Colours show the kind of effect size: before-after effects within one group are much "
         "larger than differences between groups and must not be compared with them.",

@@ -29,7 +29,9 @@ G_AXIS = "Effect size (positive favours psychodynamic therapy)"
 def _participants_axis(fig: go.Figure) -> None:
     """A log axis of trial sizes with round-number ticks."""
     ticks = [10, 20, 50, 100, 200, 500, 1000, 2000]
-    fig.update_xaxes(type="log", title="Participants randomized (log scale)", tickvals=ticks, ticktext=[str(t) for t in ticks])
+    fig.update_xaxes(
+        type="log", title="Participants randomized (log scale)", tickvals=ticks, ticktext=[str(t) for t in ticks]
+    )
 
 
 def _layout(fig: go.Figure, title: str | None, height: int | None = None) -> go.Figure:
@@ -75,7 +77,9 @@ def studies_by_size_band(counts: pd.DataFrame, labels: dict[str, str], title: st
     return _layout(fig, title, height=140 + 40 * counts["condition_group"].nunique())
 
 
-def study_points(rows: pd.DataFrame, labels: dict[str, str], findings: dict[str, str], title: str | None = None) -> go.Figure:
+def study_points(
+    rows: pd.DataFrame, labels: dict[str, str], findings: dict[str, str], title: str | None = None
+) -> go.Figure:
     """Every comparison as a point: participants (log axis) by condition, coloured and shaped by finding."""
     fig = go.Figure()
     for code, name in findings.items():
@@ -127,7 +131,12 @@ def effect_vs_size(rows: pd.DataFrame, title: str | None = None) -> go.Figure:
                     color=colour,
                     thickness=1,
                 ),
-                text=part["first_author"] + " " + part["year"].astype(str) + " (" + part["es_timepoint"].fillna("") + ")",
+                text=part["first_author"]
+                + " "
+                + part["year"].astype(str)
+                + " ("
+                + part["es_timepoint"].fillna("")
+                + ")",
                 hovertemplate="%{text}<br>N=%{x}, effect %{y:.2f}<extra></extra>",
             )
         )
@@ -156,8 +165,12 @@ def size_distribution(studies: pd.DataFrame, labels: dict[str, str], title: str 
             hovertemplate="%{text}: %{x} participants<extra></extra>",
         )
     )
-    fig.add_vline(x=100, line=dict(color=OKABE_ITO["vermillion"], dash="dash"),
-                  annotation_text="100 participants", annotation_position="top")
+    fig.add_vline(
+        x=100,
+        line=dict(color=OKABE_ITO["vermillion"], dash="dash"),
+        annotation_text="100 participants",
+        annotation_position="top",
+    )
     _participants_axis(fig)
     fig.update_yaxes(title=None, categoryorder="category descending")
     fig.update_layout(showlegend=False)
@@ -318,7 +331,13 @@ def effect_estimates(rows: pd.DataFrame, title: str | None = None) -> go.Figure:
     """Reported effect sizes as dots with 95% CIs, coloured by design (between, within, ratio),
     labelled so that estimates of different designs are never read as comparable."""
     rows = rows[rows["es_value"].notna()].reset_index(drop=True)
-    labels = (rows["therapy"] + ": " if "therapy" in rows else "") + rows["label"] + " (" + rows["timepoint"].fillna("") + ")"
+    labels = (
+        (rows["therapy"] + ": " if "therapy" in rows else "")
+        + rows["label"]
+        + " ("
+        + rows["timepoint"].fillna("")
+        + ")"
+    )
     designs = rows["es_type"].map(_design)
     fig = go.Figure()
     for design in ("between", "within", "ratio"):
@@ -333,7 +352,9 @@ def effect_estimates(rows: pd.DataFrame, title: str | None = None) -> go.Figure:
                 y=labels[mask],
                 mode="markers",
                 name=DESIGN_NAMES[design],
-                marker=dict(size=12, color=DESIGN_COLOURS[design], symbol="diamond" if design == "within" else "circle"),
+                marker=dict(
+                    size=12, color=DESIGN_COLOURS[design], symbol="diamond" if design == "within" else "circle"
+                ),
                 error_x=dict(
                     type="data",
                     symmetric=False,
@@ -350,7 +371,12 @@ def effect_estimates(rows: pd.DataFrame, title: str | None = None) -> go.Figure:
     if designs.nunique() > 1:
         fig.add_annotation(
             text="Different designs: colours are not comparable with each other",
-            xref="paper", yref="paper", x=0, y=1.0, yanchor="bottom", showarrow=False,
+            xref="paper",
+            yref="paper",
+            x=0,
+            y=1.0,
+            yanchor="bottom",
+            showarrow=False,
             font=dict(color=OKABE_ITO["vermillion"], size=13),
         )
     fig.update_yaxes(title=None, categoryorder="array", categoryarray=list(reversed(list(labels))))
@@ -393,8 +419,13 @@ def family_forest(
             if xs:
                 fig.add_trace(
                     go.Scatter(
-                        x=xs, y=ys, mode="lines", line=dict(color=colour, dash="dot", width=1.5),
-                        name="95% prediction interval", showlegend=not picked, hoverinfo="skip",
+                        x=xs,
+                        y=ys,
+                        mode="lines",
+                        line=dict(color=colour, dash="dot", width=1.5),
+                        name="95% prediction interval",
+                        showlegend=not picked,
+                        hoverinfo="skip",
                     )
                 )
         fig.add_trace(

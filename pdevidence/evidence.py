@@ -15,8 +15,21 @@ THERAPY_FIELDS = {
 }
 
 EVIDENCE_COLUMNS = [
-    "id", "kind", "label", "detail", "es_type", "es_type_label", "timepoint", "es_value", "es_ci_low",
-    "es_ci_high", "n", "k_studies", "finding", "finding_code", "link",
+    "id",
+    "kind",
+    "label",
+    "detail",
+    "es_type",
+    "es_type_label",
+    "timepoint",
+    "es_value",
+    "es_ci_low",
+    "es_ci_high",
+    "n",
+    "k_studies",
+    "finding",
+    "finding_code",
+    "link",
 ]
 
 
@@ -53,8 +66,13 @@ def _meta_rows(meta: pd.DataFrame) -> pd.DataFrame:
         {
             "id": meta["id"],
             "kind": "meta-analysis",
-            "label": meta["first_author"] + " " + meta["year"].astype(str) + ": " + meta["treatment"].str.replace("_", " ")
-            + ", " + meta["comparison"].str.replace("_", " "),
+            "label": meta["first_author"]
+            + " "
+            + meta["year"].astype(str)
+            + ": "
+            + meta["treatment"].str.replace("_", " ")
+            + ", "
+            + meta["comparison"].str.replace("_", " "),
             "detail": meta["condition"] + "; " + meta["cited_in"],
             "es_type": meta["es_type"],
             "timepoint": meta["timepoint"].map(vocab.TIMEPOINTS),
@@ -84,8 +102,10 @@ def _verdict_rows(verdicts: pd.DataFrame) -> pd.DataFrame:
             "es_ci_high": pd.NA,
             "n": pd.NA,
             "k_studies": pd.NA,
-            "finding": "vs inactive: " + verdicts["vs_inactive"].map(vocab.VS_INACTIVE)
-            + "; vs active: " + verdicts["vs_active"].map(vocab.VS_ACTIVE),
+            "finding": "vs inactive: "
+            + verdicts["vs_inactive"].map(vocab.VS_INACTIVE)
+            + "; vs active: "
+            + verdicts["vs_active"].map(vocab.VS_ACTIVE),
             "finding_code": pd.NA,
             "link": "https://pubmed.ncbi.nlm.nih.gov/26043322/",
         }

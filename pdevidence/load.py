@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 import io
-from pathlib import Path
 import re
+from functools import cache, lru_cache
+from pathlib import Path
 
 import pandas as pd
 import pandera.pandas as pa
-from pandera.errors import SchemaErrors
 import yaml
+from pandera.errors import SchemaErrors
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 SCHEMA_PATH = DATA_DIR / "schema.yaml"
@@ -66,7 +66,7 @@ def _checks(spec: dict) -> list[pa.Check]:
     return checks
 
 
-@lru_cache(maxsize=None)
+@cache
 def table_schema(table: str) -> pa.DataFrameSchema:
     """The pandera schema of a table, built from schema.yaml."""
     columns = read_schema()[table]["columns"]

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass, field, replace
+import contextlib
 import datetime as dt
 import io
 import json
 import math
 import os
-from pathlib import Path
 import re
 import sys
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 from urllib.parse import urlparse
 
 import numpy as np
@@ -68,14 +69,53 @@ class DatabaseInfo:
 KNOWN_DATABASES: dict[str, DatabaseInfo] = {
     info.name: info
     for info in (
-        DatabaseInfo("depression-psyctr", "data-depression-psyctr", "Depression", "10.5281/zenodo.7254845", "ceeabb718db4", "2024-01-01"),
-        DatabaseInfo("panic-psyctr", "data-panic-psyctr", "Panic disorder", "10.5281/zenodo.7863722", "2318d1461256", "2021-01-01"),
-        DatabaseInfo("bodily-distress-psyctr", "data-bodily-distress-psyctr", "Bodily distress", None, "3ef2b7d57f53", "2025-01-08"),
-        DatabaseInfo("ptsd-psyctr", "data-ptsd-psyctr", "PTSD", "10.5281/zenodo.10027042", "18e03cb817d8", "2023-03-03"),
-        DatabaseInfo("sad-psyctr", "data-sad-psyctr", "Social anxiety", "10.5281/zenodo.12726122", "cc33ac16fa9c", "2024-01-01"),
-        DatabaseInfo("ocd-psyctr", "data-ocd-psyctr", "Obsessive-compulsive disorder", "10.5281/zenodo.10471942", "0786f690c96e", "2023-01-01"),
+        DatabaseInfo(
+            "depression-psyctr",
+            "data-depression-psyctr",
+            "Depression",
+            "10.5281/zenodo.7254845",
+            "ceeabb718db4",
+            "2024-01-01",
+        ),
+        DatabaseInfo(
+            "panic-psyctr",
+            "data-panic-psyctr",
+            "Panic disorder",
+            "10.5281/zenodo.7863722",
+            "2318d1461256",
+            "2021-01-01",
+        ),
+        DatabaseInfo(
+            "bodily-distress-psyctr",
+            "data-bodily-distress-psyctr",
+            "Bodily distress",
+            None,
+            "3ef2b7d57f53",
+            "2025-01-08",
+        ),
+        DatabaseInfo(
+            "ptsd-psyctr", "data-ptsd-psyctr", "PTSD", "10.5281/zenodo.10027042", "18e03cb817d8", "2023-03-03"
+        ),
+        DatabaseInfo(
+            "sad-psyctr", "data-sad-psyctr", "Social anxiety", "10.5281/zenodo.12726122", "cc33ac16fa9c", "2024-01-01"
+        ),
+        DatabaseInfo(
+            "ocd-psyctr",
+            "data-ocd-psyctr",
+            "Obsessive-compulsive disorder",
+            "10.5281/zenodo.10471942",
+            "0786f690c96e",
+            "2023-01-01",
+        ),
         DatabaseInfo("ed-psyctr", "data-ed-psyctr", "Eating disorders", None, "d1fe7b2f7f3d", "2024-01-01"),
-        DatabaseInfo("psychosis-psyctr", "data-psychosis-psyctr", "Psychosis", "10.5281/zenodo.7782324", "6a4c141d5419", "2024-05-01"),
+        DatabaseInfo(
+            "psychosis-psyctr",
+            "data-psychosis-psyctr",
+            "Psychosis",
+            "10.5281/zenodo.7782324",
+            "6a4c141d5419",
+            "2024-05-01",
+        ),
     )
 }
 
@@ -89,9 +129,7 @@ class NotMetapsyError(MetapsyError):
 
     def __init__(self, missing: list[str], source: str = "the file"):
         self.missing = list(missing)
-        super().__init__(
-            f"{source} is not a Metapsy database: missing column(s) {', '.join(self.missing)}"
-        )
+        super().__init__(f"{source} is not a Metapsy database: missing column(s) {', '.join(self.missing)}")
 
 
 class SourceError(MetapsyError):
@@ -108,17 +146,14 @@ def info_for(name: str) -> DatabaseInfo:
 
 def name_from_source(source: str) -> str:
     """A database name from a path or URL: `depression-psyctr` for .../data-depression-psyctr/main/data.csv."""
-    if is_url(source):
-        parts = [p for p in urlparse(source).path.split("/") if p]
-    else:
-        parts = list(Path(source).parts)
+    parts = [p for p in urlparse(source).path.split("/") if p] if is_url(source) else list(Path(source).parts)
     if not parts:
         return "database"
     stem = re.sub(r"\.csv$", "", parts[-1], flags=re.I)
     if stem == "data":
         for part in reversed(parts[:-1]):
             if part.startswith("data-"):
-                return part[len("data-"):]
+                return part[len("data-") :]
     return stem
 
 
@@ -154,10 +189,32 @@ UNMAPPED = "unmapped"
 # is itself a name, as in the PTSD database). Checked in this order, first hit
 # wins, so "third wave cognitive behaviour therapy" is third wave, not CBT.
 FAMILY_PHRASES: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("psychodynamic", ("psychodynamic", "psychoanaly", "mentaliz", "mentalis", "transference-focused",
-                       "transference focused", "dynamic psychotherapy", "dynamic therapy")),
-    ("third_wave", ("third wave", "third-wave", "3rd wave", "acceptance and commitment", "mindfulness",
-                    "metacognitive", "compassion", "dialectical")),
+    (
+        "psychodynamic",
+        (
+            "psychodynamic",
+            "psychoanaly",
+            "mentaliz",
+            "mentalis",
+            "transference-focused",
+            "transference focused",
+            "dynamic psychotherapy",
+            "dynamic therapy",
+        ),
+    ),
+    (
+        "third_wave",
+        (
+            "third wave",
+            "third-wave",
+            "3rd wave",
+            "acceptance and commitment",
+            "mindfulness",
+            "metacognitive",
+            "compassion",
+            "dialectical",
+        ),
+    ),
     ("behavioural_activation", ("behavioural activation", "behavioral activation")),
     ("problem_solving", ("problem solving", "problem-solving")),
     ("interpersonal", ("interpersonal",)),
@@ -167,17 +224,42 @@ FAMILY_PHRASES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("family", ("family therapy", "family intervention")),
     ("supportive", ("supportive", "counseling", "counselling", "befriending")),
     ("psychoeducation", ("psychoeducation", "psycho-education")),
-    ("other", ("other type of psychotherapy", "other psychotherap", "other non-trauma", "mixed psychotherapy",
-               "life review", "psychotherapies combined", "integrative", "relaxation", "physiological therapy")),
-    ("cbt", ("cognitive behav", "cognitive-behav", "cognitive therapy", "cognitive processing", "behaviour therapy",
-             "behavior therapy", "exposure", "response prevention")),
+    (
+        "other",
+        (
+            "other type of psychotherapy",
+            "other psychotherap",
+            "other non-trauma",
+            "mixed psychotherapy",
+            "life review",
+            "psychotherapies combined",
+            "integrative",
+            "relaxation",
+            "physiological therapy",
+        ),
+    ),
+    (
+        "cbt",
+        (
+            "cognitive behav",
+            "cognitive-behav",
+            "cognitive therapy",
+            "cognitive processing",
+            "behaviour therapy",
+            "behavior therapy",
+            "exposure",
+            "response prevention",
+        ),
+    ),
 )
 
 # Common abbreviations, matched against a whole code (case-insensitive) when
 # the codebook does not define it. Ambiguous ones (PE: prolonged exposure or
 # psychoeducation) are left out so that only the codebook can decide them.
 FAMILY_ABBREVIATIONS: dict[str, str] = {
-    **dict.fromkeys(("dyn", "pd", "pdt", "pdp", "stpp", "stdp", "pfpp", "mbt", "tfp", "psychodynamic"), "psychodynamic"),
+    **dict.fromkeys(
+        ("dyn", "pd", "pdt", "pdp", "stpp", "stdp", "pfpp", "mbt", "tfp", "psychodynamic"), "psychodynamic"
+    ),
     **dict.fromkeys(("cbt", "cbtp", "icbt", "tf-cbt", "ct", "bt", "erp", "cpt", "exposure"), "cbt"),
     **dict.fromkeys(("bat", "ba"), "behavioural_activation"),
     **dict.fromkeys(("pst", "pt-ps"), "problem_solving"),
@@ -228,7 +310,7 @@ def parse_code_list(text: str | None) -> dict[str, str]:
     starts = list(pair.finditer(text))
     for i, m in enumerate(starts):
         end = starts[i + 1].start() if i + 1 < len(starts) else len(text)
-        desc = text[m.end():end].split(";", 1)[0].strip().rstrip(",").strip()
+        desc = text[m.end() : end].split(";", 1)[0].strip().rstrip(",").strip()
         if i + 1 == len(starts):
             desc = re.sub(r"\)\s*\.?$", "", desc).strip()
         codes.setdefault(m.group(1).strip(), desc)
@@ -395,7 +477,9 @@ def normalise_rob(frame: pd.DataFrame, codebook: dict[str, str]) -> tuple[pd.Ser
         return _rob_from_domains(frame, domains), RobRule(
             column, _domain_rule(domains, f"the codebook does not define the numbers in `{column}`")
         )
-    return unknown, RobRule(column, f"The codebook does not define the numbers in `{column}`: every trial counts as not rated.")
+    return unknown, RobRule(
+        column, f"The codebook does not define the numbers in `{column}`: every trial counts as not rated."
+    )
 
 
 def _num(x: float) -> str:
@@ -596,15 +680,25 @@ def build_database(frame: pd.DataFrame, codebook: dict | None, name: str, source
     counts = arm1.value_counts()
     codes = pd.DataFrame(
         [
-            {"code": m.code, "description": m.description, "family": m.family, "basis": m.basis,
-             "rows": int(counts.get(m.code, 0))}
+            {
+                "code": m.code,
+                "description": m.description,
+                "family": m.family,
+                "basis": m.basis,
+                "rows": int(counts.get(m.code, 0)),
+            }
             for m in mappings
         ],
         columns=["code", "description", "family", "basis", "rows"],
     )
     if arm1.isna().any():
-        codes.loc[len(codes)] = {"code": "(missing)", "description": None, "family": UNMAPPED,
-                                 "basis": "unmapped", "rows": int(arm1.isna().sum())}
+        codes.loc[len(codes)] = {
+            "code": "(missing)",
+            "description": None,
+            "family": UNMAPPED,
+            "basis": "unmapped",
+            "rows": int(arm1.isna().sum()),
+        }
     comparator_defs = {k.lower(): v for k, v in parse_code_list(codebook.get("condition_arm2")).items()}
     comparators = {
         code: comparator_defs.get(code.lower(), code)
@@ -732,16 +826,14 @@ def download_database(info: DatabaseInfo, target: Path, timeout: float = TIMEOUT
     except SourceError:
         codebook = None
     commit = None
-    try:
+    with contextlib.suppress(SourceError, ValueError, AttributeError):
         commit = json.loads(fetch(UPSTREAM_COMMIT_API.format(repo=info.repo), timeout)).get("sha")
-    except (SourceError, ValueError, AttributeError):
-        pass
     target.mkdir(parents=True, exist_ok=True)
     path = target / f"{info.name}.csv"
     path.write_bytes(data)
     if codebook:
         (target / f"{info.name}.variables.json").write_bytes(codebook)
-    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     (target / f"{info.name}.source.json").write_text(
         json.dumps({"url": info.csv_url, "commit": commit, "downloaded_at": stamp}, indent=1), encoding="utf-8"
     )
@@ -808,7 +900,9 @@ def study_effects(rows: pd.DataFrame, family: str | None = None) -> pd.DataFrame
     columns = ["study", "family", "g", "se", "n", "comparisons", "rob_level", "arms", "comparators"]
     if rows.empty:
         return pd.DataFrame(columns=columns)
-    work = rows.assign(var=rows["se"] ** 2, rob_rank=rows["rob_level"].map({lvl: i for i, lvl in enumerate(ROB_LEVELS)}))
+    work = rows.assign(
+        var=rows["se"] ** 2, rob_rank=rows["rob_level"].map({lvl: i for i, lvl in enumerate(ROB_LEVELS)})
+    )
     grouped = work.groupby(["family", "study"], sort=True)
     out = grouped.agg(
         g=("g", "mean"),
@@ -844,8 +938,22 @@ def _pool_row(effects: pd.DataFrame, method: str) -> dict:
     }
 
 
-SUMMARY_COLUMNS = ["family", "label", "k", "studies", "participants", "g", "ci_low", "ci_high", "pi_low",
-                   "pi_high", "i2", "tau2", "se", "status"]
+SUMMARY_COLUMNS = [
+    "family",
+    "label",
+    "k",
+    "studies",
+    "participants",
+    "g",
+    "ci_low",
+    "ci_high",
+    "pi_low",
+    "pi_high",
+    "i2",
+    "tau2",
+    "se",
+    "status",
+]
 
 
 def family_summary(rows: pd.DataFrame, method: str = "dl") -> pd.DataFrame:
@@ -868,8 +976,10 @@ def family_summary(rows: pd.DataFrame, method: str = "dl") -> pd.DataFrame:
             "participants": int(part["n"].sum(skipna=True)),
         }
         if family == UNMAPPED:
-            record.update(dict.fromkeys(("g", "se", "ci_low", "ci_high", "pi_low", "pi_high", "i2", "tau2")),
-                          status="unmapped codes: not pooled")
+            record.update(
+                dict.fromkeys(("g", "se", "ci_low", "ci_high", "pi_low", "pi_high", "i2", "tau2")),
+                status="unmapped codes: not pooled",
+            )
         else:
             record.update(_pool_row(part, method))
         records.append(record)
@@ -896,11 +1006,20 @@ def size_lens(effects: pd.DataFrame, threshold: int = DEFAULT_THRESHOLD, method:
     for key, label, part in groups:
         if key == "unknown" and part.empty:
             continue
-        record = {"group": key, "label": label, "studies": int(len(part)),
-                  "participants": int(part["n"].sum(skipna=True)) if len(part) else 0}
-        record.update(_pool_row(part, method) if len(part) else
-                      {**dict.fromkeys(("g", "se", "ci_low", "ci_high", "pi_low", "pi_high", "i2", "tau2")),
-                       "status": "no trials"})
+        record = {
+            "group": key,
+            "label": label,
+            "studies": int(len(part)),
+            "participants": int(part["n"].sum(skipna=True)) if len(part) else 0,
+        }
+        record.update(
+            _pool_row(part, method)
+            if len(part)
+            else {
+                **dict.fromkeys(("g", "se", "ci_low", "ci_high", "pi_low", "pi_high", "i2", "tau2")),
+                "status": "no trials",
+            }
+        )
         records.append(record)
     return pd.DataFrame(records)
 
@@ -932,22 +1051,30 @@ def forest_rows(effects: pd.DataFrame) -> pd.DataFrame:
             "estimate": out["g"],
             "ci_low": out["g"] - z * out["se"],
             "ci_high": out["g"] + z * out["se"],
-            "detail": out["arms"] + " vs " + out["comparators"] + "; " + n_text + "; "
-            + out["comparisons"].astype(str) + " comparison(s); risk of bias: "
+            "detail": out["arms"]
+            + " vs "
+            + out["comparators"]
+            + "; "
+            + n_text
+            + "; "
+            + out["comparisons"].astype(str)
+            + " comparison(s); risk of bias: "
             + out["rob_level"].map(ROB_LABELS),
         }
     )
 
 
-def across_databases(databases: dict[str, Database], analysis: Analysis = Analysis(),
-                     families: tuple[str, ...] = (PSYCHODYNAMIC, "cbt")) -> pd.DataFrame:
+def across_databases(
+    databases: dict[str, Database], analysis: Analysis = Analysis(), families: tuple[str, ...] = (PSYCHODYNAMIC, "cbt")
+) -> pd.DataFrame:
     """family_summary for chosen families in every database, with its condition."""
     frames = []
     for name, db in databases.items():
         comparators = tuple(c for c in analysis.comparators if c in db.comparators)
         time = analysis.time if analysis.time in db.time_points else TIME_POST
-        summary = family_summary(select_rows(db, replace(analysis, comparators=comparators, time=time)),
-                                 analysis.method)
+        summary = family_summary(
+            select_rows(db, replace(analysis, comparators=comparators, time=time)), analysis.method
+        )
         summary = summary[summary["family"].isin(families)]
         frames.append(summary.assign(database=name, condition=db.info.condition))
     if not frames:
@@ -978,8 +1105,9 @@ class Settings:
     time: str = TIME_POST
 
     def analysis(self) -> Analysis:
-        return Analysis(time=self.time, low_rob_only=self.low_rob_only, comparators=self.comparators,
-                        method=self.method)
+        return Analysis(
+            time=self.time, low_rob_only=self.low_rob_only, comparators=self.comparators, method=self.method
+        )
 
 
 @dataclass(frozen=True)
@@ -991,7 +1119,7 @@ class DatabaseOptions:
     times: tuple[str, ...]
 
     @classmethod
-    def of(cls, db: Database) -> "DatabaseOptions":
+    def of(cls, db: Database) -> DatabaseOptions:
         pooled = tuple(f for f in db.families if f != UNMAPPED)
         return cls(pooled, tuple(db.comparators), db.time_points)
 
@@ -1014,8 +1142,6 @@ class ParsedSettings:
     notices: list[str] = field(default_factory=list)
 
 
-
-
 def parse_settings(params, databases: tuple[str, ...], options_for) -> ParsedSettings:
     """Settings from query parameters; an invalid value is dropped (default kept) with a notice.
 
@@ -1029,8 +1155,10 @@ def parse_settings(params, databases: tuple[str, ...], options_for) -> ParsedSet
         if params["db"] in databases:
             db = params["db"]
         else:
-            notices.append(f"Ignored db {filters.shown(params['db'])}: no such database here "
-                           f"(available: {', '.join(databases) or 'none'}).")
+            notices.append(
+                f"Ignored db {filters.shown(params['db'])}: no such database here "
+                f"(available: {', '.join(databases) or 'none'})."
+            )
     if db is None:
         return ParsedSettings(Settings(), notices)
     out["database"] = db
@@ -1138,8 +1266,19 @@ def _format_table(records: list[dict]) -> str:
         return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
 
     header = ("family", "k", "studies", "participants", "g", "ci_low", "ci_high", "i2")
-    lines = [[r["family"], cell(r["k"]), cell(r["studies"]), cell(r["participants"]), cell(r["g"]),
-              cell(r["ci_low"]), cell(r["ci_high"]), cell(r["i2"])] for r in records]
+    lines = [
+        [
+            r["family"],
+            cell(r["k"]),
+            cell(r["studies"]),
+            cell(r["participants"]),
+            cell(r["g"]),
+            cell(r["ci_low"]),
+            cell(r["ci_high"]),
+            cell(r["i2"]),
+        ]
+        for r in records
+    ]
     widths = [max(len(h), *(len(line[i]) for line in lines)) if lines else len(h) for i, h in enumerate(header)]
     fmt = lambda cells: "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))  # noqa: E731
     return "\n".join([fmt(header), *(fmt(line) for line in lines)])
@@ -1162,8 +1301,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if args.time not in db.time_points:
-        print(f"error: time {args.time!r} not in this database; use one of {', '.join(db.time_points)}",
-              file=sys.stderr)
+        print(
+            f"error: time {args.time!r} not in this database; use one of {', '.join(db.time_points)}", file=sys.stderr
+        )
         return 2
     analysis = Analysis(time=args.time, low_rob_only=args.low_rob_only, method=args.method)
     records = cli_records(family_summary(select_rows(db, analysis), args.method))

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -92,11 +92,14 @@ def databases(where: Source) -> dict[str, metapsy.Database]:
 def render_sources(where: Source) -> None:
     """The data-source panel: where the data come from, the download button and the uploader."""
     expanded = where.kind is None and not _uploaded()
-    with st.expander("Data source: download or upload Metapsy databases", expanded=expanded,
-                     icon=":material/database:"):
+    with st.expander(
+        "Data source: download or upload Metapsy databases", expanded=expanded, icon=":material/database:"
+    ):
         if where.kind is not None:
-            st.markdown(f"Reading {len(metapsy.database_files(where.directory))} database(s) from "
-                        f"{SOURCE_LABELS[where.kind]} (`{where.directory}`).")
+            st.markdown(
+                f"Reading {len(metapsy.database_files(where.directory))} database(s) from "
+                f"{SOURCE_LABELS[where.kind]} (`{where.directory}`)."
+            )
         st.markdown(
             f"**Download** fetches the {len(metapsy.KNOWN_DATABASES)} published databases from the Metapsy "
             f"project's GitHub repositories into `{metapsy.cache_dir()}` on this computer."
@@ -195,8 +198,9 @@ def settings_sidebar(found: dict[str, metapsy.Database]) -> metapsy.Settings:
         _set_widgets(state.get(_SETTINGS) or metapsy.Settings())
     if state.get(_KEYS["database"]) not in found:
         state[_KEYS["database"]] = metapsy.default_database(names)
-    notices += [f"Ignored unknown link parameter {filters.shown(k)}." for k in st.query_params
-                if k not in metapsy.PARAMS]
+    notices += [
+        f"Ignored unknown link parameter {filters.shown(k)}." for k in st.query_params if k not in metapsy.PARAMS
+    ]
     ui.render_notices(notices)
 
     sb = st.sidebar
@@ -210,30 +214,50 @@ def settings_sidebar(found: dict[str, metapsy.Database]) -> metapsy.Settings:
     options = options_for(database)
     _sanitise(options)
     if options.families:
-        sb.selectbox("Therapy family for the trial-by-trial view", options.families, key=_KEYS["family"],
-                     format_func=metapsy.FAMILY_LABELS.__getitem__)
+        sb.selectbox(
+            "Therapy family for the trial-by-trial view",
+            options.families,
+            key=_KEYS["family"],
+            format_func=metapsy.FAMILY_LABELS.__getitem__,
+        )
     sb.multiselect(
         "Compared with",
         options.comparators,
         key=_KEYS["comparators"],
-        format_func=lambda c: c if found[database].comparators.get(c, c) == c else f"{c}: {found[database].comparators[c]}",
+        format_func=lambda c: c
+        if found[database].comparators.get(c, c) == c
+        else f"{c}: {found[database].comparators[c]}",
         placeholder="Any control condition",
     )
-    sb.selectbox("Time point", options.times, key=_KEYS["time"],
-                 format_func=lambda t: {"post": "End of treatment (post)", "all": "All time points"}.get(t, t))
-    sb.toggle("Low risk of bias only", key=_KEYS["low_rob_only"],
-              help="Keep only comparisons rated at low risk of bias (see 'How these numbers are made').")
-    sb.radio("Between-trial variance (tau²)", tuple(stats.TAU2_METHODS), key=_KEYS["method"],
-             format_func=stats.TAU2_METHODS.__getitem__, horizontal=True)
-    sb.number_input("Large trial: at least this many participants", *metapsy.THRESHOLD_RANGE, step=10,
-                    key=_KEYS["threshold"])
+    sb.selectbox(
+        "Time point",
+        options.times,
+        key=_KEYS["time"],
+        format_func=lambda t: {"post": "End of treatment (post)", "all": "All time points"}.get(t, t),
+    )
+    sb.toggle(
+        "Low risk of bias only",
+        key=_KEYS["low_rob_only"],
+        help="Keep only comparisons rated at low risk of bias (see 'How these numbers are made').",
+    )
+    sb.radio(
+        "Between-trial variance (tau²)",
+        tuple(stats.TAU2_METHODS),
+        key=_KEYS["method"],
+        format_func=stats.TAU2_METHODS.__getitem__,
+        horizontal=True,
+    )
+    sb.number_input(
+        "Large trial: at least this many participants", *metapsy.THRESHOLD_RANGE, step=10, key=_KEYS["threshold"]
+    )
 
     chosen = tuple(state[_KEYS["comparators"]])
     settings = metapsy.Settings(
         database=database,
         family=state.get(_KEYS["family"]) if options.families else None,
-        comparators=() if set(chosen) >= set(options.comparators) else
-        tuple(c for c in options.comparators if c in chosen),
+        comparators=()
+        if set(chosen) >= set(options.comparators)
+        else tuple(c for c in options.comparators if c in chosen),
         method=state[_KEYS["method"]],
         threshold=int(state[_KEYS["threshold"]]),
         low_rob_only=bool(state[_KEYS["low_rob_only"]]),
@@ -263,7 +287,8 @@ def render_credit(db: metapsy.Database, where: Source) -> None:
         recorded = metapsy.cached_provenance(where.directory / f"{db.name}.csv")
         commit = recorded.get("commit")
         version = (f"commit {commit[:12]}" if commit else "latest main branch, commit unknown") + (
-            f", downloaded {recorded['downloaded_at']}" if recorded.get("downloaded_at") else "")
+            f", downloaded {recorded['downloaded_at']}" if recorded.get("downloaded_at") else ""
+        )
     else:
         version = f"commit {info.commit}" if info.commit else "unknown"
     doi = f"[{info.doi}]({info.doi_url})" if info.doi else "none given"
@@ -283,8 +308,9 @@ def render_selection(db: metapsy.Database, rows: pd.DataFrame, settings: metapsy
     c.metric("Participants", f"{int(effects.groupby('study')['n'].max().sum()):,}")
     skipped = int((~db.rows["has_effect"]).sum())
     parts = [
-        "end-of-treatment outcomes" if settings.time == metapsy.TIME_POST else
-        ("all time points" if settings.time == metapsy.TIME_ALL else f"time point “{settings.time}”"),
+        "end-of-treatment outcomes"
+        if settings.time == metapsy.TIME_POST
+        else ("all time points" if settings.time == metapsy.TIME_ALL else f"time point “{settings.time}”"),
         "low risk of bias only" if settings.low_rob_only else "any risk of bias",
         "against " + ", ".join(settings.comparators) if settings.comparators else "against any control",
         f"{stats.TAU2_METHODS[settings.method]} random effects",
@@ -294,11 +320,36 @@ def render_selection(db: metapsy.Database, rows: pd.DataFrame, settings: metapsy
 
 
 def _summary_table(summary: pd.DataFrame) -> pd.DataFrame:
-    return summary[["label", "k", "studies", "participants", "g", "ci_low", "ci_high", "pi_low", "pi_high",
-                    "i2", "tau2", "status"]].rename(
-        columns={"label": "therapy family", "k": "comparisons", "studies": "trials", "i2": "I²", "tau2": "tau²",
-                 "pi_low": "prediction low", "pi_high": "prediction high"}
-    ).round(3)
+    return (
+        summary[
+            [
+                "label",
+                "k",
+                "studies",
+                "participants",
+                "g",
+                "ci_low",
+                "ci_high",
+                "pi_low",
+                "pi_high",
+                "i2",
+                "tau2",
+                "status",
+            ]
+        ]
+        .rename(
+            columns={
+                "label": "therapy family",
+                "k": "comparisons",
+                "studies": "trials",
+                "i2": "I²",
+                "tau2": "tau²",
+                "pi_low": "prediction low",
+                "pi_high": "prediction high",
+            }
+        )
+        .round(3)
+    )
 
 
 def _family_rows(summary: pd.DataFrame, label) -> pd.DataFrame:
@@ -312,8 +363,10 @@ def _family_rows(summary: pd.DataFrame, label) -> pd.DataFrame:
             "ci_high": pooled["ci_high"],
             "pi_low": pooled["pi_low"],
             "pi_high": pooled["pi_high"],
-            "detail": [f"{r['studies']} trials, {r['participants']:,} participants, I² = {r['i2']:.0%}"
-                       for r in pooled.to_dict("records")],
+            "detail": [
+                f"{r['studies']} trials, {r['participants']:,} participants, I² = {r['i2']:.0%}"
+                for r in pooled.to_dict("records")
+            ],
         }
     )
 
@@ -325,16 +378,23 @@ def render_families(db: metapsy.Database, summary: pd.DataFrame, key: str = "mp_
         return
     psycho = summary[summary["family"] == metapsy.PSYCHODYNAMIC]
     if psycho.empty:
-        st.info(f"This database holds no psychodynamic therapy arm at these settings "
-                f"({db.info.condition}).", icon=":material/info:")
+        st.info(
+            f"This database holds no psychodynamic therapy arm at these settings ({db.info.condition}).",
+            icon=":material/info:",
+        )
     elif psycho.iloc[0]["status"] == "pooled":
         row = psycho.iloc[0]
-        st.markdown(f"**Psychodynamic therapy: g = {_g(row)}**, {row['studies']} trials, "
-                    f"{row['participants']:,} participants, I² = {row['i2']:.0%}.")
+        st.markdown(
+            f"**Psychodynamic therapy: g = {_g(row)}**, {row['studies']} trials, "
+            f"{row['participants']:,} participants, I² = {row['i2']:.0%}."
+        )
     else:
         row = psycho.iloc[0]
-        st.warning(f"Too few trials to pool psychodynamic therapy here: {row['studies']} trial(s); pooling "
-                   f"needs at least {stats.MIN_STUDIES_TO_POOL}.", icon=":material/warning:")
+        st.warning(
+            f"Too few trials to pool psychodynamic therapy here: {row['studies']} trial(s); pooling "
+            f"needs at least {stats.MIN_STUDIES_TO_POOL}.",
+            icon=":material/warning:",
+        )
     rows = _family_rows(summary, lambda r: f"{r['label']} ({r['studies']} trials)")
     if rows.empty:
         st.info(f"No therapy family has the {stats.MIN_STUDIES_TO_POOL} trials pooling needs at these settings.")
@@ -364,12 +424,15 @@ def render_unmapped(db: metapsy.Database) -> None:
 
 def render_across(across: pd.DataFrame) -> None:
     """Psychodynamic therapy and CBT side by side in every database."""
-    rows = _family_rows(across, lambda r: f"{r['condition']}: {metapsy.FAMILY_LABELS[r['family']]} "
-                                          f"({r['studies']} trials)")
-    table = across[["condition", "label", "studies", "participants", "g", "ci_low", "ci_high", "i2", "status"]] \
-        .rename(columns={"label": "therapy family", "studies": "trials", "i2": "I²"}).round(3)
-    without = sorted(set(across["condition"]) - set(across.loc[across["family"] == metapsy.PSYCHODYNAMIC,
-                                                                "condition"]))
+    rows = _family_rows(
+        across, lambda r: f"{r['condition']}: {metapsy.FAMILY_LABELS[r['family']]} ({r['studies']} trials)"
+    )
+    table = (
+        across[["condition", "label", "studies", "participants", "g", "ci_low", "ci_high", "i2", "status"]]
+        .rename(columns={"label": "therapy family", "studies": "trials", "i2": "I²"})
+        .round(3)
+    )
+    without = sorted(set(across["condition"]) - set(across.loc[across["family"] == metapsy.PSYCHODYNAMIC, "condition"]))
     if rows.empty:
         st.info("Nothing to pool at these settings.")
         st.dataframe(table, hide_index=True, width="stretch")
@@ -384,9 +447,13 @@ def render_across(across: pd.DataFrame) -> None:
         )
     too_few = across[(across["family"] == metapsy.PSYCHODYNAMIC) & (across["status"] != "pooled")]
     if len(too_few):
-        st.caption(f"Too few psychodynamic trials to pool (fewer than {stats.MIN_STUDIES_TO_POOL}) in: "
-                   + ", ".join(f"{c} ({n} trial{'s' if n != 1 else ''})"
-                               for c, n in zip(too_few["condition"], too_few["studies"])) + ".")
+        st.caption(
+            f"Too few psychodynamic trials to pool (fewer than {stats.MIN_STUDIES_TO_POOL}) in: "
+            + ", ".join(
+                f"{c} ({n} trial{'s' if n != 1 else ''})" for c, n in zip(too_few["condition"], too_few["studies"])
+            )
+            + "."
+        )
     if without:
         st.caption("No psychodynamic therapy arm at these settings in: " + ", ".join(without) + ".")
 
@@ -436,8 +503,11 @@ def render_size_lens(rows: pd.DataFrame, effects: pd.DataFrame, settings: metaps
     else:
         ui.render_chart(
             charts.family_forest(
-                pooled_lens.assign(estimate=pooled_lens["g"], key=pooled_lens["group"],
-                                   detail=pooled_lens["studies"].astype(str) + " trials"),
+                pooled_lens.assign(
+                    estimate=pooled_lens["g"],
+                    key=pooled_lens["group"],
+                    detail=pooled_lens["studies"].astype(str) + " trials",
+                ),
             ),
             lens.drop(columns=["group"]).round(3),
             "If small trials report clearly larger effects than large ones, the pooled estimate may be inflated "
@@ -452,13 +522,14 @@ def render_size_lens(rows: pd.DataFrame, effects: pd.DataFrame, settings: metaps
         st.dataframe(_summary_table(large), hide_index=True, width="stretch")
     egger = metapsy.small_study_test(effects)
     if egger is None:
-        st.info(f"{len(effects)} trial(s) of {label.lower()}: a funnel plot and Egger's test need at least "
-                f"{stats.MIN_STUDIES_FOR_EGGER} trials, so none is shown.")
+        st.info(
+            f"{len(effects)} trial(s) of {label.lower()}: a funnel plot and Egger's test need at least "
+            f"{stats.MIN_STUDIES_FOR_EGGER} trials, so none is shown."
+        )
         return
     pooled = metapsy.pooled_for(effects, settings.method)
     ui.render_chart(
-        charts.funnel_plot(effects["g"], effects["se"], pooled, labels=effects["study"],
-                           x_title=charts.THERAPY_G_AXIS),
+        charts.funnel_plot(effects["g"], effects["se"], pooled, labels=effects["study"], x_title=charts.THERAPY_G_AXIS),
         effects[["study", "n", "g", "se"]].round(3),
         f"Egger's test: intercept {egger.intercept:.2f} (95% CI {egger.intercept_ci_low:.2f} to "
         f"{egger.intercept_ci_high:.2f}), p = {egger.p_value:.3f}, k = {egger.k}. An intercept far from 0 "
@@ -485,5 +556,6 @@ def render_method(db: metapsy.Database) -> None:
     with st.expander("Treatment codes and their therapy families"):
         st.dataframe(
             db.codes.assign(family=db.codes["family"].map(metapsy.FAMILY_LABELS)),
-            hide_index=True, width="stretch",
+            hide_index=True,
+            width="stretch",
         )

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
 import math
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats as sps
 import statsmodels.api as sm
+from scipy import stats as sps
 from statsmodels.stats.meta_analysis import combine_effects
 
 MIN_STUDIES_TO_POOL = 3
@@ -105,9 +105,7 @@ def pool(effects, standard_errors, method: str = "dl", level: float = 0.95) -> P
         raise ValueError("effects must be finite and standard errors positive")
     k = effects.size
     if k < MIN_STUDIES_TO_POOL:
-        raise TooFewStudies(
-            f"pooling needs at least {MIN_STUDIES_TO_POOL} studies, got {k}"
-        )
+        raise TooFewStudies(f"pooling needs at least {MIN_STUDIES_TO_POOL} studies, got {k}")
     if method not in TAU2_METHODS:
         raise ValueError(f"unknown tau² method {method!r}; use one of {sorted(TAU2_METHODS)}")
     alpha = 1 - level
@@ -168,9 +166,7 @@ def egger_test(effects, standard_errors) -> EggerResult:
     ses = np.asarray(standard_errors, dtype=float)
     k = effects.size
     if k < MIN_STUDIES_FOR_EGGER:
-        raise TooFewStudies(
-            f"Egger's test needs at least {MIN_STUDIES_FOR_EGGER} studies, got {k}"
-        )
+        raise TooFewStudies(f"Egger's test needs at least {MIN_STUDIES_FOR_EGGER} studies, got {k}")
     z = effects / ses
     precision = sm.add_constant(1 / ses)
     fit = sm.OLS(z, precision).fit()
@@ -187,21 +183,14 @@ def egger_test(effects, standard_errors) -> EggerResult:
 def per_study(trials: pd.DataFrame) -> pd.DataFrame:
     """One row per trial (the first of its comparisons), with its size band."""
     first = trials.drop_duplicates("study").copy()
-    first["size_band"] = pd.Categorical(
-        first["n_randomized"].map(size_band), categories=SIZE_BAND_LABELS, ordered=True
-    )
+    first["size_band"] = pd.Categorical(first["n_randomized"].map(size_band), categories=SIZE_BAND_LABELS, ordered=True)
     return first
 
 
 def size_band_counts(trials: pd.DataFrame) -> pd.DataFrame:
     """Number of trials per condition group and size band (every band present, zeros included)."""
     studies = per_study(trials)
-    counts = (
-        studies.groupby(["condition_group", "size_band"], observed=False)
-        .size()
-        .rename("studies")
-        .reset_index()
-    )
+    counts = studies.groupby(["condition_group", "size_band"], observed=False).size().rename("studies").reset_index()
     return counts
 
 

@@ -103,7 +103,9 @@ def _keys() -> dict[str, str]:
 
 def _set_widgets(chosen: filters.Filters, options: filters.Options, only_missing: bool = False) -> None:
     state, keys = st.session_state, _keys()
-    values = {attr: list(getattr(chosen, attr)) for attr in ("conditions", "comparator_types", "designs", "terms", "models")}
+    values = {
+        attr: list(getattr(chosen, attr)) for attr in ("conditions", "comparator_types", "designs", "terms", "models")
+    }
     values["n"] = (
         chosen.n_min if chosen.n_min is not None else options.n_range[0],
         chosen.n_max if chosen.n_max is not None else options.n_range[1],

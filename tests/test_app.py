@@ -64,7 +64,16 @@ def test_overview_counts_trials_and_participants_from_the_data(trials):
 def test_the_overview_links_to_every_explainer():
     at = open_page("pages/overview.py")
     links = {link.proto.page for link in at.get("page_link")}
-    for page in ("explore", "claims", "therapy_types", "short_vs_long", "defense_mechanisms", "glossary", "sources", "metapsy"):
+    for page in (
+        "explore",
+        "claims",
+        "therapy_types",
+        "short_vs_long",
+        "defense_mechanisms",
+        "glossary",
+        "sources",
+        "metapsy",
+    ):
         assert any(page in str(target) for target in links), (page, links)
 
 

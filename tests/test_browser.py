@@ -6,7 +6,6 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-
 from browser import ARTIFACTS, CHROMIUM, CHROMIUM_FLAGS, Server, wait_ready
 
 pytestmark = pytest.mark.browser
@@ -53,7 +52,9 @@ def metrics(page) -> dict[str, str]:
 
 def expect_metric(page, label: str, value: str) -> None:
     """Web-first: wait until the metric shows the value (a rerun may still be on its way)."""
-    metric = page.get_by_test_id("stMetric").filter(has=page.get_by_test_id("stMetricLabel").get_by_text(label, exact=True))
+    metric = page.get_by_test_id("stMetric").filter(
+        has=page.get_by_test_id("stMetricLabel").get_by_text(label, exact=True)
+    )
     playwright_api.expect(metric.get_by_test_id("stMetricValue")).to_have_text(value, timeout=30_000)
 
 
@@ -152,7 +153,10 @@ def test_every_page_opens_from_the_navigation(page, server):
     nav = page.get_by_test_id("stSidebarNav")
     for path, label in NAV_LABELS.items():
         nav.get_by_role("link", name=label, exact=True).click()
-        page.wait_for_url(lambda url, p=path: urlparse(url).path.rstrip("/").endswith(p) or (p == "overview" and urlparse(url).path in ("", "/")))
+        page.wait_for_url(
+            lambda url, p=path: urlparse(url).path.rstrip("/").endswith(p)
+            or (p == "overview" and urlparse(url).path in ("", "/"))
+        )
         wait_ready(page)
         assert_page_ok(page, path)
 
@@ -187,7 +191,8 @@ def test_the_csv_download_holds_exactly_the_filtered_rows(page, server):
         page.get_by_role("button", name="Download these rows (CSV)").click()
     import csv
 
-    rows = list(csv.DictReader(open(info.value.path(), encoding="utf-8")))
+    with open(info.value.path(), encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
     assert len(rows) == comparisons
     assert {r["condition_group"] for r in rows} == {"eating"}
 

@@ -5,8 +5,8 @@ import unicodedata
 
 import pandas as pd
 import pytest
-
 from conftest import SHARED_METAPSY
+
 from pdevidence import load, stats
 
 # Conditions the 2015 review covers, and how to recognise their trials.
@@ -80,7 +80,9 @@ def test_every_condition_of_the_review_has_a_verdict_and_a_trial_or_says_why_not
     group, pattern = CONDITIONS[verdict_id]
     assert verdicts.loc[verdict_id, "condition_group"] == group
     trials = tables["trials"]
-    matching = trials[(trials["condition_group"] == group) & trials["condition"].str.contains(pattern, case=False, regex=True)]
+    matching = trials[
+        (trials["condition_group"] == group) & trials["condition"].str.contains(pattern, case=False, regex=True)
+    ]
     if matching.empty:
         # A condition may lack a confirmed trial; then its verdict must say so.
         assert "No trial yet in our trial table" in verdicts.loc[verdict_id, "note"], f"no trial for {verdict_id}"
@@ -95,7 +97,7 @@ def test_every_claim_links_to_evidence_that_exists(tables):
 
 
 def test_claims_are_paraphrased_not_copied_from_the_article(tables):
-    article = (SHARED_METAPSY.parent / "seed" / "article.txt")
+    article = SHARED_METAPSY.parent / "seed" / "article.txt"
     if not article.exists():
         pytest.skip("../shared/seed/article.txt is not beside the checkout")
     text = re.sub(r"\s+", " ", article.read_text(encoding="utf-8")).lower()
@@ -126,8 +128,11 @@ def _mutate(column, value, row=0):
         (lambda: _mutate("n_randomized", "-4"), r"column n_randomized"),
         (lambda: _mutate("id", pd.read_csv(TRIALS_CSV, dtype=str)["id"][1]), r"column id"),
         (lambda: _mutate("n_pd", "100000"), r"arm sizes add up to more than n_randomized on row\(s\) 2"),
-        (lambda: pd.read_csv(TRIALS_CSV, dtype=str).drop(columns=["pmid"]).to_csv(index=False), r"missing column\(s\): pmid"),
-        (lambda: "id,study\n\"unclosed,", r"trials"),
+        (
+            lambda: pd.read_csv(TRIALS_CSV, dtype=str).drop(columns=["pmid"]).to_csv(index=False),
+            r"missing column\(s\): pmid",
+        ),
+        (lambda: 'id,study\n"unclosed,', r"trials"),
         (lambda: "", r"not a readable CSV"),
     ],
 )
@@ -139,7 +144,12 @@ def test_a_malformed_trials_file_is_rejected_naming_the_row(text, message):
 def test_an_estimate_outside_its_interval_is_rejected():
     frame = pd.read_csv(TRIALS_CSV, dtype=str, keep_default_na=False)
     frame.loc[0, ["es_type", "es_value", "es_ci_low", "es_ci_high", "es_timepoint", "es_source"]] = [
-        "g_between", "0.9", "0.1", "0.5", "post", "abstract"
+        "g_between",
+        "0.9",
+        "0.1",
+        "0.5",
+        "post",
+        "abstract",
     ]
     with pytest.raises(load.DataError, match=r"95% CI does not contain its estimate on row\(s\) 2"):
         load.parse_table("trials", frame.to_csv(index=False))

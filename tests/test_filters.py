@@ -70,7 +70,11 @@ def test_serialized_links_are_canonical_whatever_the_input_order():
     "params, expected, notice",
     [
         ({"condition": "depresion"}, filters.Filters(), "Ignored condition 'depresion'"),
-        ({"condition": "depression,<script>alert(1)</script>"}, filters.Filters(conditions=("depression",)), "<script>"),
+        (
+            {"condition": "depression,<script>alert(1)</script>"},
+            filters.Filters(conditions=("depression",)),
+            "<script>",
+        ),
         ({"n_min": "abc"}, filters.Filters(), "n_min 'abc': not a whole number"),
         ({"n_min": "-5"}, filters.Filters(), "cannot be negative"),
         ({"n_min": "300", "n_max": "100"}, filters.Filters(), "minimum 300 is above the maximum 100"),

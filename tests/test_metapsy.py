@@ -8,10 +8,10 @@ import http.server
 import json
 import math
 import re
-from pathlib import Path
 import subprocess
 import sys
 import threading
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -88,8 +88,13 @@ def test_a_file_with_crlf_decimal_commas_na_and_a_field_over_several_lines_reads
             ['"Lee,\r\n 2010"', '"cbt"', '"cau"', "1,25", "0,3", "NA", "NA", '"follow-up"', "NA"],
         ]
     )
-    db = metapsy.read_database(data, codebook={"condition_arm1": "Type (dyn= psychodynamic therapy, cbt= cbt)",
-                                               "rob": "ranging from 0 (high risk) to 4 (low risk)"})
+    db = metapsy.read_database(
+        data,
+        codebook={
+            "condition_arm1": "Type (dyn= psychodynamic therapy, cbt= cbt)",
+            "rob": "ranging from 0 (high risk) to 4 (low risk)",
+        },
+    )
     assert len(db.rows) == 3
     assert db.rows["g"].iloc[0] == pytest.approx(0.5)
     assert math.isnan(db.rows["g"].iloc[1])
@@ -107,17 +112,38 @@ def test_a_file_with_crlf_decimal_commas_na_and_a_field_over_several_lines_reads
 @pytest.mark.parametrize(
     "text, expected",
     [
-        ("Type of treatment (cbt= cognitive behaviour therapy, dyn= psychodynamic therapy, other psy= other type of psychotherapy)",
-         {"cbt": "cognitive behaviour therapy", "dyn": "psychodynamic therapy", "other psy": "other type of psychotherapy"}),
-        ("Type of treatment (CBT= cognitive behaviour therapy, PD = psychodynamic therapy, 3W = third wave therapy)",
-         {"CBT": "cognitive behaviour therapy", "PD": "psychodynamic therapy", "3W": "third wave therapy"}),
-        ("ALL - Protocol with 4 psychotherapies combined; CBT -Cognitive behaviour therapy; PE – Psychoeducation",
-         {"ALL": "Protocol with 4 psychotherapies combined", "CBT": "Cognitive behaviour therapy", "PE": "Psychoeducation"}),
-        ("Type of treatment. CBT without trauma focus; Prolonged exposure (PE); Trauma-focused other psychotherapies (TF-Other)",
-         {"CBT without trauma focus": "CBT without trauma focus", "PE": "Prolonged exposure",
-          "TF-Other": "Trauma-focused other psychotherapies"}),
-        ("Type of comparator.  Other= other control;  TAU= treatment as usual; Waitlist",
-         {"Other": "other control", "TAU": "treatment as usual"}),
+        (
+            "Type of treatment (cbt= cognitive behaviour therapy, dyn= psychodynamic therapy, other psy= other type of psychotherapy)",
+            {
+                "cbt": "cognitive behaviour therapy",
+                "dyn": "psychodynamic therapy",
+                "other psy": "other type of psychotherapy",
+            },
+        ),
+        (
+            "Type of treatment (CBT= cognitive behaviour therapy, PD = psychodynamic therapy, 3W = third wave therapy)",
+            {"CBT": "cognitive behaviour therapy", "PD": "psychodynamic therapy", "3W": "third wave therapy"},
+        ),
+        (
+            "ALL - Protocol with 4 psychotherapies combined; CBT -Cognitive behaviour therapy; PE – Psychoeducation",
+            {
+                "ALL": "Protocol with 4 psychotherapies combined",
+                "CBT": "Cognitive behaviour therapy",
+                "PE": "Psychoeducation",
+            },
+        ),
+        (
+            "Type of treatment. CBT without trauma focus; Prolonged exposure (PE); Trauma-focused other psychotherapies (TF-Other)",
+            {
+                "CBT without trauma focus": "CBT without trauma focus",
+                "PE": "Prolonged exposure",
+                "TF-Other": "Trauma-focused other psychotherapies",
+            },
+        ),
+        (
+            "Type of comparator.  Other= other control;  TAU= treatment as usual; Waitlist",
+            {"Other": "other control", "TAU": "treatment as usual"},
+        ),
         ("Condition in the first trial arm, standardized (e.g. cbt for all arms that employed CBT).", {}),
         (None, {}),
     ],
@@ -144,8 +170,12 @@ def test_code_lists_are_read_from_codebooks_of_every_punctuation(text, expected)
         ("CBT without trauma focus", {}, "cbt", "code name"),
         ("NET", {"NET": "Narrative Exposure Therapy"}, "cbt", "codebook"),
         ("other psy", {"other psy": "other type of psychotherapy"}, "other", "codebook"),
-        ("CR_CRSS", {"CR": "Cognitive remediation", "CRSS": "Cognitive remediation focussed on social cognition"},
-         "cognitive_remediation", "combination"),
+        (
+            "CR_CRSS",
+            {"CR": "Cognitive remediation", "CRSS": "Cognitive remediation focussed on social cognition"},
+            "cognitive_remediation",
+            "combination",
+        ),
         ("CR_SST", {"CR": "Cognitive remediation", "SST": "Social skills training"}, "combined", "combination"),
         ("ambt", {}, "unmapped", "unmapped"),
         ("cbt+ambt", {}, "unmapped", "unmapped"),
@@ -191,12 +221,18 @@ def test_unmapped_codes_are_listed_and_never_pooled():
 @pytest.mark.parametrize(
     "values, description, expected",
     [
-        (["4", "3", "2", "1", "0", "NA"], "Overall risk of bias score. ranging from 0 (high risk) to 4 (low risk)",
-         ["low", "some_concerns", "some_concerns", "high", "high", "unknown"]),
+        (
+            ["4", "3", "2", "1", "0", "NA"],
+            "Overall risk of bias score. ranging from 0 (high risk) to 4 (low risk)",
+            ["low", "some_concerns", "some_concerns", "high", "high", "unknown"],
+        ),
         (["4", "2", "1"], "Number of rob criteria fulfilled (0-4)", ["low", "some_concerns", "high"]),
         (["1", "0", "NA"], "Overall risk of bias rating (low=1 vs high=0)", ["low", "high", "unknown"]),
-        (["low", "some concerns", "high", "NA"], "Risk of bias (low, some concerns, high)",
-         ["low", "some_concerns", "high", "unknown"]),
+        (
+            ["low", "some concerns", "high", "NA"],
+            "Risk of bias (low, some concerns, high)",
+            ["low", "some_concerns", "high", "unknown"],
+        ),
         (["Low", "Some Concerns", "High"], None, ["low", "some_concerns", "high"]),
     ],
 )
@@ -362,8 +398,11 @@ def test_depression_psychodynamic_pool_matches_statsmodels_on_an_independent_rea
     (_, _), (ci_low, ci_high), *_ = res.conf_int(use_t=False)
 
     db = metapsy.read_database(SHARED / "depression-psyctr.csv")
-    row = metapsy.family_summary(metapsy.select_rows(db, metapsy.Analysis(method=method)), method) \
-        .set_index("family").loc["psychodynamic"]
+    row = (
+        metapsy.family_summary(metapsy.select_rows(db, metapsy.Analysis(method=method)), method)
+        .set_index("family")
+        .loc["psychodynamic"]
+    )
     assert row["studies"] == len(by_study) >= 3
     assert round(row["g"], 3) == round(float(res.mean_effect_re), 3)
     assert round(row["ci_low"], 3) == round(float(ci_low), 3)
@@ -540,8 +579,9 @@ def test_the_command_line_reports_a_broken_file_without_a_traceback(tmp_path):
 
 DATABASES = ("depression-psyctr", "panic-psyctr")
 OPTIONS = {
-    "depression-psyctr": metapsy.DatabaseOptions(("psychodynamic", "cbt", "interpersonal"), ("cau", "other ctr", "wl"),
-                                                 ("post", "all")),
+    "depression-psyctr": metapsy.DatabaseOptions(
+        ("psychodynamic", "cbt", "interpersonal"), ("cau", "other ctr", "wl"), ("post", "all")
+    ),
     "panic-psyctr": metapsy.DatabaseOptions(("cbt", "emdr"), ("TAU/NT", "WL"), ("post", "follow up", "all")),
 }
 
@@ -565,8 +605,15 @@ def serialize(settings):
         {"size": "250"},
         {"lowrob": "1"},
         {"time": "all"},
-        {"db": "panic-psyctr", "family": "emdr", "vs": "WL", "tau": "pm", "size": "50", "lowrob": "1",
-         "time": "follow up"},
+        {
+            "db": "panic-psyctr",
+            "family": "emdr",
+            "vs": "WL",
+            "tau": "pm",
+            "size": "50",
+            "lowrob": "1",
+            "time": "follow up",
+        },
     ],
 )
 def test_settings_round_trip_exactly_through_the_url(params):
@@ -581,7 +628,11 @@ def test_settings_round_trip_exactly_through_the_url(params):
     [
         ({"db": "nope"}, r"Ignored db 'nope'", {}),
         ({"family": "astrology"}, r"Ignored family 'astrology'", {}),
-        ({"family": "psychodynamic", "db": "panic-psyctr"}, r"not a pooled therapy family in panic", {"db": "panic-psyctr"}),
+        (
+            {"family": "psychodynamic", "db": "panic-psyctr"},
+            r"not a pooled therapy family in panic",
+            {"db": "panic-psyctr"},
+        ),
         ({"vs": "wl,moon"}, r"Ignored vs 'moon'", {"vs": "wl"}),
         ({"tau": "reml"}, r"Ignored tau 'reml'", {}),
         ({"size": "-5"}, r"Ignored size '-5'", {}),

@@ -50,10 +50,11 @@ def test_the_page_shows_the_pooled_psychodynamic_g_for_depression():
     at = run()
     assert at.title[0].value == "Trial databases (Metapsy)"
     assert any(expected in m for m in texts(at.markdown)), expected
-    assert any("Therapy families in depression" == h for h in texts(at.header))
+    assert any(h == "Therapy families in depression" for h in texts(at.header))
     assert len(at.get("plotly_chart")) >= 3
-    assert any("Too few psychodynamic trials to pool" in c and "Panic disorder (2 trials)" in c
-               for c in texts(at.caption))
+    assert any(
+        "Too few psychodynamic trials to pool" in c and "Panic disorder (2 trials)" in c for c in texts(at.caption)
+    )
     assert dict(at.query_params) == {}
 
 
@@ -80,8 +81,15 @@ def test_panic_psychodynamic_shows_an_honest_too_few_trials_state():
 
 @needs_shared
 def test_a_link_with_every_setting_reopens_the_same_analysis_and_keeps_its_query_string():
-    params = {"db": "sad-psyctr", "family": "third_wave", "vs": "wlc", "tau": "pm", "size": "60", "lowrob": "0",
-              "time": "all"}
+    params = {
+        "db": "sad-psyctr",
+        "family": "third_wave",
+        "vs": "wlc",
+        "tau": "pm",
+        "size": "60",
+        "lowrob": "0",
+        "time": "all",
+    }
     at = run(**params)
     expected = {k: v for k, v in params.items() if k != "lowrob"}
     assert dict(at.query_params) == expected
@@ -108,8 +116,15 @@ def test_changing_a_widget_writes_the_url():
 def test_invalid_link_values_give_visible_notices_and_no_traceback():
     at = run(db="nowhere", tau="magic", size="-3", lowrob="maybe", time="yesterday", vs="moon", colour="red")
     notices = unescaped(" ".join(texts(at.warning)))
-    for fragment in ("Ignored db 'nowhere'", "Ignored tau 'magic'", "Ignored size '-3'", "Ignored lowrob 'maybe'",
-                     "Ignored time 'yesterday'", "Ignored vs 'moon'", "unknown link parameter 'colour'"):
+    for fragment in (
+        "Ignored db 'nowhere'",
+        "Ignored tau 'magic'",
+        "Ignored size '-3'",
+        "Ignored lowrob 'maybe'",
+        "Ignored time 'yesterday'",
+        "Ignored vs 'moon'",
+        "unknown link parameter 'colour'",
+    ):
         assert fragment in notices
     assert at.sidebar.selectbox(key="mp_db").value == "depression-psyctr"
     assert {k: v for k, v in at.query_params.items() if k in metapsy.PARAMS} == {}

@@ -8,7 +8,9 @@ from pdevidence import prose
 MAX_GRADE = 9.0
 
 
-@pytest.mark.parametrize("name", ["THERAPY_TYPES", "SHORT_VS_LONG", "FOLLOWUP_CAVEAT", "DEFENSES", "CLAIMS", "GLOSSARY"])
+@pytest.mark.parametrize(
+    "name", ["THERAPY_TYPES", "SHORT_VS_LONG", "FOLLOWUP_CAVEAT", "DEFENSES", "CLAIMS", "GLOSSARY"]
+)
 def test_page_introductions_are_plain_language(name):
     text = getattr(prose, name)
     assert len(text.split()) > 20
