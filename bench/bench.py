@@ -63,9 +63,9 @@ def main() -> None:
 
     shared = ROOT.parent / "shared" / "metapsy" / "depression-psyctr.csv"
     if shared.exists():
-        from pdevidence import metapsy
+        from pdevidence.metapsy.database import read_database
 
-        results["Metapsy: load the depression database"] = timed(lambda: metapsy.read_database(str(shared)), repeat=3)
+        results["Metapsy: load the depression database"] = timed(lambda: read_database(str(shared)), repeat=3)
 
     print(f"{'measure':45} {'median ms':>10} {'target ms':>10}  ok")
     for name, value in results.items():

@@ -2,7 +2,9 @@
 
 import streamlit as st
 
-from pdevidence import metapsy, metapsy_ui, ui
+from pdevidence import metapsy_ui, ui
+from pdevidence.metapsy.analysis import across_databases, family_summary, select_rows, study_effects
+from pdevidence.metapsy.families import FAMILY_LABELS
 
 ui.require_frame()
 
@@ -23,19 +25,19 @@ if not found:
 
 settings = metapsy_ui.settings_sidebar(found)
 db = found[settings.database]
-rows = metapsy.select_rows(db, settings.analysis())
+rows = select_rows(db, settings.analysis())
 metapsy_ui.render_credit(db, where)
 metapsy_ui.render_selection(db, rows, settings)
 
 st.header(f"Therapy families in {db.info.condition.lower()}")
-metapsy_ui.render_families(db, metapsy.family_summary(rows, settings.method))
+metapsy_ui.render_families(db, family_summary(rows, settings.method))
 metapsy_ui.render_unmapped(db)
 
 st.header("Psychodynamic therapy and CBT across conditions")
-metapsy_ui.render_across(metapsy.across_databases(found, settings.analysis()))
+metapsy_ui.render_across(across_databases(found, settings.analysis()))
 
-family_label = metapsy.FAMILY_LABELS.get(settings.family or "", "no family")
-effects = metapsy.study_effects(rows, settings.family)
+family_label = FAMILY_LABELS.get(settings.family or "", "no family")
+effects = study_effects(rows, settings.family)
 st.header(f"Trial by trial: {family_label.lower()}")
 metapsy_ui.render_trials(db, effects, settings)
 

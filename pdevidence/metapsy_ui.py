@@ -9,7 +9,31 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from pdevidence import charts, filters, metapsy, stats, ui
+from pdevidence import charts, filters, stats, ui
+from pdevidence.metapsy.analysis import (
+    AGGREGATION_NOTE,
+    forest_rows,
+    large_trials_only,
+    pooled_for,
+    size_lens,
+    small_study_test,
+    study_effects,
+)
+from pdevidence.metapsy.cache import cache_dir, cached_provenance, download_all
+from pdevidence.metapsy.database import TIME_ALL, TIME_POST, Database, database_files, read_database
+from pdevidence.metapsy.errors import MetapsyError
+from pdevidence.metapsy.families import FAMILY_LABELS, PSYCHODYNAMIC, UNMAPPED
+from pdevidence.metapsy.settings import (
+    PARAMS,
+    THRESHOLD_RANGE,
+    DatabaseOptions,
+    Settings,
+    default_database,
+    default_family,
+    parse_settings,
+    serialize_settings,
+)
+from pdevidence.metapsy.sources import CREDIT, KNOWN_DATABASES, LICENCE, LICENCE_URL, SHARED_DIR
 
 _KEYS = {
     "database": "mp_db",
@@ -42,11 +66,11 @@ def source() -> Source:
     override = os.environ.get("PDEVIDENCE_METAPSY_DIR")
     if override is not None:
         directory = Path(override)
-        return Source("bundled" if metapsy.database_files(directory) else None, directory if override else None)
-    if metapsy.database_files(metapsy.SHARED_DIR):
-        return Source("bundled", metapsy.SHARED_DIR)
-    cache = metapsy.cache_dir()
-    if metapsy.database_files(cache):
+        return Source("bundled" if database_files(directory) else None, directory if override else None)
+    if database_files(SHARED_DIR):
+        return Source("bundled", SHARED_DIR)
+    cache = cache_dir()
+    if database_files(cache):
         return Source("cache", cache)
     return Source(None, None)
 
@@ -60,28 +84,28 @@ def _stamp(directory: Path) -> tuple:
 
 
 @st.cache_data(show_spinner="Reading the Metapsy databases…")
-def _load_directory(directory: str, stamp: tuple) -> tuple[dict[str, metapsy.Database], dict[str, str]]:
+def _load_directory(directory: str, stamp: tuple) -> tuple[dict[str, Database], dict[str, str]]:
     databases, errors = {}, {}
-    for name, path in metapsy.database_files(Path(directory)).items():
+    for name, path in database_files(Path(directory)).items():
         try:
-            databases[name] = metapsy.read_database(path, name=name)
-        except metapsy.MetapsyError as exc:
+            databases[name] = read_database(path, name=name)
+        except MetapsyError as exc:
             errors[name] = str(exc)
     return databases, errors
 
 
 @st.cache_data(show_spinner="Reading the uploaded database…")
-def _load_upload(data: bytes, codebook: bytes | None, name: str) -> metapsy.Database:
-    return metapsy.read_database(data, codebook=codebook, name=name)
+def _load_upload(data: bytes, codebook: bytes | None, name: str) -> Database:
+    return read_database(data, codebook=codebook, name=name)
 
 
-def _uploaded() -> dict[str, metapsy.Database]:
+def _uploaded() -> dict[str, Database]:
     return st.session_state.get(_UPLOADS, {})
 
 
-def databases(where: Source) -> dict[str, metapsy.Database]:
+def databases(where: Source) -> dict[str, Database]:
     """Every readable database from the page's source, plus this session's uploads."""
-    found: dict[str, metapsy.Database] = {}
+    found: dict[str, Database] = {}
     if where.directory is not None and where.kind is not None:
         found, errors = _load_directory(str(where.directory), _stamp(where.directory))
         for name, message in errors.items():
@@ -97,12 +121,12 @@ def render_sources(where: Source) -> None:
     ):
         if where.kind is not None:
             st.markdown(
-                f"Reading {len(metapsy.database_files(where.directory))} database(s) from "
+                f"Reading {len(database_files(where.directory))} database(s) from "
                 f"{SOURCE_LABELS[where.kind]} (`{where.directory}`)."
             )
         st.markdown(
-            f"**Download** fetches the {len(metapsy.KNOWN_DATABASES)} published databases from the Metapsy "
-            f"project's GitHub repositories into `{metapsy.cache_dir()}` on this computer."
+            f"**Download** fetches the {len(KNOWN_DATABASES)} published databases from the Metapsy "
+            f"project's GitHub repositories into `{cache_dir()}` on this computer."
         )
         if st.button("Download the Metapsy databases", icon=":material/download:", key="mp_download"):
             _download()
@@ -116,11 +140,11 @@ def render_sources(where: Source) -> None:
 
 
 def _download() -> None:
-    target = metapsy.cache_dir()
+    target = cache_dir()
     with st.spinner("Downloading from github.com/metapsy-project…"):
         try:
-            done = metapsy.download_all(target)
-        except metapsy.MetapsyError as exc:
+            done = download_all(target)
+        except MetapsyError as exc:
             st.error(
                 "The download failed, so nothing was saved. Are you offline, or is GitHub unreachable? "
                 f"The databases already on this page keep working.\n\nDetails: {ui.escape(exc)}",
@@ -135,14 +159,14 @@ def _download() -> None:
 def _read_uploads(files) -> None:
     codebooks = [f for f in files if f.name.lower().endswith(".json")]
     tables = [f for f in files if f.name.lower().endswith(".csv")]
-    found: dict[str, metapsy.Database] = {}
+    found: dict[str, Database] = {}
     for table in tables:
         stem = Path(table.name).stem
         book = next((c for c in codebooks if c.name.startswith(stem)), codebooks[0] if len(codebooks) == 1 else None)
         name = f"{stem} (uploaded)"
         try:
             found[name] = _load_upload(table.getvalue(), book.getvalue() if book else None, name)
-        except metapsy.MetapsyError as exc:
+        except MetapsyError as exc:
             st.error(f"{ui.escape(table.name)} cannot be used: {ui.escape(exc)}")
     st.session_state[_UPLOADS] = found
 
@@ -158,49 +182,47 @@ def render_no_data() -> None:
 # ---------------------------------------------------------------- settings
 
 
-def _set_widgets(settings: metapsy.Settings) -> None:
+def _set_widgets(settings: Settings) -> None:
     state = st.session_state
     for attr, key in _KEYS.items():
         value = getattr(settings, attr)
         state[key] = list(value) if attr == "comparators" else value
 
 
-def _sanitise(options: metapsy.DatabaseOptions) -> None:
+def _sanitise(options: DatabaseOptions) -> None:
     """Keep widget values the chosen database can take (a database switch changes the choices)."""
     state = st.session_state
     if state.get(_KEYS["family"]) not in options.families:
-        state[_KEYS["family"]] = metapsy.default_family(options)
+        state[_KEYS["family"]] = default_family(options)
     state[_KEYS["comparators"]] = [c for c in state.get(_KEYS["comparators"], []) if c in options.comparators]
     if state.get(_KEYS["time"]) not in options.times:
-        state[_KEYS["time"]] = metapsy.TIME_POST
+        state[_KEYS["time"]] = TIME_POST
 
 
-def settings_sidebar(found: dict[str, metapsy.Database]) -> metapsy.Settings:
+def settings_sidebar(found: dict[str, Database]) -> Settings:
     """The page's choices, in the sidebar and in the URL; a link reopens the same analysis.
 
     The URL wins when it differs from what this session last wrote; invalid
     values in it are ignored with a visible notice.
     """
     names = tuple(found)
-    options_for = lambda name: metapsy.DatabaseOptions.of(found[name])  # noqa: E731
+    options_for = lambda name: DatabaseOptions.of(found[name])  # noqa: E731
     state = st.session_state
-    url = {k: st.query_params[k] for k in metapsy.PARAMS if k in st.query_params}
+    url = {k: st.query_params[k] for k in PARAMS if k in st.query_params}
     last = state.get(_LAST_URL)
     notices: list[str] = []
     if last is None or (url and url != last) or _KEYS["database"] not in state:
         if not url and last and state.get(_SETTINGS) is not None and state[_SETTINGS].database in found:
             _set_widgets(state[_SETTINGS])
         else:
-            parsed = metapsy.parse_settings(url, names, options_for)
+            parsed = parse_settings(url, names, options_for)
             notices = parsed.notices
             _set_widgets(parsed.settings)
     elif not url and last:
-        _set_widgets(state.get(_SETTINGS) or metapsy.Settings())
+        _set_widgets(state.get(_SETTINGS) or Settings())
     if state.get(_KEYS["database"]) not in found:
-        state[_KEYS["database"]] = metapsy.default_database(names)
-    notices += [
-        f"Ignored unknown link parameter {filters.shown(k)}." for k in st.query_params if k not in metapsy.PARAMS
-    ]
+        state[_KEYS["database"]] = default_database(names)
+    notices += [f"Ignored unknown link parameter {filters.shown(k)}." for k in st.query_params if k not in PARAMS]
     ui.render_notices(notices)
 
     sb = st.sidebar
@@ -218,7 +240,7 @@ def settings_sidebar(found: dict[str, metapsy.Database]) -> metapsy.Settings:
             "Therapy family for the trial-by-trial view",
             options.families,
             key=_KEYS["family"],
-            format_func=metapsy.FAMILY_LABELS.__getitem__,
+            format_func=FAMILY_LABELS.__getitem__,
         )
     sb.multiselect(
         "Compared with",
@@ -247,12 +269,10 @@ def settings_sidebar(found: dict[str, metapsy.Database]) -> metapsy.Settings:
         format_func=stats.TAU2_METHODS.__getitem__,
         horizontal=True,
     )
-    sb.number_input(
-        "Large trial: at least this many participants", *metapsy.THRESHOLD_RANGE, step=10, key=_KEYS["threshold"]
-    )
+    sb.number_input("Large trial: at least this many participants", *THRESHOLD_RANGE, step=10, key=_KEYS["threshold"])
 
     chosen = tuple(state[_KEYS["comparators"]])
-    settings = metapsy.Settings(
+    settings = Settings(
         database=database,
         family=state.get(_KEYS["family"]) if options.families else None,
         comparators=()
@@ -263,8 +283,8 @@ def settings_sidebar(found: dict[str, metapsy.Database]) -> metapsy.Settings:
         low_rob_only=bool(state[_KEYS["low_rob_only"]]),
         time=state[_KEYS["time"]],
     )
-    params = metapsy.serialize_settings(settings, names, options_for)
-    ui.write_query_params(params, metapsy.PARAMS)
+    params = serialize_settings(settings, names, options_for)
+    ui.write_query_params(params, PARAMS)
     state[_LAST_URL] = params
     state[_SETTINGS] = settings
     ui.render_share_link(sb)
@@ -278,13 +298,13 @@ def _g(row) -> str:
     return f"{row['g']:.2f} (95% CI {row['ci_low']:.2f} to {row['ci_high']:.2f})"
 
 
-def render_credit(db: metapsy.Database, where: Source) -> None:
+def render_credit(db: Database, where: Source) -> None:
     """Licence credit, DOI, version and last search date of the database shown."""
     info = db.info
     if db.name in _uploaded():
         version = "uploaded file (version unknown)"
     elif where.kind == "cache":
-        recorded = metapsy.cached_provenance(where.directory / f"{db.name}.csv")
+        recorded = cached_provenance(where.directory / f"{db.name}.csv")
         commit = recorded.get("commit")
         version = (f"commit {commit[:12]}" if commit else "latest main branch, commit unknown") + (
             f", downloaded {recorded['downloaded_at']}" if recorded.get("downloaded_at") else ""
@@ -294,14 +314,14 @@ def render_credit(db: metapsy.Database, where: Source) -> None:
     doi = f"[{info.doi}]({info.doi_url})" if info.doi else "none given"
     # Markdown, not a caption: caption links are drawn faded, below a 4.5:1 contrast.
     st.markdown(
-        f"Data: **{info.repo}**, © {metapsy.CREDIT}, [{metapsy.LICENCE}]({metapsy.LICENCE_URL}). "
+        f"Data: **{info.repo}**, © {CREDIT}, [{LICENCE}]({LICENCE_URL}). "
         f"DOI: {doi}. Version: {ui.escape(version)}. Last literature search: {info.last_search or 'unknown'}. "
         f"Source: github.com/metapsy-project/{info.repo}."
     )
 
 
-def render_selection(db: metapsy.Database, rows: pd.DataFrame, settings: metapsy.Settings) -> None:
-    effects = metapsy.study_effects(rows)
+def render_selection(db: Database, rows: pd.DataFrame, settings: Settings) -> None:
+    effects = study_effects(rows)
     a, b, c = st.columns(3)
     a.metric("Comparisons used", f"{len(rows):,}", help=f"of {len(db.rows):,} rows in the database")
     b.metric("Trials", f"{effects['study'].nunique():,}")
@@ -309,8 +329,8 @@ def render_selection(db: metapsy.Database, rows: pd.DataFrame, settings: metapsy
     skipped = int((~db.rows["has_effect"]).sum())
     parts = [
         "end-of-treatment outcomes"
-        if settings.time == metapsy.TIME_POST
-        else ("all time points" if settings.time == metapsy.TIME_ALL else f"time point “{settings.time}”"),
+        if settings.time == TIME_POST
+        else ("all time points" if settings.time == TIME_ALL else f"time point “{settings.time}”"),
         "low risk of bias only" if settings.low_rob_only else "any risk of bias",
         "against " + ", ".join(settings.comparators) if settings.comparators else "against any control",
         f"{stats.TAU2_METHODS[settings.method]} random effects",
@@ -371,12 +391,12 @@ def _family_rows(summary: pd.DataFrame, label) -> pd.DataFrame:
     )
 
 
-def render_families(db: metapsy.Database, summary: pd.DataFrame, key: str = "mp_families") -> None:
+def render_families(db: Database, summary: pd.DataFrame, key: str = "mp_families") -> None:
     """Pooled g per therapy family, psychodynamic therapy highlighted, with the full table."""
     if summary.empty:
         st.info("No comparisons match these settings.")
         return
-    psycho = summary[summary["family"] == metapsy.PSYCHODYNAMIC]
+    psycho = summary[summary["family"] == PSYCHODYNAMIC]
     if psycho.empty:
         st.info(
             f"This database holds no psychodynamic therapy arm at these settings ({db.info.condition}).",
@@ -401,7 +421,7 @@ def render_families(db: metapsy.Database, summary: pd.DataFrame, key: str = "mp_
         st.dataframe(_summary_table(summary), hide_index=True, width="stretch")
         return
     ui.render_chart(
-        charts.family_forest(rows, highlight=metapsy.PSYCHODYNAMIC),
+        charts.family_forest(rows, highlight=PSYCHODYNAMIC),
         _summary_table(summary),
         "Each diamond is one therapy family's pooled g against the control conditions, with its 95% CI; the "
         "dotted line is the 95% prediction interval (where a new trial's effect would likely fall). "
@@ -410,10 +430,10 @@ def render_families(db: metapsy.Database, summary: pd.DataFrame, key: str = "mp_
     )
 
 
-def render_unmapped(db: metapsy.Database) -> None:
+def render_unmapped(db: Database) -> None:
     if not db.unmapped:
         return
-    codes = db.codes[db.codes["family"] == metapsy.UNMAPPED]
+    codes = db.codes[db.codes["family"] == UNMAPPED]
     st.warning(
         "Unmapped treatment codes (left out of every pooled estimate): "
         + ", ".join(f"`{str(c).replace('`', '')}` ({n} rows)" for c, n in zip(codes["code"], codes["rows"]))
@@ -424,28 +444,26 @@ def render_unmapped(db: metapsy.Database) -> None:
 
 def render_across(across: pd.DataFrame) -> None:
     """Psychodynamic therapy and CBT side by side in every database."""
-    rows = _family_rows(
-        across, lambda r: f"{r['condition']}: {metapsy.FAMILY_LABELS[r['family']]} ({r['studies']} trials)"
-    )
+    rows = _family_rows(across, lambda r: f"{r['condition']}: {FAMILY_LABELS[r['family']]} ({r['studies']} trials)")
     table = (
         across[["condition", "label", "studies", "participants", "g", "ci_low", "ci_high", "i2", "status"]]
         .rename(columns={"label": "therapy family", "studies": "trials", "i2": "I²"})
         .round(3)
     )
-    without = sorted(set(across["condition"]) - set(across.loc[across["family"] == metapsy.PSYCHODYNAMIC, "condition"]))
+    without = sorted(set(across["condition"]) - set(across.loc[across["family"] == PSYCHODYNAMIC, "condition"]))
     if rows.empty:
         st.info("Nothing to pool at these settings.")
         st.dataframe(table, hide_index=True, width="stretch")
     else:
         ui.render_chart(
-            charts.family_forest(rows, highlight=metapsy.PSYCHODYNAMIC),
+            charts.family_forest(rows, highlight=PSYCHODYNAMIC),
             table,
             "Pooled g against control conditions in each database, with the settings chosen in the sidebar "
             "(comparator codes differ between databases and only apply where they exist). Effects from "
             "different conditions are measured on different scales and are not directly comparable.",
             key="mp_across",
         )
-    too_few = across[(across["family"] == metapsy.PSYCHODYNAMIC) & (across["status"] != "pooled")]
+    too_few = across[(across["family"] == PSYCHODYNAMIC) & (across["status"] != "pooled")]
     if len(too_few):
         st.caption(
             f"Too few psychodynamic trials to pool (fewer than {stats.MIN_STUDIES_TO_POOL}) in: "
@@ -458,13 +476,13 @@ def render_across(across: pd.DataFrame) -> None:
         st.caption("No psychodynamic therapy arm at these settings in: " + ", ".join(without) + ".")
 
 
-def render_trials(db: metapsy.Database, effects: pd.DataFrame, settings: metapsy.Settings) -> None:
+def render_trials(db: Database, effects: pd.DataFrame, settings: Settings) -> None:
     """Trial-by-trial forest plot for the chosen family, or an honest too-few-trials state."""
-    label = metapsy.FAMILY_LABELS.get(settings.family or "", "this family")
+    label = FAMILY_LABELS.get(settings.family or "", "this family")
     if effects.empty:
         st.info(f"No trials of {label.lower()} in this database at these settings.")
         return
-    pooled = metapsy.pooled_for(effects, settings.method)
+    pooled = pooled_for(effects, settings.method)
     if pooled is None:
         st.warning(
             f"Too few trials to pool: {len(effects)} trial(s) of {label.lower()} at these settings; pooling needs "
@@ -477,7 +495,7 @@ def render_trials(db: metapsy.Database, effects: pd.DataFrame, settings: metapsy
             f"prediction interval {pooled.pi_low:.2f} to {pooled.pi_high:.2f}), {pooled.k} trials, "
             f"I² = {pooled.i2:.0%}, tau² = {pooled.tau2:.3f} ({pooled.method})."
         )
-    rows = metapsy.forest_rows(effects)
+    rows = forest_rows(effects)
     ui.render_chart(
         charts.forest_plot(rows, pooled, x_title=charts.THERAPY_G_AXIS),
         effects[["study", "arms", "comparators", "n", "comparisons", "g", "se", "rob_level"]].round(3),
@@ -487,14 +505,14 @@ def render_trials(db: metapsy.Database, effects: pd.DataFrame, settings: metapsy
     )
 
 
-def render_size_lens(rows: pd.DataFrame, effects: pd.DataFrame, settings: metapsy.Settings) -> None:
+def render_size_lens(rows: pd.DataFrame, effects: pd.DataFrame, settings: Settings) -> None:
     """Small versus large trials, the large-trials-only re-pool, and the funnel plot with Egger's test."""
     threshold = settings.threshold
-    label = metapsy.FAMILY_LABELS.get(settings.family or "", "this family")
+    label = FAMILY_LABELS.get(settings.family or "", "this family")
     if effects.empty:
         st.info(f"No trials of {label.lower()} at these settings.")
         return
-    lens = metapsy.size_lens(effects, threshold, settings.method)
+    lens = size_lens(effects, threshold, settings.method)
     pooled_lens = lens[lens["g"].notna()]
     st.markdown(f"**{label}**, trials split at {threshold} participants:")
     if pooled_lens.empty:
@@ -515,19 +533,19 @@ def render_size_lens(rows: pd.DataFrame, effects: pd.DataFrame, settings: metaps
             key="mp_size_lens",
         )
     st.markdown(f"**Every family, large trials only** ({threshold} or more participants):")
-    large = metapsy.large_trials_only(rows, threshold, settings.method)
+    large = large_trials_only(rows, threshold, settings.method)
     if large.empty:
         st.info("No large trials at these settings.")
     else:
         st.dataframe(_summary_table(large), hide_index=True, width="stretch")
-    egger = metapsy.small_study_test(effects)
+    egger = small_study_test(effects)
     if egger is None:
         st.info(
             f"{len(effects)} trial(s) of {label.lower()}: a funnel plot and Egger's test need at least "
             f"{stats.MIN_STUDIES_FOR_EGGER} trials, so none is shown."
         )
         return
-    pooled = metapsy.pooled_for(effects, settings.method)
+    pooled = pooled_for(effects, settings.method)
     ui.render_chart(
         charts.funnel_plot(effects["g"], effects["se"], pooled, labels=effects["study"], x_title=charts.THERAPY_G_AXIS),
         effects[["study", "n", "g", "se"]].round(3),
@@ -538,10 +556,10 @@ def render_size_lens(rows: pd.DataFrame, effects: pd.DataFrame, settings: metaps
     )
 
 
-def render_method(db: metapsy.Database) -> None:
+def render_method(db: Database) -> None:
     """How the numbers are made for this database: direction, risk of bias, time, aggregation, codes."""
     st.markdown(
-        f"- **One effect per trial.** {metapsy.AGGREGATION_NOTE}\n"
+        f"- **One effect per trial.** {AGGREGATION_NOTE}\n"
         f"- **Pooling.** Random-effects meta-analysis (statsmodels), 95% CI from the normal distribution, "
         f"prediction interval from t with k−2 degrees of freedom; no pooled estimate below "
         f"{stats.MIN_STUDIES_TO_POOL} trials, no Egger's test below {stats.MIN_STUDIES_FOR_EGGER}.\n"
@@ -555,7 +573,7 @@ def render_method(db: metapsy.Database) -> None:
     )
     with st.expander("Treatment codes and their therapy families"):
         st.dataframe(
-            db.codes.assign(family=db.codes["family"].map(metapsy.FAMILY_LABELS)),
+            db.codes.assign(family=db.codes["family"].map(FAMILY_LABELS)),
             hide_index=True,
             width="stretch",
         )

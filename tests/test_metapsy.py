@@ -19,7 +19,27 @@ import pytest
 from scipy import stats as sps
 from statsmodels.stats.meta_analysis import combine_effects
 
-from pdevidence import metapsy, stats
+from pdevidence import stats
+from pdevidence.metapsy import sources
+from pdevidence.metapsy.analysis import (
+    Analysis,
+    family_summary,
+    large_trials_only,
+    pooled_for,
+    select_rows,
+    size_lens,
+    small_study_test,
+    study_effects,
+)
+from pdevidence.metapsy.cache import cached_provenance, download_all, download_database
+from pdevidence.metapsy.cli import CLI_KEYS
+from pdevidence.metapsy.database import read_database
+from pdevidence.metapsy.errors import NotMetapsyError, SourceError
+from pdevidence.metapsy.families import map_code, parse_code_list
+from pdevidence.metapsy.read import EFFECT_COLUMN, EFFECT_SE_COLUMN, REQUIRED_COLUMNS
+from pdevidence.metapsy.rob import ROB_LEVELS, normalise_rob
+from pdevidence.metapsy.settings import DatabaseOptions, parse_settings, serialize_settings
+from pdevidence.metapsy.sources import CREDIT, KNOWN_DATABASES, name_from_source
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "metapsy"
@@ -28,7 +48,7 @@ needs_shared = pytest.mark.skipif(
     not SHARED_FILES, reason=f"the Metapsy databases are not at {SHARED} (CI places shared/ beside the checkout)"
 )
 # Column names of the Metapsy standard, used to read the shared files independently.
-G, G_SE = metapsy.EFFECT_COLUMN, metapsy.EFFECT_SE_COLUMN
+G, G_SE = EFFECT_COLUMN, EFFECT_SE_COLUMN
 
 
 def csv_records(path: Path) -> list[list[str]]:
@@ -47,10 +67,10 @@ def number(text: str) -> float:
 @needs_shared
 @pytest.mark.parametrize("path", SHARED_FILES, ids=lambda p: p.stem)
 def test_every_shared_database_loads_with_no_row_lost(path):
-    db = metapsy.read_database(path)
+    db = read_database(path)
     assert len(db.rows) == len(csv_records(path)) - 1
     assert db.rows["has_effect"].sum() > 0
-    assert set(db.rows["rob_level"]) <= set(metapsy.ROB_LEVELS)
+    assert set(db.rows["rob_level"]) <= set(ROB_LEVELS)
     assert db.rows["family"].notna().all()
 
 
@@ -60,14 +80,14 @@ def test_every_shared_database_keeps_its_effect_sizes_exactly(path):
     records = csv_records(path)
     header = records[0]
     raw = [abs(number(r[header.index(G)])) for r in records[1:]]
-    read = metapsy.read_database(path).rows["g"].abs().tolist()
+    read = read_database(path).rows["g"].abs().tolist()
     assert np.allclose(read, raw, equal_nan=True)
 
 
 @needs_shared
 def test_the_unnamed_row_number_column_is_dropped_and_psychosis_without_one_keeps_study():
-    depression = metapsy.read_database(SHARED / "depression-psyctr.csv")
-    psychosis = metapsy.read_database(SHARED / "psychosis-psyctr.csv")
+    depression = read_database(SHARED / "depression-psyctr.csv")
+    psychosis = read_database(SHARED / "psychosis-psyctr.csv")
     assert depression.rows.columns[0] == "study"
     assert psychosis.rows.columns[0] == "study"
     assert not any(c.startswith("Unnamed") or c == "" for c in depression.rows.columns)
@@ -75,7 +95,7 @@ def test_the_unnamed_row_number_column_is_dropped_and_psychosis_without_one_keep
 
 def synthetic_csv(rows: list[list[str]], extra: tuple[str, ...] = ("n_arm1", "n_arm2", "time", "rob")) -> bytes:
     """A tiny file in the Metapsy layout: unnamed index column, `;`, quoted header."""
-    header = ['""', *(f'"{c}"' for c in (*metapsy.REQUIRED_COLUMNS, *extra))]
+    header = ['""', *(f'"{c}"' for c in (*REQUIRED_COLUMNS, *extra))]
     lines = [";".join(header)] + [";".join([f'"{i + 1}"', *row]) for i, row in enumerate(rows)]
     return "\r\n".join(lines).encode("utf-8") + b"\r\n"
 
@@ -88,7 +108,7 @@ def test_a_file_with_crlf_decimal_commas_na_and_a_field_over_several_lines_reads
             ['"Lee,\r\n 2010"', '"cbt"', '"cau"', "1,25", "0,3", "NA", "NA", '"follow-up"', "NA"],
         ]
     )
-    db = metapsy.read_database(
+    db = read_database(
         data,
         codebook={
             "condition_arm1": "Type (dyn= psychodynamic therapy, cbt= cbt)",
@@ -149,7 +169,7 @@ def test_a_file_with_crlf_decimal_commas_na_and_a_field_over_several_lines_reads
     ],
 )
 def test_code_lists_are_read_from_codebooks_of_every_punctuation(text, expected):
-    assert metapsy.parse_code_list(text) == expected
+    assert parse_code_list(text) == expected
 
 
 @pytest.mark.parametrize(
@@ -183,7 +203,7 @@ def test_code_lists_are_read_from_codebooks_of_every_punctuation(text, expected)
     ],
 )
 def test_treatment_codes_map_to_families_and_unknown_codes_stay_unmapped(code, definitions, family, basis):
-    mapping = metapsy.map_code(code, definitions)
+    mapping = map_code(code, definitions)
     assert (mapping.family, mapping.basis) == (family, basis)
 
 
@@ -202,15 +222,15 @@ def test_treatment_codes_map_to_families_and_unknown_codes_stay_unmapped(code, d
     ],
 )
 def test_real_codebooks_give_each_code_its_family(name, code, family):
-    db = metapsy.read_database(SHARED / f"{name}.csv")
+    db = read_database(SHARED / f"{name}.csv")
     assert db.codes.set_index("code").loc[code, "family"] == family
 
 
 @needs_shared
 def test_unmapped_codes_are_listed_and_never_pooled():
-    db = metapsy.read_database(SHARED / "bodily-distress-psyctr.csv")
+    db = read_database(SHARED / "bodily-distress-psyctr.csv")
     assert "ambt" in db.unmapped
-    summary = metapsy.family_summary(metapsy.select_rows(db))
+    summary = family_summary(select_rows(db))
     row = summary.set_index("family").loc["unmapped"]
     assert row["studies"] > 0 and pd.isna(row["g"]) and "not pooled" in row["status"]
 
@@ -239,7 +259,7 @@ def test_unmapped_codes_are_listed_and_never_pooled():
 def test_risk_of_bias_scales_are_normalised_as_documented(values, description, expected):
     frame = pd.DataFrame({"rob": pd.array(values, dtype="string").astype(object)}).replace({"NA": None})
     codebook = {"rob": description} if description else {}
-    levels, rule = metapsy.normalise_rob(frame, codebook)
+    levels, rule = normalise_rob(frame, codebook)
     assert levels.tolist() == expected
     assert rule.rule
 
@@ -252,15 +272,15 @@ def test_undefined_numeric_risk_of_bias_falls_back_to_the_worst_domain():
             "domain 2": ["High risk", "Low risk", "Some concerns", "NR"],
         }
     )
-    levels, rule = metapsy.normalise_rob(frame, {})
+    levels, rule = normalise_rob(frame, {})
     assert levels.tolist() == ["high", "low", "some_concerns", "unknown"]
     assert "domain" in rule.rule
 
 
 @needs_shared
 def test_low_risk_of_bias_only_keeps_only_low_rows():
-    db = metapsy.read_database(SHARED / "depression-psyctr.csv")
-    rows = metapsy.select_rows(db, metapsy.Analysis(low_rob_only=True))
+    db = read_database(SHARED / "depression-psyctr.csv")
+    rows = select_rows(db, Analysis(low_rob_only=True))
     assert len(rows) > 0 and set(rows["rob_level"]) == {"low"}
     assert set(rows["rob"]) == {"4"}
 
@@ -333,7 +353,7 @@ def test_family_pooling_matches_the_published_formulas_on_a_hand_made_table(meth
     t = sps.t.ppf(0.975, len(EFFECTS) - 2)
     q = q_statistic(EFFECTS, v)
     i2 = max(0.0, (q - (len(EFFECTS) - 1)) / q)
-    row = metapsy.family_summary(hand_rows(), method).set_index("family").loc["psychodynamic"]
+    row = family_summary(hand_rows(), method).set_index("family").loc["psychodynamic"]
     assert tau2 > 0  # the table is heterogeneous enough for the two estimators to differ
     assert round(row["g"], 3) == round(mu, 3)
     assert round(row["ci_low"], 3) == round(mu - z * se, 3)
@@ -354,31 +374,31 @@ def test_several_rows_of_one_trial_count_once_with_mean_g_and_mean_variance():
         [hand_rows(), hand_rows(np.array([0.9]), np.array([0.4])).assign(study="Trial 0", n=55.0)],
         ignore_index=True,
     )
-    effects = metapsy.study_effects(rows, "psychodynamic").set_index("study")
+    effects = study_effects(rows, "psychodynamic").set_index("study")
     assert len(effects) == 5
     assert effects.loc["Trial 0", "g"] == pytest.approx((0.30 + 0.9) / 2)
     assert effects.loc["Trial 0", "se"] == pytest.approx(math.sqrt((0.20**2 + 0.4**2) / 2))
     assert effects.loc["Trial 0", "n"] == 55
     assert effects.loc["Trial 0", "comparisons"] == 2
-    summary = metapsy.family_summary(rows).iloc[0]
+    summary = family_summary(rows).iloc[0]
     assert (summary["k"], summary["studies"]) == (6, 5)
 
 
 def test_two_trials_are_too_few_to_pool():
-    summary = metapsy.family_summary(hand_rows()[:2])
+    summary = family_summary(hand_rows()[:2])
     assert pd.isna(summary.iloc[0]["g"]) and summary.iloc[0]["status"].startswith("too few trials")
-    assert metapsy.pooled_for(metapsy.study_effects(hand_rows()[:2])) is None
+    assert pooled_for(study_effects(hand_rows()[:2])) is None
 
 
 def test_the_size_lens_pools_small_and_large_trials_separately():
     rows = hand_rows(np.r_[EFFECTS, EFFECTS + 0.1], np.r_[SES, SES])
     rows["study"] = [f"Trial {i}" for i in range(10)]
     rows["n"] = [30.0] * 5 + [150.0] * 5
-    lens = metapsy.size_lens(metapsy.study_effects(rows), 100).set_index("group")
+    lens = size_lens(study_effects(rows), 100).set_index("group")
     assert lens.loc["small", "studies"] == 5 and lens.loc["large", "studies"] == 5
     expected_large = stats.pool(EFFECTS + 0.1, SES).estimate
     assert lens.loc["large", "g"] == pytest.approx(expected_large)
-    large_only = metapsy.large_trials_only(rows, 100).iloc[0]
+    large_only = large_trials_only(rows, 100).iloc[0]
     assert large_only["studies"] == 5 and large_only["g"] == pytest.approx(expected_large)
 
 
@@ -397,12 +417,8 @@ def test_depression_psychodynamic_pool_matches_statsmodels_on_an_independent_rea
     res = combine_effects(effects, variances, method_re=method)
     (_, _), (ci_low, ci_high), *_ = res.conf_int(use_t=False)
 
-    db = metapsy.read_database(SHARED / "depression-psyctr.csv")
-    row = (
-        metapsy.family_summary(metapsy.select_rows(db, metapsy.Analysis(method=method)), method)
-        .set_index("family")
-        .loc["psychodynamic"]
-    )
+    db = read_database(SHARED / "depression-psyctr.csv")
+    row = family_summary(select_rows(db, Analysis(method=method)), method).set_index("family").loc["psychodynamic"]
     assert row["studies"] == len(by_study) >= 3
     assert round(row["g"], 3) == round(float(res.mean_effect_re), 3)
     assert round(row["ci_low"], 3) == round(float(ci_low), 3)
@@ -412,20 +428,20 @@ def test_depression_psychodynamic_pool_matches_statsmodels_on_an_independent_rea
 
 @needs_shared
 def test_databases_storing_raw_differences_are_turned_so_positive_favours_therapy():
-    panic = metapsy.read_database(SHARED / "panic-psyctr.csv")
-    depression = metapsy.read_database(SHARED / "depression-psyctr.csv")
+    panic = read_database(SHARED / "panic-psyctr.csv")
+    depression = read_database(SHARED / "depression-psyctr.csv")
     assert panic.orientation.startswith("negated")
     assert depression.orientation.startswith("as stored")
-    cbt = metapsy.family_summary(metapsy.select_rows(panic)).set_index("family").loc["cbt"]
+    cbt = family_summary(select_rows(panic)).set_index("family").loc["cbt"]
     assert cbt["g"] > 0
 
 
 @needs_shared
 def test_egger_needs_ten_trials():
-    db = metapsy.read_database(SHARED / "depression-psyctr.csv")
-    rows = metapsy.select_rows(db)
-    assert metapsy.small_study_test(metapsy.study_effects(rows, "psychodynamic")) is not None
-    assert metapsy.small_study_test(metapsy.study_effects(rows, "psychodynamic").head(9)) is None
+    db = read_database(SHARED / "depression-psyctr.csv")
+    rows = select_rows(db)
+    assert small_study_test(study_effects(rows, "psychodynamic")) is not None
+    assert small_study_test(study_effects(rows, "psychodynamic").head(9)) is None
 
 
 # ----------------------------------------------------------------- URLs and broken files
@@ -453,8 +469,8 @@ def serve():
 @needs_shared
 def test_a_database_loads_from_a_url_with_its_codebook_beside_it(serve):
     base = serve(SHARED)
-    db = metapsy.read_database(f"{base}/panic-psyctr.csv")
-    local = metapsy.read_database(SHARED / "panic-psyctr.csv")
+    db = read_database(f"{base}/panic-psyctr.csv")
+    local = read_database(SHARED / "panic-psyctr.csv")
     assert db.name == "panic-psyctr"
     assert db.codebook_found
     assert len(db.rows) == len(local.rows)
@@ -467,27 +483,27 @@ def test_a_csv_without_effect_sizes_raises_a_named_error_listing_the_missing_col
     frame = pd.read_csv(SHARED / "ocd-psyctr.csv", sep=";", dtype=str, keep_default_na=False)
     frame.drop(columns=[G, G_SE]).to_csv(tmp_path / "broken.csv", sep=";", index=False)
     base = serve(tmp_path)
-    with pytest.raises(metapsy.NotMetapsyError, match=r"missing column\(s\) \.g, \.g_se") as info:
-        metapsy.read_database(f"{base}/broken.csv")
+    with pytest.raises(NotMetapsyError, match=r"missing column\(s\) \.g, \.g_se") as info:
+        read_database(f"{base}/broken.csv")
     assert info.value.missing == [G, G_SE]
 
 
 def test_a_non_metapsy_table_names_every_missing_column(tmp_path):
     path = tmp_path / "other.csv"
     path.write_text("name,value\na,1\n", encoding="utf-8")
-    with pytest.raises(metapsy.NotMetapsyError, match=r"study, condition_arm1, condition_arm2, \.g, \.g_se"):
-        metapsy.read_database(path)
+    with pytest.raises(NotMetapsyError, match=r"study, condition_arm1, condition_arm2, \.g, \.g_se"):
+        read_database(path)
 
 
 def test_a_missing_url_raises_a_source_error(serve, tmp_path):
     base = serve(tmp_path)
-    with pytest.raises(metapsy.SourceError, match=r"HTTP status 404"):
-        metapsy.read_database(f"{base}/nothing.csv")
+    with pytest.raises(SourceError, match=r"HTTP status 404"):
+        read_database(f"{base}/nothing.csv")
 
 
 def test_an_unreachable_host_raises_a_source_error():
-    with pytest.raises(metapsy.SourceError, match=r"could not fetch"):
-        metapsy.read_database("http://127.0.0.1:9/data.csv", timeout=2)
+    with pytest.raises(SourceError, match=r"could not fetch"):
+        read_database("http://127.0.0.1:9/data.csv", timeout=2)
 
 
 @pytest.mark.parametrize(
@@ -499,7 +515,7 @@ def test_an_unreachable_host_raises_a_source_error():
     ],
 )
 def test_database_names_come_from_paths_and_upstream_urls(source, name):
-    assert metapsy.name_from_source(source) == name
+    assert name_from_source(source) == name
 
 
 @needs_shared
@@ -510,30 +526,30 @@ def test_download_saves_the_upstream_layout_into_the_cache(serve, tmp_path, monk
     (repo / "data.csv").write_bytes((SHARED / "ed-psyctr.csv").read_bytes())
     (repo / "metadata" / "variable_description.json").write_bytes((SHARED / "ed-psyctr.variables.json").read_bytes())
     base = serve(upstream)
-    monkeypatch.setattr(metapsy, "UPSTREAM_CSV", base + "/{repo}/main/data.csv")
-    monkeypatch.setattr(metapsy, "UPSTREAM_CODEBOOK", base + "/{repo}/main/metadata/variable_description.json")
-    monkeypatch.setattr(metapsy, "UPSTREAM_COMMIT_API", base + "/{repo}/commit.json")
+    monkeypatch.setattr(sources, "UPSTREAM_CSV", base + "/{repo}/main/data.csv")
+    monkeypatch.setattr(sources, "UPSTREAM_CODEBOOK", base + "/{repo}/main/metadata/variable_description.json")
+    monkeypatch.setattr(sources, "UPSTREAM_COMMIT_API", base + "/{repo}/commit.json")
     cache = tmp_path / "cache"
-    done = metapsy.download_database(metapsy.KNOWN_DATABASES["ed-psyctr"], cache)
+    done = download_database(KNOWN_DATABASES["ed-psyctr"], cache)
     assert done.path == cache / "ed-psyctr.csv" and done.commit is None
-    db = metapsy.read_database(done.path)
+    db = read_database(done.path)
     assert len(db.rows) == len(csv_records(SHARED / "ed-psyctr.csv")) - 1 and db.codebook_found
-    assert metapsy.cached_provenance(done.path)["url"].endswith("/data-ed-psyctr/main/data.csv")
+    assert cached_provenance(done.path)["url"].endswith("/data-ed-psyctr/main/data.csv")
 
 
 def test_an_offline_download_raises_a_source_error_and_writes_nothing(tmp_path, monkeypatch):
-    monkeypatch.setattr(metapsy, "UPSTREAM_CSV", "http://127.0.0.1:9/{repo}/data.csv")
-    with pytest.raises(metapsy.SourceError):
-        metapsy.download_all(tmp_path / "cache", timeout=2)
+    monkeypatch.setattr(sources, "UPSTREAM_CSV", "http://127.0.0.1:9/{repo}/data.csv")
+    with pytest.raises(SourceError):
+        download_all(tmp_path / "cache", timeout=2)
     assert not (tmp_path / "cache").exists()
 
 
 def test_the_metadata_table_credits_every_known_database():
-    assert set(metapsy.KNOWN_DATABASES) >= {"depression-psyctr", "panic-psyctr", "psychosis-psyctr"}
-    assert metapsy.KNOWN_DATABASES["depression-psyctr"].doi == "10.5281/zenodo.7254845"
-    assert metapsy.KNOWN_DATABASES["ed-psyctr"].doi is None
-    assert all(info.last_search for info in metapsy.KNOWN_DATABASES.values())
-    assert metapsy.CREDIT == "Metapsy project (metapsy.org)"
+    assert set(KNOWN_DATABASES) >= {"depression-psyctr", "panic-psyctr", "psychosis-psyctr"}
+    assert KNOWN_DATABASES["depression-psyctr"].doi == "10.5281/zenodo.7254845"
+    assert KNOWN_DATABASES["ed-psyctr"].doi is None
+    assert all(info.last_search for info in KNOWN_DATABASES.values())
+    assert CREDIT == "Metapsy project (metapsy.org)"
 
 
 # ----------------------------------------------------------------- command line
@@ -550,12 +566,12 @@ def test_the_command_line_prints_json_with_the_documented_keys_and_a_psychodynam
     result = run_cli(str(SHARED / "depression-psyctr.csv"), "--json")
     assert result.returncode == 0, result.stderr
     records = json.loads(result.stdout)
-    assert all(set(r) == set(metapsy.CLI_KEYS) for r in records)
+    assert all(set(r) == set(CLI_KEYS) for r in records)
     psychodynamic = next(r for r in records if r["family"] == "psychodynamic")
     assert psychodynamic["studies"] >= 3 and psychodynamic["k"] >= psychodynamic["studies"]
     assert psychodynamic["ci_low"] < psychodynamic["g"] < psychodynamic["ci_high"]
-    db = metapsy.read_database(SHARED / "depression-psyctr.csv")
-    expected = metapsy.family_summary(metapsy.select_rows(db)).set_index("family").loc["psychodynamic"]
+    db = read_database(SHARED / "depression-psyctr.csv")
+    expected = family_summary(select_rows(db)).set_index("family").loc["psychodynamic"]
     assert psychodynamic["g"] == pytest.approx(expected["g"], abs=1e-4)
 
 
@@ -579,19 +595,19 @@ def test_the_command_line_reports_a_broken_file_without_a_traceback(tmp_path):
 
 DATABASES = ("depression-psyctr", "panic-psyctr")
 OPTIONS = {
-    "depression-psyctr": metapsy.DatabaseOptions(
+    "depression-psyctr": DatabaseOptions(
         ("psychodynamic", "cbt", "interpersonal"), ("cau", "other ctr", "wl"), ("post", "all")
     ),
-    "panic-psyctr": metapsy.DatabaseOptions(("cbt", "emdr"), ("TAU/NT", "WL"), ("post", "follow up", "all")),
+    "panic-psyctr": DatabaseOptions(("cbt", "emdr"), ("TAU/NT", "WL"), ("post", "follow up", "all")),
 }
 
 
 def parse(params):
-    return metapsy.parse_settings(params, DATABASES, OPTIONS.__getitem__)
+    return parse_settings(params, DATABASES, OPTIONS.__getitem__)
 
 
 def serialize(settings):
-    return metapsy.serialize_settings(settings, DATABASES, OPTIONS.__getitem__)
+    return serialize_settings(settings, DATABASES, OPTIONS.__getitem__)
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,10 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from pdevidence import metapsy
+from pdevidence.metapsy import sources
+from pdevidence.metapsy.analysis import family_summary, select_rows
+from pdevidence.metapsy.database import read_database
+from pdevidence.metapsy.settings import PARAMS
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = str(ROOT / "pages" / "metapsy.py")
@@ -44,8 +47,8 @@ def unescaped(text: str) -> str:
 
 @needs_shared
 def test_the_page_shows_the_pooled_psychodynamic_g_for_depression():
-    db = metapsy.read_database(SHARED / "depression-psyctr.csv")
-    row = metapsy.family_summary(metapsy.select_rows(db)).set_index("family").loc["psychodynamic"]
+    db = read_database(SHARED / "depression-psyctr.csv")
+    row = family_summary(select_rows(db)).set_index("family").loc["psychodynamic"]
     expected = f"g = {row['g']:.2f} (95% CI {row['ci_low']:.2f} to {row['ci_high']:.2f})"
     at = run()
     assert at.title[0].value == "Trial databases (Metapsy)"
@@ -127,7 +130,7 @@ def test_invalid_link_values_give_visible_notices_and_no_traceback():
     ):
         assert fragment in notices
     assert at.sidebar.selectbox(key="mp_db").value == "depression-psyctr"
-    assert {k: v for k, v in at.query_params.items() if k in metapsy.PARAMS} == {}
+    assert {k: v for k, v in at.query_params.items() if k in PARAMS} == {}
 
 
 def test_without_any_database_the_page_invites_a_download_or_upload(tmp_path, monkeypatch):
@@ -141,8 +144,8 @@ def test_without_any_database_the_page_invites_a_download_or_upload(tmp_path, mo
 
 
 def test_an_offline_download_shows_an_error_and_the_page_keeps_working(tmp_path, monkeypatch):
-    monkeypatch.setattr(metapsy, "UPSTREAM_CSV", "http://127.0.0.1:9/{repo}/data.csv")
-    monkeypatch.setattr(metapsy, "TIMEOUT_SECONDS", 2)
+    monkeypatch.setattr(sources, "UPSTREAM_CSV", "http://127.0.0.1:9/{repo}/data.csv")
+    monkeypatch.setattr(sources, "TIMEOUT_SECONDS", 2)
     at = run()
     at.button(key="mp_download").click().run()
     assert not at.exception

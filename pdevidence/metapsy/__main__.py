@@ -1,0 +1,7 @@
+"""`python -m pdevidence.metapsy SOURCE [--json]`: see cli.py."""
+
+import sys
+
+from pdevidence.metapsy.cli import main
+
+sys.exit(main())

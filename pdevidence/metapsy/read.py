@@ -1,0 +1,106 @@
+"""Reading the raw table and the codebook of a Metapsy CSV."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from pdevidence.metapsy.errors import MetapsyError, NotMetapsyError, SourceError
+from pdevidence.metapsy.fetch import fetch
+from pdevidence.metapsy.sources import TIMEOUT_SECONDS, is_url
+
+# Effect size and its standard error, as the Metapsy data standard names them.
+EFFECT_COLUMN = ".g"
+EFFECT_SE_COLUMN = EFFECT_COLUMN + "_se"
+REQUIRED_COLUMNS = ("study", "condition_arm1", "condition_arm2", EFFECT_COLUMN, EFFECT_SE_COLUMN)
+
+
+def _read_text(data: bytes) -> str:
+    for encoding in ("utf-8-sig", "cp1252", "latin-1"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise MetapsyError("the file is not text")  # pragma: no cover (latin-1 decodes anything)
+
+
+def read_table(data: bytes, source: str = "the file") -> pd.DataFrame:
+    """The raw table of a Metapsy CSV: `;`-separated with decimal commas (or `,` with points),
+    `NA` for missing, quoted fields over several lines, CRLF or LF, an unnamed row-number
+    column dropped. Every value stays text; numbers are converted where they are used."""
+    text = _read_text(data)
+    first = text.split("\n", 1)[0]
+    sep = ";" if first.count(";") >= first.count(",") else ","
+    try:
+        frame = pd.read_csv(
+            io.StringIO(text),
+            sep=sep,
+            dtype=str,
+            na_values=["NA", ""],
+            keep_default_na=False,
+            skip_blank_lines=True,
+            engine="python" if sep == "," else "c",
+        )
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
+        raise MetapsyError(f"{source} could not be read as a table: {exc}") from exc
+    frame.attrs["decimal"] = "," if sep == ";" else "."
+    first_col = frame.columns[0] if len(frame.columns) else None
+    if first_col is not None and (first_col == "" or re.fullmatch(r"Unnamed: 0(\.\d+)?", str(first_col))):
+        frame = frame.drop(columns=first_col)
+    frame.columns = [str(c).strip() for c in frame.columns]
+    return frame
+
+
+def to_number(series: pd.Series | None, decimal: str = ",") -> pd.Series:
+    """Text to float, reading a decimal comma; anything else becomes NaN."""
+    if series is None:
+        return pd.Series(dtype=float)
+    text = series.astype("string").str.strip()
+    if decimal == ",":
+        text = text.str.replace(",", ".", regex=False)
+    return pd.to_numeric(text, errors="coerce").astype(float)
+
+
+def validate_columns(frame: pd.DataFrame, source: str = "the file") -> None:
+    missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
+    if missing:
+        raise NotMetapsyError(missing, source)
+
+
+def codebook_locations(source: str) -> list[str]:
+    """Where a database's codebook may sit beside it (local copy name, then the upstream layout)."""
+    if is_url(source):
+        base = source.split("?", 1)[0]
+        head, _, tail = base.rpartition("/")
+        stem = re.sub(r"\.csv$", "", tail, flags=re.I)
+        return [f"{head}/{stem}.variables.json", f"{head}/metadata/variable_description.json"]
+    path = Path(source)
+    stem = re.sub(r"\.csv$", "", path.name, flags=re.I)
+    return [str(path.with_name(f"{stem}.variables.json")), str(path.parent / "metadata" / "variable_description.json")]
+
+
+def parse_codebook(data: bytes | str | None) -> dict[str, str]:
+    """A codebook (variables.json) as {column: description}; {} if it is not a JSON object."""
+    if not data:
+        return {}
+    try:
+        parsed = json.loads(data if isinstance(data, str) else _read_text(data))
+    except (json.JSONDecodeError, MetapsyError):
+        return {}
+    return {str(k): str(v) for k, v in parsed.items()} if isinstance(parsed, dict) else {}
+
+
+def find_codebook(source: str, timeout: float = TIMEOUT_SECONDS) -> dict[str, str]:
+    for location in codebook_locations(source):
+        try:
+            data = fetch(location, timeout) if is_url(location) else Path(location).read_bytes()
+        except (SourceError, OSError):
+            continue
+        codebook = parse_codebook(data)
+        if codebook:
+            return codebook
+    return {}
