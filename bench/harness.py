@@ -1,0 +1,250 @@
+"""What both benchmarks share: servers with a timing hook, the page list, idle detection, RSS, hashes.
+
+Servers listen on 127.0.0.1 only, on free ports, and are stopped by the
+benchmarks that start them.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+
+from browser import CHROMIUM, CHROMIUM_FLAGS, free_port  # noqa: E402
+
+__all__ = ["CHROMIUM", "CHROMIUM_FLAGS", "ROOT", "ARTIFACTS", "BenchServer", "NavPage", "nav_pages"]
+
+ARTIFACTS = ROOT / "test-artifacts"
+APP = ROOT / "app.py"
+BARE_SCRIPT = 'import streamlit as st\n\nst.button("Click me")\n'
+SERVE = Path(__file__).resolve().parent / "serve.py"
+
+# Installed in every browser context before any page script: records, in the
+# page's own clock, when the app last became idle after a script run. Idle is
+# the app's script state "notRunning" with no spinner or skeleton on screen.
+# `arm()` starts a measurement; the next pointerdown (the click being timed)
+# sets its start time. Page loads are timed from navigation start (0).
+IDLE_PROBE = """
+(() => {
+  const B = (window.__bench = { sawRunning: false, idleAt: null, runs: 0, t0: 0, armed: false });
+  const busy = () => !!document.querySelector("[data-testid='stSpinner'], [data-testid='stSkeleton']");
+  const check = () => {
+    const app = document.querySelector("[data-testid='stApp']");
+    if (!app) return;
+    const state = app.getAttribute("data-test-script-state");
+    if (state === "running" || state === "rerunRequested") {
+      if (!B.running) B.runs += 1;
+      B.running = true;
+      B.sawRunning = true;
+      B.idleAt = null;
+      return;
+    }
+    B.running = false;
+    if (state === "notRunning" && B.sawRunning && !busy()) {
+      if (B.idleAt === null) B.idleAt = performance.now();
+    } else {
+      B.idleAt = null;
+    }
+  };
+  B.arm = () => { B.sawRunning = false; B.idleAt = null; B.runs = 0; B.armed = true; };
+  document.addEventListener("pointerdown", (event) => {
+    if (B.armed) { B.t0 = event.timeStamp; B.armed = false; }
+  }, true);
+  const observe = () => {
+    new MutationObserver(check).observe(document.documentElement, {
+      subtree: true, childList: true, attributes: true, attributeFilter: ["data-test-script-state"],
+    });
+    check();
+  };
+  if (document.documentElement) observe(); else document.addEventListener("readystatechange", observe, { once: true });
+})();
+"""
+SETTLED = "() => window.__bench && window.__bench.idleAt !== null"
+CHARTS_DRAWN = """() => {
+  const charts = Array.from(document.querySelectorAll("[data-testid='stPlotlyChart']"));
+  return charts.every((chart) => chart.querySelector(".main-svg"));
+}"""
+
+
+@dataclass(frozen=True)
+class NavPage:
+    url_path: str
+    title: str
+    script: str
+    default: bool
+
+    def url(self, base: str) -> str:
+        # Streamlit serves the default page at the root only.
+        return f"{base}/" if self.default else f"{base}/{self.url_path}"
+
+
+def nav_pages(app: Path = APP) -> list[NavPage]:
+    """Every st.Page in app.py's navigation, in order (read from the source, so new pages are measured too)."""
+    found = []
+    for node in ast.walk(ast.parse(app.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "Page" and node.args:
+            kw = {k.arg: k.value.value for k in node.keywords if isinstance(k.value, ast.Constant)}
+            script = node.args[0].value
+            page = NavPage(
+                url_path=kw.get("url_path", Path(script).stem),
+                title=kw.get("title", Path(script).stem),
+                script=script,
+                default=bool(kw.get("default", False)),
+            )
+            found.append(((node.lineno, node.col_offset), page))
+    return [page for _, page in sorted(found, key=lambda item: item[0])]
+
+
+class BenchServer:
+    """A Streamlit server for `script` on a free loopback port, every script run timed (bench/serve.py)."""
+
+    def __init__(self, script: Path, name: str, env: dict[str, str] | None = None) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        ARTIFACTS.mkdir(exist_ok=True)
+        self.timing_log = Path(tempfile.mkstemp(prefix=f"bench-{name}-", suffix=".jsonl")[1])
+        self.log_path = ARTIFACTS / f"bench-{name}-server.log"
+        self._log = open(self.log_path, "w")  # noqa: SIM115 (closed in stop())
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                str(SERVE),
+                str(script),
+                "--server.port",
+                str(self.port),
+                "--server.address",
+                "127.0.0.1",
+                "--server.headless",
+                "true",
+                "--server.fileWatcherType",
+                "none",
+                "--browser.gatherUsageStats",
+                "false",
+            ],
+            cwd=script.parent,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, **(env or {}), "BENCH_TIMING_LOG": str(self.timing_log)},
+        )
+        self.wait_healthy()
+
+    def healthy(self, timeout: float = 5) -> bool:
+        try:
+            with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=timeout) as response:
+                return response.status == 200
+        except OSError:
+            return False
+
+    def wait_healthy(self, timeout: float = 90) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"streamlit exited early; see {self.log_path}")
+            if self.healthy(timeout=2):
+                return
+            time.sleep(0.3)
+        raise TimeoutError(f"streamlit did not become healthy in {timeout}s; see {self.log_path}")
+
+    def runs_since(self, wall_start: float, wait_for_one: float = 2.0) -> list[dict]:
+        """Script runs that started at or after `wall_start` (waits briefly for the first to be logged)."""
+        deadline = time.monotonic() + wait_for_one
+        while True:
+            runs = [r for r in self._read_runs() if r["start"] >= wall_start - 0.01]
+            if runs or time.monotonic() > deadline:
+                return runs
+            time.sleep(0.05)
+
+    def _read_runs(self) -> list[dict]:
+        try:
+            lines = self.timing_log.read_text(encoding="utf-8").splitlines()
+        except FileNotFoundError:
+            return []
+        return [json.loads(line) for line in lines if line.strip()]
+
+    def rss_mb(self) -> float:
+        """Resident memory of the server process, in MB."""
+        return rss_mb(self.process.pid)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+        self._log.close()
+        self.timing_log.unlink(missing_ok=True)
+
+
+def rss_mb(pid: int) -> float:
+    with open(f"/proc/{pid}/status", encoding="ascii") as handle:
+        for line in handle:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmRSS for pid {pid}")
+
+
+def bare_app(directory: Path) -> Path:
+    """A bare one-button Streamlit page, the framework's floor."""
+    path = directory / "bare.py"
+    path.write_text(BARE_SCRIPT, encoding="utf-8")
+    return path
+
+
+def data_hashes(data_dir: Path = ROOT / "data") -> dict[str, str]:
+    """sha256 of every file under data/."""
+    return {
+        str(p.relative_to(data_dir)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(data_dir.rglob("*"))
+        if p.is_file()
+    }
+
+
+def machine() -> dict[str, object]:
+    """Cores, memory and CPU model of this machine, to print beside the figures."""
+    model = platform.processor() or ""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as handle:
+            for line in handle:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    memory_gb = None
+    try:
+        with open("/proc/meminfo", encoding="ascii") as handle:
+            memory_gb = round(int(handle.readline().split()[1]) / 1024 / 1024, 1)
+    except OSError:
+        pass
+    return {"cores": os.cpu_count(), "memory_gb": memory_gb, "cpu": model, "python": platform.python_version()}
+
+
+def median(values):
+    values = [v for v in values if v is not None]
+    if not values:
+        return None
+    ordered = sorted(values)
+    mid = len(ordered) // 2
+    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+
+
+def percentile(values, q: float):
+    values = sorted(v for v in values if v is not None)
+    if not values:
+        return None
+    index = min(len(values) - 1, max(0, round(q / 100 * (len(values) - 1))))
+    return values[index]
