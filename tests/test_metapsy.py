@@ -20,7 +20,6 @@ from scipy import stats as sps
 from statsmodels.stats.meta_analysis import combine_effects
 
 from pdevidence import stats
-from pdevidence.metapsy import sources
 from pdevidence.metapsy.analysis import (
     Analysis,
     family_summary,
@@ -31,7 +30,6 @@ from pdevidence.metapsy.analysis import (
     small_study_test,
     study_effects,
 )
-from pdevidence.metapsy.cache import cached_provenance, download_all, download_database
 from pdevidence.metapsy.cli import CLI_KEYS
 from pdevidence.metapsy.database import read_database
 from pdevidence.metapsy.errors import NotMetapsyError, SourceError
@@ -448,8 +446,12 @@ def test_egger_needs_ten_trials():
 
 
 @pytest.fixture
-def serve():
-    """Serve a folder over HTTP on 127.0.0.1 at a free port; yields a function folder -> base URL."""
+def serve(monkeypatch):
+    """Serve a folder over HTTP on 127.0.0.1 at a free port; yields a function folder -> base URL.
+
+    The fetcher refuses http and loopback addresses unless the test setting allows them.
+    """
+    monkeypatch.setenv("PDEVIDENCE_FETCH_ALLOW_LOCAL", "1")
     servers = []
 
     def start(folder: Path) -> str:
@@ -501,8 +503,9 @@ def test_a_missing_url_raises_a_source_error(serve, tmp_path):
         read_database(f"{base}/nothing.csv")
 
 
-def test_an_unreachable_host_raises_a_source_error():
-    with pytest.raises(SourceError, match=r"could not fetch"):
+def test_an_unreachable_host_raises_a_source_error(monkeypatch):
+    monkeypatch.setenv("PDEVIDENCE_FETCH_ALLOW_LOCAL", "1")
+    with pytest.raises(SourceError, match=r"could not be reached"):
         read_database("http://127.0.0.1:9/data.csv", timeout=2)
 
 
@@ -518,37 +521,10 @@ def test_database_names_come_from_paths_and_upstream_urls(source, name):
     assert name_from_source(source) == name
 
 
-@needs_shared
-def test_download_saves_the_upstream_layout_into_the_cache(serve, tmp_path, monkeypatch):
-    upstream = tmp_path / "upstream"
-    repo = upstream / "data-ed-psyctr" / "main"
-    (repo / "metadata").mkdir(parents=True)
-    (repo / "data.csv").write_bytes((SHARED / "ed-psyctr.csv").read_bytes())
-    (repo / "metadata" / "variable_description.json").write_bytes((SHARED / "ed-psyctr.variables.json").read_bytes())
-    base = serve(upstream)
-    monkeypatch.setattr(sources, "UPSTREAM_CSV", base + "/{repo}/main/data.csv")
-    monkeypatch.setattr(sources, "UPSTREAM_CODEBOOK", base + "/{repo}/main/metadata/variable_description.json")
-    monkeypatch.setattr(sources, "UPSTREAM_COMMIT_API", base + "/{repo}/commit.json")
-    cache = tmp_path / "cache"
-    done = download_database(KNOWN_DATABASES["ed-psyctr"], cache)
-    assert done.path == cache / "ed-psyctr.csv" and done.commit is None
-    db = read_database(done.path)
-    assert len(db.rows) == len(csv_records(SHARED / "ed-psyctr.csv")) - 1 and db.codebook_found
-    assert cached_provenance(done.path)["url"].endswith("/data-ed-psyctr/main/data.csv")
-
-
-def test_an_offline_download_raises_a_source_error_and_writes_nothing(tmp_path, monkeypatch):
-    monkeypatch.setattr(sources, "UPSTREAM_CSV", "http://127.0.0.1:9/{repo}/data.csv")
-    with pytest.raises(SourceError):
-        download_all(tmp_path / "cache", timeout=2)
-    assert not (tmp_path / "cache").exists()
-
-
 def test_the_metadata_table_credits_every_known_database():
     assert set(KNOWN_DATABASES) >= {"depression-psyctr", "panic-psyctr", "psychosis-psyctr"}
     assert KNOWN_DATABASES["depression-psyctr"].doi == "10.5281/zenodo.7254845"
     assert KNOWN_DATABASES["ed-psyctr"].doi is None
-    assert all(info.last_search for info in KNOWN_DATABASES.values())
     assert CREDIT == "Metapsy project (metapsy.org)"
 
 

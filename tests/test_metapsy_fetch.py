@@ -1,0 +1,465 @@
+"""Metapsy catalogue, pinned fetching and bounded downloads, against a loopback server standing in for GitHub."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import http.server
+import json
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from pdevidence.metapsy import cache, fetch, sources
+from pdevidence.metapsy.database import read_database
+from pdevidence.metapsy.errors import SourceError
+from pdevidence.metapsy.read import REQUIRED_COLUMNS
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# A tiny file in the Metapsy layout: unnamed index column, `;`, decimal commas, CRLF.
+HEADER = ['""', *(f'"{c}"' for c in (*REQUIRED_COLUMNS, "n_arm1", "n_arm2"))]
+ROWS = [
+    ['"1"', '"Smith, 2001"', '"dyn"', '"wl"', "0,5", "0,2", "20", "20"],
+    ['"2"', '"Jones, 2005"', '"dyn"', '"cau"', "0,3", "0,15", "40", "38"],
+    ['"3"', '"Lee, 2010"', '"cbt"', '"wl"', "0,6", "0,18", "30", "30"],
+]
+DATA = ("\r\n".join(";".join(r) for r in [HEADER, *ROWS]) + "\r\n").encode("utf-8")
+CODEBOOK = json.dumps({"condition_arm1": "Type of treatment (cbt= cognitive behaviour therapy, dyn= psychodynamic)"})
+INDEX = (
+    "shorthand;repo;url;doi\n"
+    "depression-psyctr;data-depression-psyctr;depression-psyctr;10.5281/zenodo.7254845\n"
+    "brand-new-psyctr;data-brand-new-psyctr;brand-new-psyctr;10.5281/zenodo.1234567\n"
+    "../../etc;data-evil;x;10.1/x\n"
+)
+
+
+class Upstream(http.server.ThreadingHTTPServer):
+    """A loopback server: `routes` maps a path to bytes, or to a function(handler) that answers itself."""
+
+    daemon_threads = True
+
+    def __init__(self):
+        super().__init__(("127.0.0.1", 0), Handler)
+        self.routes: dict[str, object] = {}
+        self.hits: list[str] = []
+        self.base = f"http://127.0.0.1:{self.server_address[1]}"
+        self.hostport = f"127.0.0.1:{self.server_address[1]}"
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):  # quiet
+        pass
+
+    def do_GET(self):  # noqa: N802 (http.server's name)
+        self.server.hits.append(self.path)
+        route = self.server.routes.get(self.path.split("?", 1)[0])
+        if route is None:
+            self.send_response(404)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        if callable(route):
+            route(self)
+            return
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(route)))
+        self.end_headers()
+        self.wfile.write(route)
+
+
+@pytest.fixture
+def upstream():
+    server = Upstream()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def github(upstream, tmp_path, monkeypatch):
+    """The loopback server as the upstream base, allowed by the test setting, with an empty cache."""
+    monkeypatch.setenv(sources.UPSTREAM_ENV, upstream.base)
+    monkeypatch.setenv(sources.CACHE_ENV, str(tmp_path / "cache"))
+    monkeypatch.setenv(sources.LOCAL_DIR_ENV, "")
+    monkeypatch.setenv(fetch.ALLOW_LOCAL_ENV, "1")
+    cache.forget_failures()
+    yield upstream
+    cache.forget_failures()
+
+
+def publish(server: Upstream, info: sources.DatabaseInfo, data: bytes = DATA, codebook: str | None = CODEBOOK):
+    server.routes[f"/{info.repo}/{info.ref}/data.csv"] = data
+    if codebook is not None:
+        server.routes[f"/{info.repo}/{info.ref}/metadata/variable_description.json"] = codebook.encode()
+    server.routes[f"/{info.repo}/{info.ref}/metadata/last_search.txt"] = b"2024-02-03\n"
+
+
+def test_info(name="example-psyctr", **changes) -> sources.DatabaseInfo:
+    base = {
+        "name": name,
+        "repo": f"data-{name}",
+        "condition": "Example",
+        "doi": "10.5281/zenodo.1",
+        "commit": "a" * 40,
+        "last_search": None,
+    }
+    return sources.DatabaseInfo(**{**base, **changes})
+
+
+test_info.__test__ = False  # a helper, not a test
+
+
+# ----------------------------------------------------------------- the catalogue
+
+
+def test_the_bundled_catalogue_lists_the_whole_official_index_with_pins_dois_and_licences():
+    known = sources.read_catalogue()
+    index = {
+        "borderline-psyctr",
+        "depression-anxiety-transdiagnostic",
+        "depression-childadol-psyctr",
+        "depression-inpatients",
+        "depression-psyctr",
+        "depression-selfguided-psyctr",
+        "gad-psyctr",
+        "gambling-cbt",
+        "ocd-psyctr",
+        "panic-psyctr",
+        "peer-support",
+        "psychosis-psyctr",
+        "ptsd-psyctr",
+        "suicide-psyctr",
+        "template",
+        "total-response",
+    }
+    assert {n for n, i in known.items() if i.listed == "index"} == index
+    assert known["peer-support"].repo == "data-peer-support-interventions"
+    assert known["borderline-psyctr"].doi == "10.5281/zenodo.10185551"
+    assert known["suicide-psyctr"].doi == "10.5281/zenodo.8364508"
+    assert not known["template"].offered
+    assert all(i.licence == "ODC-By-1.0" and i.licence_source for i in known.values())
+    pinned = [n for n, i in known.items() if i.pinned]
+    assert len(pinned) == 17 and set(known) - set(pinned) == {"depression-childadol-psyctr", "gambling-cbt"}
+    assert sources.catalogue_read_on() == "2026-12-01"
+
+
+def test_pinned_urls_use_the_commit_and_the_github_layout(monkeypatch):
+    monkeypatch.delenv(sources.UPSTREAM_ENV, raising=False)
+    info = sources.KNOWN_DATABASES["depression-psyctr"]
+    commit = "ceeabb718db4a8ed6d5c5e265262d6ed7a392b72"
+    assert info.csv_url == f"https://raw.githubusercontent.com/metapsy-project/data-depression-psyctr/{commit}/data.csv"
+    assert info.codebook_url.endswith(f"/{commit}/metadata/variable_description.json")
+    assert info.version == "commit ceeabb718db4"
+    unpinned = sources.KNOWN_DATABASES["gambling-cbt"]
+    assert unpinned.csv_url.endswith("/data-gambling-cbt/main/data.csv")
+    assert unpinned.version == "latest main branch (not pinned)"
+
+
+@pytest.mark.skipif(not sources.SHARED_DIR.is_dir(), reason="shared/metapsy is not beside the checkout")
+@pytest.mark.parametrize("name", ["depression-psyctr", "panic-psyctr", "ocd-psyctr", "sad-psyctr", "ed-psyctr"])
+def test_catalogue_checksums_match_the_shared_copies_of_the_same_version(name):
+    info = sources.KNOWN_DATABASES[name]
+    assert hashlib.sha256((sources.SHARED_DIR / f"{name}.csv").read_bytes()).hexdigest() == info.sha256
+
+
+def test_the_index_parser_skips_rows_whose_names_could_be_paths():
+    entries = sources.parse_index(INDEX)
+    assert [e.shorthand for e in entries] == ["depression-psyctr", "brand-new-psyctr"]
+    assert entries[1].doi == "10.5281/zenodo.1234567"
+    assert sources.parse_index(b"\x00\xff garbage") == []
+
+
+def test_the_index_is_read_again_online_and_new_databases_are_offered_unpinned(github):
+    github.routes["/" + sources.INDEX_PATH] = INDEX.encode()
+    status = sources.refresh_index()
+    assert "read again: 2 databases" in status
+    found = sources.catalogue()
+    assert found.refreshed
+    assert found.databases["brand-new-psyctr"].commit is None
+    assert found.databases["depression-psyctr"].commit == sources.KNOWN_DATABASES["depression-psyctr"].commit
+    assert "brand-new-psyctr" in found.offered and "template" not in found.offered
+    # Read again at most once a day.
+    assert "recently" in sources.refresh_index()
+
+
+def test_an_offline_index_keeps_the_bundled_list(github, monkeypatch):
+    monkeypatch.setenv(sources.UPSTREAM_ENV, "http://127.0.0.1:9")
+    status = sources.refresh_index()
+    assert "could not be read again" in status and "bundled list" in status
+    found = sources.catalogue()
+    assert not found.refreshed and set(found.databases) == set(sources.KNOWN_DATABASES)
+
+
+# ----------------------------------------------------------------- pinned fetching and the cache
+
+
+def test_a_database_is_fetched_at_its_pinned_commit_cached_and_credited(github):
+    info = test_info()
+    publish(github, info)
+    steps = []
+    got = cache.ensure(info, progress=lambda f, m: steps.append((f, m)))
+    assert got.csv.read_bytes() == DATA
+    assert got.codebook is not None
+    assert got.provenance["commit"] == "a" * 40 and got.provenance["last_search"] == "2024-02-03"
+    assert got.provenance["sha256"] == hashlib.sha256(DATA).hexdigest()
+    assert steps[0][0] == 0.0 and steps[-1][0] == 1.0
+    cache_root = Path(sources.cache_dir()).resolve()
+    assert cache_root in got.csv.resolve().parents and ROOT not in got.csv.resolve().parents
+    db = read_database(got.csv, codebook=got.codebook.read_bytes(), name=info.name)
+    assert len(db.rows) == 3 and db.codebook_found
+
+
+def test_the_cache_is_reused_without_a_second_request(github):
+    info = test_info()
+    publish(github, info)
+    cache.ensure(info)
+    hits = len(github.hits)
+    again = cache.ensure(info)
+    assert len(github.hits) == hits
+    assert again.csv.read_bytes() == DATA
+
+
+def test_a_damaged_cache_file_is_fetched_again(github):
+    info = test_info()
+    publish(github, info)
+    first = cache.ensure(info)
+    first.csv.write_bytes(b"damaged")
+    second = cache.ensure(info)
+    assert second.csv.read_bytes() == DATA
+
+
+def test_a_download_that_does_not_match_the_pinned_checksum_is_refused_and_not_saved(github):
+    info = test_info(sha256="0" * 64)
+    publish(github, info)
+    with pytest.raises(SourceError, match="does not match the pinned version"):
+        cache.ensure(info)
+    assert cache.cached(info) is None
+
+
+def test_a_corrupt_download_is_refused_with_a_clear_message_and_not_saved(github):
+    info = test_info()
+    publish(github, info, data=b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4)
+    with pytest.raises(SourceError, match="not a readable Metapsy table|not a Metapsy database"):
+        cache.ensure(info)
+    assert cache.cached(info) is None
+
+
+def test_offline_raises_a_source_error_saying_so_and_is_not_retried_at_once(github, monkeypatch):
+    monkeypatch.setenv(sources.UPSTREAM_ENV, "http://127.0.0.1:9")
+    info = test_info()
+    with pytest.raises(fetch.FetchError, match="could not be reached") as first:
+        cache.ensure(info)
+    assert first.value.limit == "network"
+    started = time.monotonic()
+    with pytest.raises(fetch.FetchError):
+        cache.ensure(info)
+    assert time.monotonic() - started < 0.5
+    assert not (Path(sources.cache_dir()) / info.name).exists()
+
+
+def test_a_local_copy_is_used_without_the_network(github, tmp_path, monkeypatch):
+    local = tmp_path / "local"
+    local.mkdir()
+    (local / "example-psyctr.csv").write_bytes(DATA)
+    monkeypatch.setenv(sources.LOCAL_DIR_ENV, str(local))
+    got = cache.ensure(test_info())
+    assert got.origin == "local" and github.hits == []
+
+
+def test_an_address_is_fetched_once_and_cached_with_its_codebook(github):
+    github.routes["/somewhere/data-my-own-psyctr/main/data.csv"] = DATA
+    github.routes["/somewhere/data-my-own-psyctr/main/metadata/variable_description.json"] = CODEBOOK.encode()
+    url = f"{github.base}/somewhere/data-my-own-psyctr/main/data.csv"
+    got = cache.ensure_url(url)
+    assert got.name == "my-own-psyctr" and got.codebook is not None
+    hits = len(github.hits)
+    cache.ensure_url(url)
+    assert len(github.hits) == hits
+    assert Path(sources.cache_dir()).resolve() in got.csv.resolve().parents
+
+
+@pytest.mark.parametrize("name", ["../../etc", "a/b", "", "..", "A" * 100])
+def test_names_that_could_be_paths_never_reach_the_file_system(github, name):
+    with pytest.raises(cache.CacheError):
+        cache.entry_dir(test_info(name=name))
+
+
+# ----------------------------------------------------------------- bounded fetching
+
+
+def limits_for(server: Upstream, **changes) -> fetch.Limits:
+    """Only the test server is admitted (over http, on loopback); everything else is judged as in production."""
+    return fetch.Limits(allow_hosts=frozenset({server.hostport}), **changes)
+
+
+@pytest.mark.parametrize(
+    "url, limit",
+    [
+        ("http://example.org/data.csv", "scheme"),
+        ("ftp://example.org/data.csv", "scheme"),
+        ("file:///etc/passwd", "scheme"),
+        ("/etc/passwd", "scheme"),
+        ("https://127.0.0.1/data.csv", "address"),
+        ("https://localhost/data.csv", "address"),
+        ("https://10.0.0.8/data.csv", "address"),
+        ("https://192.168.1.1/data.csv", "address"),
+        ("https://169.254.169.254/latest/meta-data/", "address"),
+        ("https://[::1]/data.csv", "address"),
+        ("https://[::ffff:127.0.0.1]/data.csv", "address"),
+        ("https://0.0.0.0/data.csv", "address"),
+        ("https://2130706433/data.csv", "address"),
+        ("https://user:hunter2@example.org/data.csv", "credentials"),
+        ("https:///data.csv", "url"),
+        ("https://example.org:99999/data.csv", "url"),
+    ],
+)
+def test_addresses_outside_the_public_https_web_are_refused_before_anything_is_sent(url, limit, monkeypatch):
+    monkeypatch.delenv(fetch.ALLOW_LOCAL_ENV, raising=False)
+    with pytest.raises(fetch.FetchError) as info:
+        fetch.fetch(url)
+    assert info.value.limit == limit
+    assert "hunter2" not in str(info.value) and "user:" not in str(info.value)
+
+
+def test_errors_never_echo_credentials_or_query_strings():
+    assert fetch.shown_url("https://u:secret@example.org/a/data.csv?token=abc#x") == "https://example.org/a/data.csv?…"
+
+
+def test_a_redirect_to_loopback_is_refused_when_local_addresses_are_not_allowed(upstream):
+    upstream.routes["/go"] = lambda h: _redirect(h, "http://127.0.0.1:1/secret")
+    with pytest.raises(fetch.FetchError) as info:
+        fetch.fetch(f"{upstream.base}/go", limits=limits_for(upstream))
+    assert info.value.limit in ("scheme", "address")
+    upstream.routes["/go2"] = lambda h: _redirect(h, "https://169.254.169.254/latest/meta-data/")
+    with pytest.raises(fetch.FetchError) as info:
+        fetch.fetch(f"{upstream.base}/go2", limits=limits_for(upstream))
+    assert info.value.limit == "address"
+
+
+def test_redirects_are_followed_up_to_the_limit(upstream):
+    upstream.routes["/data.csv"] = DATA
+    for i in range(8):
+        upstream.routes[f"/r{i}"] = lambda h, i=i: _redirect(h, f"/r{i + 1}" if i < 7 else "/data.csv")
+    assert fetch.fetch(f"{upstream.base}/r6", limits=limits_for(upstream)) == DATA
+    with pytest.raises(fetch.FetchError, match="redirected more than 5 times") as info:
+        fetch.fetch(f"{upstream.base}/r0", limits=limits_for(upstream))
+    assert info.value.limit == "redirects"
+
+
+def test_a_body_over_the_size_cap_is_stopped_at_the_cap(upstream):
+    sent = []
+
+    def endless(h):
+        h.send_response(200)
+        h.end_headers()
+        try:
+            for _ in range(10_000):
+                h.wfile.write(b"x" * 65536)
+                sent.append(1)
+        except OSError:
+            pass
+        h.close_connection = True
+
+    upstream.routes["/endless"] = endless
+    with pytest.raises(fetch.FetchError, match="larger than 1 MB") as info:
+        fetch.fetch(f"{upstream.base}/endless", limits=limits_for(upstream, max_bytes=1024 * 1024))
+    assert info.value.limit == "size"
+    assert len(sent) < 200  # stopped reading long before the server was done
+
+
+def test_a_declared_size_over_the_cap_is_refused_before_reading(upstream):
+    def big(h):
+        h.send_response(200)
+        h.send_header("Content-Length", str(2 * 1024**3))
+        h.end_headers()
+        h.close_connection = True
+
+    upstream.routes["/big"] = big
+    with pytest.raises(fetch.FetchError, match="nothing was downloaded") as info:
+        fetch.fetch(f"{upstream.base}/big", limits=limits_for(upstream))
+    assert info.value.limit == "size"
+
+
+def test_a_gzip_bomb_is_stopped_at_the_decompressed_cap(upstream):
+    bomb = gzip.compress(b"\0" * (20 * 1024 * 1024))
+    assert len(bomb) < 100_000
+
+    def send(h):
+        h.send_response(200)
+        h.send_header("Content-Encoding", "gzip")
+        h.send_header("Content-Length", str(len(bomb)))
+        h.end_headers()
+        h.wfile.write(bomb)
+
+    upstream.routes["/bomb"] = send
+    with pytest.raises(fetch.FetchError, match="decompresses to more than 1 MB") as info:
+        fetch.fetch(f"{upstream.base}/bomb", limits=limits_for(upstream, max_bytes=1024 * 1024))
+    assert info.value.limit == "decompressed size"
+    with pytest.raises(fetch.FetchError) as info:
+        fetch.gunzip_capped(bomb, max_bytes=1024 * 1024)
+    assert info.value.limit == "decompressed size"
+
+
+def test_a_gzip_encoded_body_within_the_cap_is_decompressed(upstream):
+    packed = gzip.compress(DATA)
+
+    def send(h):
+        h.send_response(200)
+        h.send_header("Content-Encoding", "gzip")
+        h.send_header("Content-Length", str(len(packed)))
+        h.end_headers()
+        h.wfile.write(packed)
+
+    upstream.routes["/packed"] = send
+    assert fetch.fetch(f"{upstream.base}/packed", limits=limits_for(upstream)) == DATA
+
+
+def test_a_slow_drip_response_is_stopped_at_the_overall_deadline(upstream):
+    def drip(h):
+        h.send_response(200)
+        h.end_headers()
+        try:
+            for _ in range(100):
+                h.wfile.write(b"x")
+                h.wfile.flush()
+                time.sleep(0.2)
+        except OSError:
+            pass
+        h.close_connection = True
+
+    upstream.routes["/drip"] = drip
+    started = time.monotonic()
+    with pytest.raises(fetch.FetchError, match="took longer than 1.5 s") as info:
+        fetch.fetch(f"{upstream.base}/drip", limits=limits_for(upstream, deadline=1.5, read_timeout=1.0))
+    assert info.value.limit == "deadline"
+    assert time.monotonic() - started < 4
+
+
+def test_a_silent_server_is_stopped_at_the_read_timeout(upstream):
+    def silent(h):
+        time.sleep(3)
+
+    upstream.routes["/silent"] = silent
+    with pytest.raises(fetch.FetchError, match="read timeout") as info:
+        fetch.fetch(f"{upstream.base}/silent", limits=limits_for(upstream, read_timeout=0.5))
+    assert info.value.limit == "timeout"
+
+
+def test_an_http_error_status_is_named(upstream):
+    with pytest.raises(fetch.FetchError, match="HTTP status 404") as info:
+        fetch.fetch(f"{upstream.base}/missing.csv", limits=limits_for(upstream))
+    assert info.value.limit == "status"
+
+
+def _redirect(handler, location: str) -> None:
+    handler.send_response(302)
+    handler.send_header("Location", location)
+    handler.send_header("Content-Length", "0")
+    handler.end_headers()
