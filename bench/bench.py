@@ -94,6 +94,16 @@ def page_errors(page) -> int:
     return page.get_by_test_id("stException").count()
 
 
+def script_figures(prefix: str, runs: list[dict]) -> dict:
+    """Server-side figures of the script runs an action caused: wall time, CPU time, garbage collection."""
+    return {
+        f"{prefix}_runs": len(runs),
+        f"{prefix}_script_ms": sum(r["ms"] for r in runs),
+        f"{prefix}_script_cpu_ms": sum(r.get("cpu_ms", 0) for r in runs),
+        f"{prefix}_script_gc_ms": sum(r.get("gc_ms", 0) for r in runs),
+    }
+
+
 def measure_load(browser, server, url: str, change) -> dict:
     """Load `url` in a fresh context; then, if `change` applies, time one change on it."""
     context, page = new_page(browser)
@@ -106,8 +116,7 @@ def measure_load(browser, server, url: str, change) -> dict:
         result = {
             "load_ms": idle,
             "charts_drawn_ms": drawn,
-            "load_script_ms": sum(r["ms"] for r in runs),
-            "load_runs": len(runs),
+            **script_figures("load", runs),
             "load_largest_msg_kb": max(page.bench_frames, default=0) / 1024,
             "load_bytes_kb": sum(page.bench_frames) / 1024,
             "exceptions": page_errors(page),
@@ -123,8 +132,7 @@ def measure_load(browser, server, url: str, change) -> dict:
             runs = server.runs_since(wall)
             result |= {
                 "change_ms": idle - page.evaluate("window.__bench.t0"),
-                "change_script_ms": sum(r["ms"] for r in runs),
-                "change_runs": len(runs),
+                **script_figures("change", runs),
                 "change_largest_msg_kb": max(page.bench_frames, default=0) / 1024,
             }
         return result
@@ -228,9 +236,8 @@ def memory_per_session(browser, server, pages, sessions: int) -> dict:
 def apptest_timings(pages, rows: int | None, repeat: int) -> dict:
     """Median AppTest run time per page (warm), and of one condition change on filtered pages."""
     import streamlit as st
-    from streamlit.testing.v1 import AppTest
-
     import synthetic
+    from streamlit.testing.v1 import AppTest
 
     logging.getLogger("streamlit").setLevel(logging.ERROR)
     if rows:
