@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from pdevidence import metapsy_ui, ui
+from pdevidence import metapsy_sources_ui, metapsy_ui, ui
 from pdevidence.metapsy.analysis import across_databases, family_summary, select_rows, study_effects
 from pdevidence.metapsy.families import FAMILY_LABELS
 
@@ -16,17 +16,14 @@ st.markdown(
     "on the same footing: same trials database, same rules, same statistics."
 )
 
-where = metapsy_ui.source()
-metapsy_ui.render_sources(where)
-found = metapsy_ui.databases(where)
-if not found:
-    metapsy_ui.render_no_data()
+found = metapsy_sources_ui.load_databases()
+if found is None:
     st.stop()
 
 settings = metapsy_ui.settings_sidebar(found)
 db = found[settings.database]
 rows = select_rows(db, settings.analysis())
-metapsy_ui.render_credit(db, where)
+metapsy_sources_ui.render_credit(db, found)
 metapsy_ui.render_selection(db, rows, settings)
 
 st.header(f"Therapy families in {db.info.condition.lower()}")
@@ -34,7 +31,7 @@ metapsy_ui.render_families(db, family_summary(rows, settings.method))
 metapsy_ui.render_unmapped(db)
 
 st.header("Psychodynamic therapy and CBT across conditions")
-metapsy_ui.render_across(across_databases(found, settings.analysis()))
+metapsy_ui.render_across(across_databases(found.loaded(), settings.analysis()))
 
 family_label = FAMILY_LABELS.get(settings.family or "", "no family")
 effects = study_effects(rows, settings.family)

@@ -1,10 +1,6 @@
-"""Streamlit side of the Metapsy page: cached loading, data sources, settings kept in the URL, renderers."""
+"""Streamlit side of the Metapsy page: settings kept in the URL and the analysis renderers (data sources: metapsy_sources_ui)."""
 
 from __future__ import annotations
-
-import os
-from dataclasses import dataclass
-from pathlib import Path
 
 import pandas as pd
 import streamlit as st
@@ -19,9 +15,7 @@ from pdevidence.metapsy.analysis import (
     small_study_test,
     study_effects,
 )
-from pdevidence.metapsy.cache import cache_dir, cached_provenance, download_all
-from pdevidence.metapsy.database import TIME_ALL, TIME_POST, Database, database_files, read_database
-from pdevidence.metapsy.errors import MetapsyError
+from pdevidence.metapsy.database import TIME_ALL, TIME_POST, Database
 from pdevidence.metapsy.families import FAMILY_LABELS, PSYCHODYNAMIC, UNMAPPED
 from pdevidence.metapsy.settings import (
     PARAMS,
@@ -33,7 +27,7 @@ from pdevidence.metapsy.settings import (
     parse_settings,
     serialize_settings,
 )
-from pdevidence.metapsy.sources import CREDIT, KNOWN_DATABASES, LICENCE, LICENCE_URL, SHARED_DIR
+from pdevidence.metapsy_sources_ui import SOURCE_PARAMS
 
 _KEYS = {
     "database": "mp_db",
@@ -46,138 +40,6 @@ _KEYS = {
 }
 _LAST_URL = "mp_last_url"
 _SETTINGS = "mp_settings"
-_UPLOADS = "mp_uploads"
-
-SOURCE_LABELS = {
-    "bundled": "the copies in shared/metapsy beside this app",
-    "cache": "your downloaded copies",
-    "upload": "your uploaded file",
-}
-
-
-@dataclass(frozen=True)
-class Source:
-    kind: str | None
-    directory: Path | None
-
-
-def source() -> Source:
-    """Where the page reads databases: shared/metapsy if present, else the download cache."""
-    override = os.environ.get("PDEVIDENCE_METAPSY_DIR")
-    if override is not None:
-        directory = Path(override)
-        return Source("bundled" if database_files(directory) else None, directory if override else None)
-    if database_files(SHARED_DIR):
-        return Source("bundled", SHARED_DIR)
-    cache = cache_dir()
-    if database_files(cache):
-        return Source("cache", cache)
-    return Source(None, None)
-
-
-def _stamp(directory: Path) -> tuple:
-    return tuple(
-        (p.name, p.stat().st_mtime_ns, p.stat().st_size)
-        for p in sorted(directory.glob("*"))
-        if p.suffix in (".csv", ".json")
-    )
-
-
-@st.cache_data(show_spinner="Reading the Metapsy databases…")
-def _load_directory(directory: str, stamp: tuple) -> tuple[dict[str, Database], dict[str, str]]:
-    databases, errors = {}, {}
-    for name, path in database_files(Path(directory)).items():
-        try:
-            databases[name] = read_database(path, name=name)
-        except MetapsyError as exc:
-            errors[name] = str(exc)
-    return databases, errors
-
-
-@st.cache_data(show_spinner="Reading the uploaded database…")
-def _load_upload(data: bytes, codebook: bytes | None, name: str) -> Database:
-    return read_database(data, codebook=codebook, name=name)
-
-
-def _uploaded() -> dict[str, Database]:
-    return st.session_state.get(_UPLOADS, {})
-
-
-def databases(where: Source) -> dict[str, Database]:
-    """Every readable database from the page's source, plus this session's uploads."""
-    found: dict[str, Database] = {}
-    if where.directory is not None and where.kind is not None:
-        found, errors = _load_directory(str(where.directory), _stamp(where.directory))
-        for name, message in errors.items():
-            st.warning(f"{ui.escape(name)} could not be read and is left out: {ui.escape(message)}")
-    return {**found, **_uploaded()}
-
-
-def render_sources(where: Source) -> None:
-    """The data-source panel: where the data come from, the download button and the uploader."""
-    expanded = where.kind is None and not _uploaded()
-    with st.expander(
-        "Data source: download or upload Metapsy databases", expanded=expanded, icon=":material/database:"
-    ):
-        if where.kind is not None:
-            st.markdown(
-                f"Reading {len(database_files(where.directory))} database(s) from "
-                f"{SOURCE_LABELS[where.kind]} (`{where.directory}`)."
-            )
-        st.markdown(
-            f"**Download** fetches the {len(KNOWN_DATABASES)} published databases from the Metapsy "
-            f"project's GitHub repositories into `{cache_dir()}` on this computer."
-        )
-        if st.button("Download the Metapsy databases", icon=":material/download:", key="mp_download"):
-            _download()
-        files = st.file_uploader(
-            "Or upload a Metapsy data.csv (optionally with its codebook, variable_description.json)",
-            type=["csv", "json"],
-            accept_multiple_files=True,
-            key="mp_upload",
-        )
-        _read_uploads(files or [])
-
-
-def _download() -> None:
-    target = cache_dir()
-    with st.spinner("Downloading from github.com/metapsy-project…"):
-        try:
-            done = download_all(target)
-        except MetapsyError as exc:
-            st.error(
-                "The download failed, so nothing was saved. Are you offline, or is GitHub unreachable? "
-                f"The databases already on this page keep working.\n\nDetails: {ui.escape(exc)}",
-                icon=":material/cloud_off:",
-            )
-            return
-    _load_directory.clear()
-    commits = ", ".join(f"{d.name} @ {d.commit[:12]}" if d.commit else d.name for d in done)
-    st.success(f"Downloaded {len(done)} databases to {ui.escape(target)}: {ui.escape(commits)}.")
-
-
-def _read_uploads(files) -> None:
-    codebooks = [f for f in files if f.name.lower().endswith(".json")]
-    tables = [f for f in files if f.name.lower().endswith(".csv")]
-    found: dict[str, Database] = {}
-    for table in tables:
-        stem = Path(table.name).stem
-        book = next((c for c in codebooks if c.name.startswith(stem)), codebooks[0] if len(codebooks) == 1 else None)
-        name = f"{stem} (uploaded)"
-        try:
-            found[name] = _load_upload(table.getvalue(), book.getvalue() if book else None, name)
-        except MetapsyError as exc:
-            st.error(f"{ui.escape(table.name)} cannot be used: {ui.escape(exc)}")
-    st.session_state[_UPLOADS] = found
-
-
-def render_no_data() -> None:
-    st.info(
-        "No Metapsy database is available yet. Use **Download the Metapsy databases** above to fetch the "
-        "published databases, or upload a Metapsy `data.csv`.",
-        icon=":material/database:",
-    )
-
 
 # ---------------------------------------------------------------- settings
 
@@ -222,7 +84,11 @@ def settings_sidebar(found: dict[str, Database]) -> Settings:
         _set_widgets(state.get(_SETTINGS) or Settings())
     if state.get(_KEYS["database"]) not in found:
         state[_KEYS["database"]] = default_database(names)
-    notices += [f"Ignored unknown link parameter {filters.shown(k)}." for k in st.query_params if k not in PARAMS]
+    notices += [
+        f"Ignored unknown link parameter {filters.shown(k)}."
+        for k in st.query_params
+        if k not in PARAMS and k not in SOURCE_PARAMS
+    ]
     ui.render_notices(notices)
 
     sb = st.sidebar
@@ -231,7 +97,7 @@ def settings_sidebar(found: dict[str, Database]) -> Settings:
         "Condition (Metapsy database)",
         names,
         key=_KEYS["database"],
-        format_func=lambda n: f"{found[n].info.condition} ({n})",
+        format_func=getattr(found, "label", None) or (lambda n: f"{found[n].info.condition} ({n})"),
     )
     options = options_for(database)
     _sanitise(options)
@@ -296,28 +162,6 @@ def settings_sidebar(found: dict[str, Database]) -> Settings:
 
 def _g(row) -> str:
     return f"{row['g']:.2f} (95% CI {row['ci_low']:.2f} to {row['ci_high']:.2f})"
-
-
-def render_credit(db: Database, where: Source) -> None:
-    """Licence credit, DOI, version and last search date of the database shown."""
-    info = db.info
-    if db.name in _uploaded():
-        version = "uploaded file (version unknown)"
-    elif where.kind == "cache":
-        recorded = cached_provenance(where.directory / f"{db.name}.csv")
-        commit = recorded.get("commit")
-        version = (f"commit {commit[:12]}" if commit else "latest main branch, commit unknown") + (
-            f", downloaded {recorded['downloaded_at']}" if recorded.get("downloaded_at") else ""
-        )
-    else:
-        version = f"commit {info.commit}" if info.commit else "unknown"
-    doi = f"[{info.doi}]({info.doi_url})" if info.doi else "none given"
-    # Markdown, not a caption: caption links are drawn faded, below a 4.5:1 contrast.
-    st.markdown(
-        f"Data: **{info.repo}**, © {CREDIT}, [{LICENCE}]({LICENCE_URL}). "
-        f"DOI: {doi}. Version: {ui.escape(version)}. Last literature search: {info.last_search or 'unknown'}. "
-        f"Source: github.com/metapsy-project/{info.repo}."
-    )
 
 
 def render_selection(db: Database, rows: pd.DataFrame, settings: Settings) -> None:

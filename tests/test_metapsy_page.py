@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from pdevidence.metapsy import sources
 from pdevidence.metapsy.analysis import family_summary, select_rows
 from pdevidence.metapsy.database import read_database
 from pdevidence.metapsy.settings import PARAMS
@@ -131,25 +130,3 @@ def test_invalid_link_values_give_visible_notices_and_no_traceback():
         assert fragment in notices
     assert at.sidebar.selectbox(key="mp_db").value == "depression-psyctr"
     assert {k: v for k, v in at.query_params.items() if k in PARAMS} == {}
-
-
-def test_without_any_database_the_page_invites_a_download_or_upload(tmp_path, monkeypatch):
-    empty = tmp_path / "empty"
-    empty.mkdir()
-    monkeypatch.setenv("PDEVIDENCE_METAPSY_DIR", str(empty))
-    at = run()
-    assert any("No Metapsy database is available yet" in i for i in texts(at.info))
-    assert at.button(key="mp_download")
-    assert at.get("file_uploader")
-
-
-def test_an_offline_download_shows_an_error_and_the_page_keeps_working(tmp_path, monkeypatch):
-    monkeypatch.setattr(sources, "UPSTREAM_CSV", "http://127.0.0.1:9/{repo}/data.csv")
-    monkeypatch.setattr(sources, "TIMEOUT_SECONDS", 2)
-    at = run()
-    at.button(key="mp_download").click().run()
-    assert not at.exception
-    errors = " ".join(texts(at.error))
-    assert "download failed" in errors and "offline" in errors
-    if SHARED.is_dir():
-        assert any("Therapy families in" in h for h in texts(at.header))

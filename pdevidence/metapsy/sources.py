@@ -44,7 +44,7 @@ SHORTHAND = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 REPO = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 COMMIT = re.compile(r"^[0-9a-f]{40}$")
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
-DOI = re.compile(r"^10\.\d{4,9}/[^\s;,]{1,200}$")
+DOI = re.compile(r"^10\.\d{4,9}/[A-Za-z0-9._/-]{1,200}$")
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 

@@ -1,0 +1,444 @@
+"""Streamlit side of the Metapsy data sources: choosing, fetching (with progress), uploading and crediting a database.
+
+The whole catalogue is on offer. The database a visitor (or a shared link,
+`?db=`) asks for is fetched on first use at its pinned version, with a
+progress bar and no button; offline, the page says so and keeps working with
+whatever is already here. A Metapsy file can also be given by its address
+(`?src=`, fetched within the bounds of `metapsy.fetch`) or uploaded. Visitors
+never see a server path: messages name databases and redacted addresses only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import streamlit as st
+
+from pdevidence import filters, ui
+from pdevidence.metapsy import cache, fetch, sources
+from pdevidence.metapsy.database import Database, read_database
+from pdevidence.metapsy.errors import MetapsyError, SourceError
+
+DB_PARAM = "db"
+SRC_PARAM = "src"
+SOURCE_PARAMS = (SRC_PARAM,)
+UPLOAD_LIMIT_MB = fetch.MAX_BYTES // fetch.MB
+UPLOAD_LIMIT_BYTES = fetch.MAX_BYTES
+MAX_ADDRESS_CHARS = 500
+_DB_KEY = "mp_db"  # the database selectbox (drawn by metapsy_ui.settings_sidebar)
+_UPLOADS = "mp_uploads"
+_ADDRESS = "mp_address"
+_ADDRESS_LAST = "mp_address_last"
+_EXPANDER = "mp_source_panel"
+
+
+@dataclass
+class Databases(Mapping):
+    """The databases the page can show, by name, loaded only when asked for.
+
+    Keys: every offered catalogue database, then this session's uploads and
+    the database given by address. `self[name]` is only ever asked for names in
+    `ready`, which `load_databases` fills before the settings are drawn.
+    """
+
+    catalogue: sources.Catalogue
+    ready: dict[str, Database] = field(default_factory=dict)
+    extra: dict[str, Database] = field(default_factory=dict)
+    provenance: dict[str, dict] = field(default_factory=dict)
+    unavailable: set[str] = field(default_factory=set)
+
+    def _names(self) -> list[str]:
+        offered = [n for n in self.catalogue.offered if n not in self.unavailable or n in self.ready]
+        return [*offered, *self.extra]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names())
+
+    def __len__(self) -> int:
+        return len(self._names())
+
+    def __contains__(self, name) -> bool:
+        return name in self.extra or (name in self.catalogue.databases and name in self._names())
+
+    def __getitem__(self, name: str) -> Database:
+        if name in self.extra:
+            return self.extra[name]
+        if name in self.ready:
+            return self.ready[name]
+        loaded = _load_catalogue_database(self, name)
+        if loaded is None:
+            raise KeyError(name)
+        return loaded
+
+    def label(self, name: str) -> str:
+        """What the database selector shows for a name, without loading it."""
+        if name in self.extra:
+            return f"{self.extra[name].info.condition} ({name})"
+        info = self.catalogue.databases.get(name)
+        return f"{info.condition} ({name})" if info else name
+
+    def loaded(self) -> dict[str, Database]:
+        """Every database already read in this run (no network): the chosen one, uploads, cached copies."""
+        return {**self.ready, **self.extra}
+
+
+# ---------------------------------------------------------------- reading, cached
+
+
+@st.cache_resource(show_spinner=False, max_entries=40)
+def _read_file(csv_path: str, codebook_path: str | None, name: str, digest: str) -> Database:
+    """A catalogue database read once per server process and version (the digest keys the version)."""
+    data = Path(csv_path).read_bytes()
+    book = Path(codebook_path).read_bytes() if codebook_path else None
+    return read_database(data, codebook=book, name=name)
+
+
+@st.cache_resource(show_spinner=False, max_entries=4, ttl=3600, scope="session")
+def _read_upload(digest: str, name: str, codebook_digest: str | None, _data: bytes, _codebook: bytes | None):
+    """An upload read once per session (freed when the session ends); the digests are the cache key."""
+    return read_database(_data, codebook=_codebook, name=name)
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _stamp(path: Path) -> str:
+    stat = path.stat()
+    return f"{stat.st_size}:{stat.st_mtime_ns}"
+
+
+def _read_cached(got: cache.Cached, info: sources.DatabaseInfo) -> Database:
+    db = _read_file(str(got.csv), str(got.codebook) if got.codebook else None, info.name, _stamp(got.csv))
+    db.info = info
+    return db
+
+
+# ---------------------------------------------------------------- fetching with progress
+
+
+def _progress_bar():
+    slot = st.empty()
+    bar = slot.progress(0.0, text="Preparing the download…")
+
+    def progress(fraction, message):
+        bar.progress(1.0 if fraction is None else max(0.0, min(float(fraction), 1.0)), text=ui.escape(message))
+
+    return slot, progress
+
+
+def _load_catalogue_database(found: Databases, name: str) -> Database | None:
+    """Read a catalogue database, fetching it first if needed; None (with a visible message) if it cannot be had."""
+    info = found.catalogue.databases.get(name)
+    if info is None or not info.offered:
+        return None
+    got = cache.available(info)
+    if got is None:
+        slot, progress = _progress_bar()
+        try:
+            got = cache.ensure(info, progress=progress)
+        except SourceError as exc:
+            slot.empty()
+            found.unavailable.add(name)
+            _render_fetch_error(info, exc)
+            return None
+        slot.empty()
+    try:
+        db = _read_cached(got, info)
+    except MetapsyError as exc:
+        found.unavailable.add(name)
+        st.error(f"{ui.escape(name)} could not be read and is left out: {ui.escape(exc)}", icon=":material/error:")
+        return None
+    found.ready[name] = db
+    found.provenance[name] = got.provenance
+    return db
+
+
+def _render_fetch_error(info: sources.DatabaseInfo, exc: SourceError) -> None:
+    limit = getattr(exc, "limit", None)
+    if limit in ("network", "timeout", "deadline"):
+        lead = (
+            f"The {info.condition.lower()} database ({info.name}) could not be fetched: this server seems to be "
+            "offline, or GitHub cannot be reached."
+        )
+    else:
+        lead = f"The {info.condition.lower()} database ({info.name}) could not be fetched."
+    st.error(
+        f"{ui.escape(lead)} Databases already here keep working, and the rest of the app is not affected. "
+        f"Try again later.\n\nDetails: {ui.escape(exc)}",
+        icon=":material/cloud_off:",
+    )
+
+
+# ---------------------------------------------------------------- the index, read again in the background
+
+_refresh_started = threading.Event()
+
+
+def _refresh_index_once() -> None:
+    """Read the official index again at most once per server process, off the page's thread; failures are ignored."""
+    if _refresh_started.is_set():
+        return
+    _refresh_started.set()
+    threading.Thread(target=sources.refresh_index, name="metapsy-index", daemon=True).start()
+
+
+# ---------------------------------------------------------------- the data-source panel
+
+
+def load_databases() -> Databases | None:
+    """Draw the data-source panel and load what the page needs; None (with a message) if there is nothing to show.
+
+    Reads `?db=` and the database selector's last value, fetches that
+    database if it is not here yet, and falls back to one that is here when
+    the fetch fails.
+    """
+    _refresh_index_once()
+    found = Databases(sources.catalogue())
+    panel_errors: list[str] = []
+    with st.expander(
+        "Data source: the Metapsy databases, an address, or your own file",
+        expanded=False,
+        icon=":material/database:",
+        key=_EXPANDER,
+    ):
+        _render_catalogue_note(found)
+        address_db, address_error = _address_source()
+        uploads, upload_errors = _upload_source()
+    panel_errors += [e for e in (address_error, *upload_errors) if e]
+    # Outside the panel, so a message stays in view even when the panel is closed.
+    for message in panel_errors:
+        st.error(message, icon=":material/error:")
+    if address_db is not None:
+        found.extra[address_db[0]] = address_db[1]
+        found.provenance[address_db[0]] = address_db[2]
+    found.extra.update(uploads)
+
+    wanted = _wanted(found)
+    for name in wanted:
+        if name in found.extra or name in found.ready:
+            continue
+        if name in found.catalogue.databases:
+            _load_catalogue_database(found, name)
+    chosen = next((n for n in wanted if n in found.ready or n in found.extra), None)
+    if chosen is None:
+        chosen = _first_available(found)
+    if chosen is None:
+        render_no_data(found)
+        return None
+    state = st.session_state
+    if state.get(_DB_KEY) not in found.ready and state.get(_DB_KEY) not in found.extra:
+        state[_DB_KEY] = chosen
+    # Databases already here (local copies, cache) are cheap to read: the across-conditions view uses them.
+    for name in found.catalogue.offered:
+        if name not in found.ready and name not in found.unavailable:
+            info = found.catalogue.databases[name]
+            got = cache.available(info)
+            if got is not None:
+                try:
+                    found.ready[name] = _read_cached(got, info)
+                    found.provenance[name] = got.provenance
+                except MetapsyError:
+                    found.unavailable.add(name)
+    return found
+
+
+def _wanted(found: Databases) -> list[str]:
+    """Databases asked for, most recent first: the link's `db`, the selector's value, the default."""
+    out: list[str] = []
+    url = filters.last_value(st.query_params.get_all(DB_PARAM)) if DB_PARAM in st.query_params else None
+    if url is not None and (url in found.catalogue.databases or url in found.extra):
+        out.append(url)
+    current = st.session_state.get(_DB_KEY)
+    if (
+        isinstance(current, str)
+        and current not in out
+        and (current in found.catalogue.databases or current in found.extra)
+    ):
+        out.append(current)
+    # An address given in the link opens that database.
+    address_name = next(iter(found.extra), None) if SRC_PARAM in st.query_params else None
+    if address_name and address_name not in out and url is None:
+        out.insert(0, address_name)
+    if not out and sources.DEFAULT_DATABASE in found.catalogue.offered:
+        out.append(sources.DEFAULT_DATABASE)
+    return out[:2]
+
+
+def _first_available(found: Databases) -> str | None:
+    for name in found.catalogue.offered:
+        if name in found.ready or name in found.unavailable:
+            continue
+        info = found.catalogue.databases[name]
+        got = cache.available(info)
+        if got is not None:
+            try:
+                found.ready[name] = _read_cached(got, info)
+            except MetapsyError:
+                continue
+            found.provenance[name] = got.provenance
+            return name
+    return next(iter(found.extra), None)
+
+
+def _render_catalogue_note(found: Databases) -> None:
+    cat = found.catalogue
+    offered = cat.offered
+    pinned = sum(1 for n in offered if cat.databases[n].pinned)
+    when = cat.read_on or "unknown"
+    st.markdown(
+        f"**{len(offered)} Metapsy databases** are on offer, from the Metapsy project's official index (list "
+        f"read {ui.escape(when)}{', read again online' if cat.refreshed else ''}). {pinned} are fetched at a fixed "
+        "(pinned) version; the rest at their latest version. A database is fetched from GitHub the first time it "
+        "is chosen, and kept on this server."
+    )
+
+
+def _address_source() -> tuple[tuple[str, Database, dict] | None, str | None]:
+    """The database given by its address (`?src=`), fetched within the limits; a message if it cannot be used."""
+    state = st.session_state
+    raw = st.query_params.get(SRC_PARAM)
+    if raw is not None and raw != state.get(_ADDRESS_LAST):
+        state[_ADDRESS] = str(raw)[:MAX_ADDRESS_CHARS]
+    address = st.text_input(
+        "Address of a Metapsy data.csv (https only)",
+        key=_ADDRESS,
+        max_chars=MAX_ADDRESS_CHARS,
+        placeholder="https://raw.githubusercontent.com/metapsy-project/data-…/main/data.csv",
+        help="Any file in the Metapsy data standard. Its codebook is looked for beside it.",
+    ).strip()
+    state[_ADDRESS_LAST] = address or None
+    if not address:
+        if SRC_PARAM in st.query_params:
+            del st.query_params[SRC_PARAM]
+        return None, None
+    if st.query_params.get(SRC_PARAM) != address:
+        st.query_params[SRC_PARAM] = address
+    try:
+        fetch.check_url(address, fetch.Limits.default())
+    except fetch.FetchError as exc:
+        return None, f"That address cannot be used: {ui.escape(exc)}"
+    slot, progress = _progress_bar()
+    try:
+        got = cache.ensure_url(address, progress=progress)
+        data = got.csv.read_bytes()
+        book = got.codebook.read_bytes() if got.codebook else None
+        name = f"{got.name} (address)"
+        db = _read_upload(_digest(data), name, _digest(book) if book else None, data, book)
+    except (MetapsyError, OSError) as exc:
+        slot.empty()
+        return None, f"The file at {ui.escape(fetch.shown_url(address))} cannot be used: {ui.escape(exc)}"
+    slot.empty()
+    return (name, db, {**got.provenance, "origin": "address"}), None
+
+
+def _upload_source() -> tuple[dict[str, Database], list[str]]:
+    files = st.file_uploader(
+        f"Or upload a Metapsy data.csv, optionally with its codebook (variable_description.json); "
+        f"up to {UPLOAD_LIMIT_MB} MB each",
+        type=["csv", "json"],
+        accept_multiple_files=True,
+        key="mp_upload",
+        max_upload_size=UPLOAD_LIMIT_MB,
+    )
+    return read_uploads(files or [])
+
+
+def read_uploads(files) -> tuple[dict[str, Database], list[str]]:
+    """Uploaded tables (with a codebook of the same stem, or the only one), and a message per file refused."""
+    errors: list[str] = []
+    sized = []
+    for f in files:
+        size = getattr(f, "size", None)
+        if size is None:
+            size = len(f.getvalue())
+        if size > UPLOAD_LIMIT_BYTES:
+            errors.append(
+                f"{ui.escape(_file_label(f.name))} is larger than {UPLOAD_LIMIT_MB} MB, the most this app reads; "
+                "it was not read."
+            )
+        else:
+            sized.append(f)
+    codebooks = [f for f in sized if f.name.lower().endswith(".json")]
+    tables = [f for f in sized if f.name.lower().endswith(".csv")]
+    found: dict[str, Database] = {}
+    for table in tables:
+        stem = Path(str(table.name)).stem
+        book = next((c for c in codebooks if c.name.startswith(stem)), codebooks[0] if len(codebooks) == 1 else None)
+        name = f"{_file_label(stem)} (uploaded)"
+        data = table.getvalue()
+        book_data = book.getvalue() if book else None
+        try:
+            data = fetch.gunzip_capped(data, UPLOAD_LIMIT_BYTES, "the upload")
+            found[name] = _read_upload(_digest(data), name, _digest(book_data) if book_data else None, data, book_data)
+        except MetapsyError as exc:
+            errors.append(f"{ui.escape(_file_label(table.name))} cannot be used: {ui.escape(exc)}")
+        except RecursionError:
+            errors.append(f"{ui.escape(_file_label(table.name))} cannot be used: its codebook is nested too deeply.")
+    st.session_state[_UPLOADS] = found
+    return found, errors
+
+
+def _file_label(name: str) -> str:
+    """A file name fit to show: printable, at most 60 characters."""
+    text = "".join(ch for ch in str(name) if ch.isprintable())
+    return text[:60] + ("…" if len(text) > 60 else "") or "file"
+
+
+def uploaded() -> dict[str, Database]:
+    return st.session_state.get(_UPLOADS, {})
+
+
+def render_no_data(found: Databases | None = None) -> None:
+    st.info(
+        "No Metapsy database can be shown yet: none is on this server and none could be fetched. Check the "
+        "connection and reload, give the address of a Metapsy file, or upload a Metapsy `data.csv` in the "
+        "**Data source** panel above.",
+        icon=":material/database:",
+    )
+
+
+# ---------------------------------------------------------------- credit
+
+
+def render_credit(db: Database, found: Databases) -> None:
+    """Licence credit, DOI, version and last literature search of the database shown."""
+    info = db.info
+    recorded = found.provenance.get(db.name, {})
+    origin = recorded.get("origin")
+    if db.name in found.extra and origin != "address":
+        st.markdown(
+            f"Data: your uploaded file {ui.escape(db.name)} (version unknown). Metapsy databases are © "
+            f"{sources.CREDIT} and shared under the [{sources.LICENCE}]({sources.LICENCE_URL})."
+        )
+        return
+    if origin == "address":
+        st.markdown(
+            f"Data: the file at {ui.escape(recorded.get('url') or 'the address given')} (version unknown, fetched "
+            f"{ui.escape(recorded.get('fetched_at') or '')}). Metapsy databases are © {sources.CREDIT} and shared "
+            f"under the [{sources.LICENCE}]({sources.LICENCE_URL})."
+        )
+        return
+    commit = recorded.get("commit") or info.commit
+    if origin == "local":
+        version = f"commit {commit[:12]} (local copy)" if commit else "local copy, version unknown"
+    elif commit:
+        version = f"commit {commit[:12]}"
+    else:
+        version = "latest main branch (not pinned)"
+    if recorded.get("fetched_at"):
+        version += f", fetched {recorded['fetched_at']}"
+    last_search = recorded.get("last_search") or info.last_search or "not stated"
+    doi = f"[{info.doi}]({info.doi_url})" if info.doi else "none given"
+    licence = f"[{info.licence_name}]({info.licence_url})" if info.licence_url else ui.escape(info.licence_name)
+    # Markdown, not a caption: caption links are drawn faded, below a 4.5:1 contrast.
+    # Repository names, commits and dates come from the catalogue or were checked against a pattern.
+    st.markdown(
+        f"Data: **{info.repo}**, © {sources.CREDIT}, {licence}. DOI: {doi}. "
+        f"Version: {version}. Last literature search: {last_search}. "
+        f"Source: github.com/metapsy-project/{info.repo}."
+    )
