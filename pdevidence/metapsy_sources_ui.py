@@ -50,9 +50,13 @@ class Databases(Mapping):
     extra: dict[str, Database] = field(default_factory=dict)
     provenance: dict[str, dict] = field(default_factory=dict)
     unavailable: set[str] = field(default_factory=set)
+    offline: bool = False  # a fetch failed in this run: offer only what is already here
 
     def _names(self) -> list[str]:
-        offered = [n for n in self.catalogue.offered if n not in self.unavailable or n in self.ready]
+        if self.offline:
+            offered = [n for n in self.catalogue.offered if n in self.ready]
+        else:
+            offered = [n for n in self.catalogue.offered if n not in self.unavailable or n in self.ready]
         return [*offered, *self.extra]
 
     def __iter__(self) -> Iterator[str]:
@@ -144,6 +148,7 @@ def _load_catalogue_database(found: Databases, name: str) -> Database | None:
         except SourceError as exc:
             slot.empty()
             found.unavailable.add(name)
+            found.offline = True
             _render_fetch_error(info, exc)
             return None
         slot.empty()

@@ -463,3 +463,103 @@ def _redirect(handler, location: str) -> None:
     handler.send_header("Location", location)
     handler.send_header("Content-Length", "0")
     handler.end_headers()
+
+
+# ----------------------------------------------------------------- the page, on a fresh server
+
+PAGE = str(ROOT / "pages" / "metapsy.py")
+
+
+def bigger_csv() -> bytes:
+    """Eight trials (five psychodynamic, three CBT) against wait list, in the Metapsy layout."""
+    header = ['""', *(f'"{c}"' for c in (*REQUIRED_COLUMNS, "n_arm1", "n_arm2"))]
+    trials = [
+        ("Adams, 2001", "dyn", "0,45", "0,20"),
+        ("Baker, 2003", "dyn", "0,60", "0,25"),
+        ("Clark, 2006", "dyn", "0,30", "0,18"),
+        ("Davis, 2009", "dyn", "0,52", "0,22"),
+        ("Evans, 2012", "dyn", "0,41", "0,19"),
+        ("Foster, 2004", "cbt", "0,70", "0,21"),
+        ("Green, 2008", "cbt", "0,55", "0,17"),
+        ("Hill, 2015", "cbt", "0,62", "0,24"),
+    ]
+    lines = [";".join(header)]
+    for i, (study, arm, g, se) in enumerate(trials, start=1):
+        lines.append(";".join([f'"{i}"', f'"{study}"', f'"{arm}"', '"wl"', g, se, "40", "40"]))
+    return ("\r\n".join(lines) + "\r\n").encode("utf-8")
+
+
+def run_page(**params):
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    for key, value in params.items():
+        at.query_params[key] = value
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def page_text(at) -> str:
+    parts = [
+        str(e.value) for kind in ("markdown", "caption", "info", "warning", "error", "header") for e in at.get(kind)
+    ]
+    return " ".join(parts).replace("\\", "")
+
+
+def test_a_shared_link_on_a_fresh_server_fetches_its_database_and_shows_the_analysis(github):
+    info = sources.KNOWN_DATABASES["gad-psyctr"]
+    publish(github, info, data=bigger_csv())
+    at = run_page(db="gad-psyctr")
+    assert at.sidebar.selectbox(key="mp_db").value == "gad-psyctr"
+    text = page_text(at)
+    assert "Therapy families in generalised anxiety disorder" in text
+    assert "commit 64dd99be2bc6" in text and "10.5281/zenodo.10185216" in text and "2024-02-03" in text
+    assert f"/{info.repo}/{info.commit}/data.csv" in github.hits
+    assert cache.cached(info) is not None
+    assert not at.button  # nothing to press
+    assert str(sources.cache_dir()) not in text and "/tmp" not in text
+
+
+def test_offline_the_page_says_so_and_keeps_working(github, monkeypatch):
+    monkeypatch.setenv(sources.UPSTREAM_ENV, "http://127.0.0.1:9")
+    at = run_page(db="gad-psyctr")
+    errors = " ".join(str(e.value) for e in at.error).replace("\\", "")
+    assert "offline" in errors and "gad-psyctr" in errors
+    assert any("No Metapsy database can be shown yet" in str(i.value) for i in at.info)
+    assert at.get("file_uploader")
+
+
+def test_offline_the_page_falls_back_to_a_database_already_on_the_server(github, monkeypatch):
+    info = sources.KNOWN_DATABASES["gad-psyctr"]
+    publish(github, info, data=bigger_csv())
+    cache.ensure(info)
+    monkeypatch.setenv(sources.UPSTREAM_ENV, "http://127.0.0.1:9")
+    at = run_page(db="borderline-psyctr")
+    errors = " ".join(str(e.value) for e in at.error)
+    assert "offline" in errors
+    assert at.sidebar.selectbox(key="mp_db").value == "gad-psyctr"
+    assert "Therapy families in generalised anxiety disorder" in page_text(at)
+
+
+def test_the_address_of_a_metapsy_file_opens_it(github):
+    github.routes["/elsewhere/data-my-own-psyctr/main/data.csv"] = bigger_csv()
+    url = f"{github.base}/elsewhere/data-my-own-psyctr/main/data.csv"
+    at = run_page(src=url, db="my-own-psyctr (address)")
+    assert at.sidebar.selectbox(key="mp_db").value == "my-own-psyctr (address)"
+    assert "the file at" in page_text(at)
+    assert at.query_params["src"] == [url] or at.query_params["src"] == url
+
+
+@pytest.mark.parametrize(
+    "address", ["/etc/passwd", "file:///etc/passwd", "../../data/trials.csv", "https://10.0.0.1/x"]
+)
+def test_a_path_or_local_address_given_to_the_page_is_refused_without_touching_the_file_system(
+    github, monkeypatch, address
+):
+    monkeypatch.delenv(fetch.ALLOW_LOCAL_ENV)
+    publish(github, sources.KNOWN_DATABASES["gad-psyctr"], data=bigger_csv())
+    at = run_page(src=address)
+    errors = " ".join(str(e.value) for e in at.error).replace("\\", "")
+    assert "cannot be used" in errors and ("only https" in errors or "refused" in errors)
+    assert "root:" not in page_text(at)
