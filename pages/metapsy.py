@@ -30,7 +30,10 @@ st.header(f"Therapy families in {db.info.condition.lower()}")
 metapsy_ui.render_families(db, family_summary(rows, settings.method))
 metapsy_ui.render_unmapped(db)
 
-st.header("Psychodynamic therapy and CBT across conditions")
+st.header("Outcomes and their direction")
+metapsy_ui.render_outcomes(db, settings)
+
+st.header("Psychodynamic therapy next to other therapies, across conditions")
 metapsy_ui.render_across(across_databases(found.loaded(), settings.analysis()))
 
 family_label = FAMILY_LABELS.get(settings.family or "", "no family")
@@ -40,6 +43,9 @@ metapsy_ui.render_trials(db, effects, settings)
 
 st.header("Small versus large trials")
 metapsy_ui.render_size_lens(rows, effects, settings)
+
+st.header("Data check: stored against recomputed effects")
+metapsy_ui.render_check(db)
 
 st.header("How these numbers are made")
 metapsy_ui.render_method(db)

@@ -6,17 +6,20 @@ import pandas as pd
 import streamlit as st
 
 from pdevidence import charts, filters, stats, ui
+from pdevidence.metapsy import effects as mp_effects
+from pdevidence.metapsy import outcomes as mp_outcomes
 from pdevidence.metapsy.analysis import (
     AGGREGATION_NOTE,
     forest_rows,
     large_trials_only,
+    outcome_of,
     pooled_for,
     size_lens,
     small_study_test,
     study_effects,
 )
 from pdevidence.metapsy.database import TIME_ALL, TIME_POST, Database
-from pdevidence.metapsy.families import FAMILY_LABELS, PSYCHODYNAMIC, UNMAPPED
+from pdevidence.metapsy.families import FAMILY_ABBREVIATIONS, FAMILY_LABELS, FAMILY_PHRASES, PSYCHODYNAMIC, UNMAPPED
 from pdevidence.metapsy.settings import (
     PARAMS,
     THRESHOLD_RANGE,
@@ -31,6 +34,7 @@ from pdevidence.metapsy_sources_ui import SOURCE_PARAMS
 
 _KEYS = {
     "database": "mp_db",
+    "outcome": "mp_outcome",
     "family": "mp_family",
     "comparators": "mp_vs",
     "time": "mp_time",
@@ -54,6 +58,8 @@ def _set_widgets(settings: Settings) -> None:
 def _sanitise(options: DatabaseOptions) -> None:
     """Keep widget values the chosen database can take (a database switch changes the choices)."""
     state = st.session_state
+    if state.get(_KEYS["outcome"]) not in options.outcomes:
+        state[_KEYS["outcome"]] = options.default_outcome
     if state.get(_KEYS["family"]) not in options.families:
         state[_KEYS["family"]] = default_family(options)
     state[_KEYS["comparators"]] = [c for c in state.get(_KEYS["comparators"], []) if c in options.comparators]
@@ -101,6 +107,15 @@ def settings_sidebar(found: dict[str, Database]) -> Settings:
     )
     options = options_for(database)
     _sanitise(options)
+    if options.outcomes:
+        sb.selectbox(
+            "Outcome",
+            options.outcomes,
+            key=_KEYS["outcome"],
+            format_func=found[database].outcome_label,
+            help="Each outcome is pooled on its own, never mixed with another. "
+            "The default is the database's main symptom outcome.",
+        )
     if options.families:
         sb.selectbox(
             "Therapy family for the trial-by-trial view",
@@ -148,6 +163,7 @@ def settings_sidebar(found: dict[str, Database]) -> Settings:
         threshold=int(state[_KEYS["threshold"]]),
         low_rob_only=bool(state[_KEYS["low_rob_only"]]),
         time=state[_KEYS["time"]],
+        outcome=state.get(_KEYS["outcome"]) if options.outcomes else None,
     )
     params = serialize_settings(settings, names, options_for)
     ui.write_query_params(params, PARAMS)
@@ -171,7 +187,9 @@ def render_selection(db: Database, rows: pd.DataFrame, settings: Settings) -> No
     b.metric("Trials", f"{effects['study'].nunique():,}")
     c.metric("Participants", f"{int(effects.groupby('study')['n'].max().sum()):,}")
     skipped = int((~db.rows["has_effect"]).sum())
+    outcome = outcome_of(db, settings.analysis())
     parts = [
+        f"outcome “{db.outcome_label(outcome)}”" if outcome else "no outcome can be pooled",
         "end-of-treatment outcomes"
         if settings.time == TIME_POST
         else ("all time points" if settings.time == TIME_ALL else f"time point “{settings.time}”"),
@@ -179,7 +197,12 @@ def render_selection(db: Database, rows: pd.DataFrame, settings: Settings) -> No
         "against " + ", ".join(settings.comparators) if settings.comparators else "against any control",
         f"{stats.TAU2_METHODS[settings.method]} random effects",
     ]
-    note = f" {skipped} row(s) without g or its SE are never used." if skipped else ""
+    note = (
+        f" {skipped} row(s) have no usable effect (no g, or an outcome whose direction cannot be decided) "
+        "and are never used."
+        if skipped
+        else ""
+    )
     st.caption("Using " + "; ".join(parts) + "." + note)
 
 
@@ -286,38 +309,110 @@ def render_unmapped(db: Database) -> None:
     )
 
 
-def render_across(across: pd.DataFrame) -> None:
-    """Psychodynamic therapy and CBT side by side in every database."""
-    rows = _family_rows(across, lambda r: f"{r['condition']}: {FAMILY_LABELS[r['family']]} ({r['studies']} trials)")
-    table = (
-        across[["condition", "label", "studies", "participants", "g", "ci_low", "ci_high", "i2", "status"]]
-        .rename(columns={"label": "therapy family", "studies": "trials", "i2": "I²"})
-        .round(3)
+def _cell(row) -> str:
+    if row["status"] != "pooled":
+        return f"{row['studies']} trial{'s' if row['studies'] != 1 else ''}, not pooled"
+    return f"{row['g']:.2f} ({row['ci_low']:.2f} to {row['ci_high']:.2f}), {row['studies']} trials"
+
+
+def across_table(across: pd.DataFrame) -> pd.DataFrame:
+    """One row per condition and outcome, one column per therapy family (psychodynamic first)."""
+    if across.empty:
+        return pd.DataFrame(columns=["condition", "outcome"])
+    cells = across.assign(cell=[_cell(r) for r in across.to_dict("records")])
+    table = cells.pivot_table(
+        index=["condition", "outcome_label"], columns="family", values="cell", aggfunc="first", sort=False
     )
-    without = sorted(set(across["condition"]) - set(across.loc[across["family"] == PSYCHODYNAMIC, "condition"]))
+    order = [f for f in FAMILY_LABELS if f in table.columns]
+    table = table[order].rename(columns=FAMILY_LABELS).reset_index()
+    return table.rename(columns={"condition": "condition", "outcome_label": "outcome"}).fillna("no trials")
+
+
+def render_across(across: pd.DataFrame) -> None:
+    """Psychodynamic therapy next to every other family, per condition and outcome."""
+    if across.empty:
+        st.info("No loaded database has a psychodynamic therapy arm with a usable effect at these settings.")
+        return
+    shown = across[across["family"].isin((PSYCHODYNAMIC, "cbt"))]
+    rows = _family_rows(
+        shown,
+        lambda r: f"{r['condition']}, {r['outcome_label'].lower()}: {FAMILY_LABELS[r['family']]} ({r['studies']} trials)",
+    )
+    table = across_table(across)
     if rows.empty:
-        st.info("Nothing to pool at these settings.")
+        st.info("Too few trials to pool psychodynamic therapy or CBT at these settings; the table lists them.")
         st.dataframe(table, hide_index=True, width="stretch")
     else:
         ui.render_chart(
             charts.family_forest(rows, highlight=PSYCHODYNAMIC),
             table,
-            "Pooled g against control conditions in each database, with the settings chosen in the sidebar "
-            "(comparator codes differ between databases and only apply where they exist). Effects from "
-            "different conditions are measured on different scales and are not directly comparable.",
+            "Pooled g against control conditions, one block per condition and outcome, for every database "
+            "with a psychodynamic arm. The chart shows psychodynamic therapy and CBT; the table has every family "
+            "(g, 95% CI, trials). Outcomes differ between conditions and scales, so compare families within a "
+            "row, not across rows.",
             key="mp_across",
         )
     too_few = across[(across["family"] == PSYCHODYNAMIC) & (across["status"] != "pooled")]
     if len(too_few):
         st.caption(
             f"Too few psychodynamic trials to pool (fewer than {stats.MIN_STUDIES_TO_POOL}) in: "
-            + ", ".join(
-                f"{c} ({n} trial{'s' if n != 1 else ''})" for c, n in zip(too_few["condition"], too_few["studies"])
+            + "; ".join(
+                f"{c}, {o.lower()} ({n} trial{'s' if n != 1 else ''})"
+                for c, o, n in zip(too_few["condition"], too_few["outcome_label"], too_few["studies"], strict=True)
             )
             + "."
         )
-    if without:
-        st.caption("No psychodynamic therapy arm at these settings in: " + ", ".join(without) + ".")
+
+
+def render_outcomes(db: Database, settings: Settings) -> None:
+    """Every outcome of the database, the direction rule used for it, and why some are not pooled."""
+    chosen = outcome_of(db, settings.analysis())
+    table = db.outcomes.assign(
+        shown=db.outcomes["outcome"] == chosen,
+        higher=db.outcomes["higher_is_better"].map({True: "higher", False: "lower"}).fillna("cannot tell"),
+    )
+    if chosen:
+        rule = table.loc[table["shown"], "rule"].iloc[0]
+        st.markdown(f"**{ui.escape(db.outcome_label(chosen))}** (shown above). {ui.escape(rule)}")
+    left_out = table[~table["pooled"]]
+    if len(left_out):
+        st.warning(
+            "Left out of every pooled estimate: "
+            + "; ".join(f"{ui.escape(r.label)} ({r.rows} rows): {ui.escape(r.reason)}" for r in left_out.itertuples())
+            + ".",
+            icon=":material/help:",
+        )
+    st.dataframe(
+        table[["label", "outcome", "kind", "higher", "studies", "rows", "rows_with_effect", "rule"]].rename(
+            columns={
+                "label": "outcome",
+                "outcome": "link key",
+                "higher": "better is",
+                "studies": "trials",
+                "rows_with_effect": "rows used",
+                "rule": "direction rule",
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+
+
+def render_check(db: Database) -> None:
+    """Stored g against g recomputed from the arm data: the agreement rate and every disagreement."""
+    agree, checked = db.agreement
+    if not checked:
+        st.info("No row has both a stored g and the arm data to recompute it, so this check cannot be made here.")
+        return
+    st.markdown(
+        f"Recomputed from the arm data (means and SDs, change scores or event counts), g agrees with the "
+        f"database's stored g within {mp_effects.AGREEMENT_TOLERANCE} in **{agree} of {checked} rows** "
+        f"({agree / checked:.1%})."
+    )
+    wrong = db.disagreements
+    if len(wrong):
+        st.markdown(f"The {len(wrong)} row(s) that differ (the stored g is used in the analysis):")
+        st.dataframe(wrong.drop(columns=["agrees"]).round(3), hide_index=True, width="stretch")
 
 
 def render_trials(db: Database, effects: pd.DataFrame, settings: Settings) -> None:
@@ -407,7 +502,13 @@ def render_method(db: Database) -> None:
         f"- **Pooling.** Random-effects meta-analysis (statsmodels), 95% CI from the normal distribution, "
         f"prediction interval from t with k−2 degrees of freedom; no pooled estimate below "
         f"{stats.MIN_STUDIES_TO_POOL} trials, no Egger's test below {stats.MIN_STUDIES_FOR_EGGER}.\n"
-        f"- **Direction of g.** Positive g favours the therapy. In this database g was {ui.escape(db.orientation)}.\n"
+        "- **Direction of g.** Positive g favours the therapy (arm 1). The direction is decided for each outcome, "
+        "not once per database: whether a higher value is better comes from the keyword tables below, and "
+        "whether the stored g runs arm 1 minus arm 2 or the other way is checked against the arm data "
+        "(see 'Outcomes and their direction').\n"
+        "- **Effects from arm data.** Where a row has no stored g, g is computed as the Metapsy tools do: "
+        "Hedges' g from means, SDs and ns or from change scores (statsmodels), and from event counts as the log "
+        "odds ratio turned into g (0.5 added to every cell of a table with an empty cell).\n"
         f"- **Risk of bias.** {db.rob_rule.rule} Ratings are grouped as low / some concerns / high / not rated.\n"
         f"- **Time point.** {db.time_note}\n"
         f"- **Therapy families.** Each treatment code (`condition_arm1`) is looked up in the database's codebook "
@@ -415,9 +516,59 @@ def render_method(db: Database) -> None:
         f"matched by name. Codes neither can place are reported as unmapped, never guessed."
         + ("" if db.codebook_found else " No codebook was found for this database, so codes were matched by name only.")
     )
+    with st.expander("Keyword tables: therapy families and outcomes"):
+        st.markdown(keyword_tables_markdown())
     with st.expander("Treatment codes and their therapy families"):
         st.dataframe(
             db.codes.assign(family=db.codes["family"].map(FAMILY_LABELS)),
             hide_index=True,
             width="stretch",
         )
+
+
+def keyword_tables_markdown() -> str:
+    """The keyword tables that map names to therapy families and decide outcome directions, as markdown."""
+    family_rows = [f"| {FAMILY_LABELS[f]} | {', '.join(f'“{w}”' for w in words)} |" for f, words in FAMILY_PHRASES]
+    abbreviations: dict[str, list[str]] = {}
+    for code, family in FAMILY_ABBREVIATIONS.items():
+        abbreviations.setdefault(family, []).append(code)
+    code_rows = [f"| {FAMILY_LABELS[f]} | {', '.join(f'`{c}`' for c in codes)} |" for f, codes in abbreviations.items()]
+    event_rows = [
+        f"| {label} | {'higher' if higher else 'lower'} | {', '.join(f'“{w}”' for w in words)} |"
+        for _, label, higher, words in mp_outcomes.EVENT_CLASSES
+    ]
+    return "\n".join(
+        [
+            "**Therapy families.** A code's codebook description (or the name itself) is matched against these "
+            "phrases, in this order; the first match wins.",
+            "",
+            "| family | phrases |",
+            "|---|---|",
+            *family_rows,
+            "",
+            "Whole codes or names matched directly:",
+            "",
+            "| family | codes and names |",
+            "|---|---|",
+            *code_rows,
+            "",
+            "**Counted events.** The event a dichotomous row counts is read from its definition, type and outcome "
+            "fields, most specific first:",
+            "",
+            "| event | better is | words |",
+            "|---|---|---|",
+            *event_rows,
+            "",
+            "**Scores.** A quality-of-life scale ("
+            + ", ".join(f"“{w}”" for w in mp_outcomes.QUALITY_OF_LIFE)
+            + ") is its own outcome, where higher is better. Otherwise the outcome domain decides: higher is better "
+            "for "
+            + ", ".join(f"“{w}”" for w in mp_outcomes.HIGHER_IS_BETTER)
+            + "; it cannot be told for "
+            + ", ".join(f"“{w}”" for w in mp_outcomes.MIXED_DOMAINS)
+            + " (such domains mix scales of both kinds); "
+            "lower is better for " + ", ".join(f"“{w}”" for w in mp_outcomes.LOWER_IS_BETTER) + ". A file without "
+            "an outcome domain holds the condition's symptom scales: lower is better. Anything else is left out "
+            "of pooling and listed.",
+        ]
+    )

@@ -77,9 +77,13 @@ def test_every_shared_database_loads_with_no_row_lost(path):
 def test_every_shared_database_keeps_its_effect_sizes_exactly(path):
     records = csv_records(path)
     header = records[0]
-    raw = [abs(number(r[header.index(G)])) for r in records[1:]]
-    read = read_database(path).rows["g"].abs().tolist()
-    assert np.allclose(read, raw, equal_nan=True)
+    raw = np.array([number(r[header.index(G)]) for r in records[1:]])
+    rows = read_database(path).rows
+    assert np.allclose(rows["g_stored"], raw, equal_nan=True)
+    # Where the stored g is used, only its sign may change (turned so that positive favours arm 1).
+    used = (rows["g_source"] == "stored").to_numpy()
+    assert used.sum() > 0
+    assert np.allclose(rows["g"].abs().to_numpy()[used], np.abs(raw[used]))
 
 
 @needs_shared
@@ -114,9 +118,11 @@ def test_a_file_with_crlf_decimal_commas_na_and_a_field_over_several_lines_reads
         },
     )
     assert len(db.rows) == 3
-    assert db.rows["g"].iloc[0] == pytest.approx(0.5)
-    assert math.isnan(db.rows["g"].iloc[1])
-    assert db.rows["has_effect"].tolist() == [True, False, True]
+    assert db.rows["g_stored"].iloc[0] == pytest.approx(0.5)
+    assert math.isnan(db.rows["g_stored"].iloc[1])
+    # No arm data anywhere: the sign of the stored g cannot be checked, so nothing is pooled, and the page says why.
+    assert db.rows["has_effect"].tolist() == [False, False, False]
+    assert db.outcomes.set_index("outcome").loc["c-symptoms", "reason"].startswith("no row has a usable effect")
     assert db.rows["study"].iloc[2].replace("\r", "").replace("\n", "") == "Lee, 2010"
     assert db.rows["n"].tolist()[:1] == [41.0] and math.isnan(db.rows["n"].iloc[1])
     assert db.rows["family"].tolist() == ["psychodynamic", "psychodynamic", "cbt"]
@@ -407,8 +413,10 @@ def test_depression_psychodynamic_pool_matches_statsmodels_on_an_independent_rea
     header, body = records[0], records[1:]
     col = {name: header.index(name) for name in ("study", "condition_arm1", "time", G, G_SE)}
     by_study: dict[str, list[tuple[float, float]]] = {}
+    col["outcome_type"] = header.index("outcome_type")
     for r in body:
-        if r[col["condition_arm1"]] == "dyn" and r[col["time"]] == "post":
+        dichotomous = re.search(r"dich|respon|remission", r[col["outcome_type"]])
+        if r[col["condition_arm1"]] == "dyn" and r[col["time"]] == "post" and not dichotomous:
             by_study.setdefault(r[col["study"]], []).append((number(r[col[G]]), number(r[col[G_SE]]) ** 2))
     effects = np.array([np.mean([g for g, _ in rows]) for rows in by_study.values()])
     variances = np.array([np.mean([v for _, v in rows]) for rows in by_study.values()])
@@ -428,8 +436,10 @@ def test_depression_psychodynamic_pool_matches_statsmodels_on_an_independent_rea
 def test_databases_storing_raw_differences_are_turned_so_positive_favours_therapy():
     panic = read_database(SHARED / "panic-psyctr.csv")
     depression = read_database(SHARED / "depression-psyctr.csv")
-    assert panic.orientation.startswith("negated")
-    assert depression.orientation.startswith("as stored")
+    panic_rule = panic.outcomes.set_index("outcome").loc["c-symptoms", "rule"]
+    depression_rule = depression.outcomes.set_index("outcome").loc["c-symptoms", "rule"]
+    assert "Stored g is arm 1 minus arm 2" in panic_rule and panic_rule.endswith("it is negated.")
+    assert "Stored g is arm 2 minus arm 1" in depression_rule and depression_rule.endswith("it is kept.")
     cbt = family_summary(select_rows(panic)).set_index("family").loc["cbt"]
     assert cbt["g"] > 0
 
@@ -483,7 +493,8 @@ def test_a_database_loads_from_a_url_with_its_codebook_beside_it(serve):
 @needs_shared
 def test_a_csv_without_effect_sizes_raises_a_named_error_listing_the_missing_columns(serve, tmp_path):
     frame = pd.read_csv(SHARED / "ocd-psyctr.csv", sep=";", dtype=str, keep_default_na=False)
-    frame.drop(columns=[G, G_SE]).to_csv(tmp_path / "broken.csv", sep=";", index=False)
+    arm_data = [c for c in frame.columns if c.startswith(("mean_", "sd_", "event_", "totaln_"))]
+    frame.drop(columns=[G, G_SE, *arm_data]).to_csv(tmp_path / "broken.csv", sep=";", index=False)
     base = serve(tmp_path)
     with pytest.raises(NotMetapsyError, match=r"missing column\(s\) \.g, \.g_se") as info:
         read_database(f"{base}/broken.csv")
@@ -572,9 +583,15 @@ def test_the_command_line_reports_a_broken_file_without_a_traceback(tmp_path):
 DATABASES = ("depression-psyctr", "panic-psyctr")
 OPTIONS = {
     "depression-psyctr": DatabaseOptions(
-        ("psychodynamic", "cbt", "interpersonal"), ("cau", "other ctr", "wl"), ("post", "all")
+        ("psychodynamic", "cbt", "interpersonal"),
+        ("cau", "other ctr", "wl"),
+        ("post", "all"),
+        ("c-symptoms", "d-response"),
+        "c-symptoms",
     ),
-    "panic-psyctr": DatabaseOptions(("cbt", "emdr"), ("TAU/NT", "WL"), ("post", "follow up", "all")),
+    "panic-psyctr": DatabaseOptions(
+        ("cbt", "emdr"), ("TAU/NT", "WL"), ("post", "follow up", "all"), ("c-symptoms",), "c-symptoms"
+    ),
 }
 
 
@@ -586,11 +603,19 @@ def serialize(settings):
     return serialize_settings(settings, DATABASES, OPTIONS.__getitem__)
 
 
+def canonical(params: dict) -> dict:
+    """The link written back: database and outcome always, then the other non-default values in order."""
+    db = params.get("db", "depression-psyctr")
+    out = {"db": db, "outcome": params.get("outcome", OPTIONS[db].default_outcome)}
+    return {**out, **{k: v for k, v in params.items() if k not in out}}
+
+
 @pytest.mark.parametrize(
     "params",
     [
         {},
         {"db": "panic-psyctr"},
+        {"outcome": "d-response"},
         {"family": "cbt"},
         {"vs": "cau,wl"},
         {"tau": "pm"},
@@ -599,6 +624,7 @@ def serialize(settings):
         {"time": "all"},
         {
             "db": "panic-psyctr",
+            "outcome": "c-symptoms",
             "family": "emdr",
             "vs": "WL",
             "tau": "pm",
@@ -611,7 +637,7 @@ def serialize(settings):
 def test_settings_round_trip_exactly_through_the_url(params):
     parsed = parse(params)
     assert parsed.notices == []
-    assert serialize(parsed.settings) == params
+    assert serialize(parsed.settings) == canonical(params)
     assert parse(serialize(parsed.settings)).settings == parsed.settings
 
 
@@ -619,6 +645,8 @@ def test_settings_round_trip_exactly_through_the_url(params):
     "params, notice, kept",
     [
         ({"db": "nope"}, r"Ignored db 'nope'", {}),
+        ({"outcome": "d-relapse"}, r"Ignored outcome 'd-relapse': not a pooled outcome", {}),
+        ({"db": "panic-psyctr", "outcome": "d-response"}, r"not a pooled outcome in panic", {"db": "panic-psyctr"}),
         ({"family": "astrology"}, r"Ignored family 'astrology'", {}),
         (
             {"family": "psychodynamic", "db": "panic-psyctr"},
@@ -638,13 +666,20 @@ def test_settings_round_trip_exactly_through_the_url(params):
 def test_invalid_url_values_are_dropped_with_a_notice(params, notice, kept):
     parsed = parse(params)
     assert any(re.search(notice, n) for n in parsed.notices), parsed.notices
-    assert serialize(parsed.settings) == kept
+    assert serialize(parsed.settings) == canonical(kept)
 
 
 def test_non_canonical_url_values_normalise_to_one_form():
-    assert serialize(parse({"size": "100", "lowrob": "0", "tau": "dl", "vs": "wl,cau,other ctr"}).settings) == {}
-    assert serialize(parse({"vs": "wl,cau"}).settings) == {"vs": "cau,wl"}
-    assert serialize(parse({"db": "depression-psyctr", "family": "psychodynamic"}).settings) == {}
+    default = canonical({})
+    assert serialize(parse({"size": "100", "lowrob": "0", "tau": "dl", "vs": "wl,cau,other ctr"}).settings) == default
+    assert serialize(parse({"vs": "wl,cau"}).settings) == {**default, "vs": "cau,wl"}
+    assert serialize(parse({"db": "depression-psyctr", "family": "psychodynamic"}).settings) == default
+
+
+def test_the_outcome_defaults_to_the_primary_symptom_outcome_and_is_always_in_the_link():
+    assert parse({}).settings.outcome == "c-symptoms"
+    assert parse({"outcome": "d-response"}).settings.outcome == "d-response"
+    assert serialize(parse({"outcome": "d-response"}).settings)["outcome"] == "d-response"
 
 
 def test_the_default_family_is_psychodynamic_where_present_else_the_first():

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from pdevidence.metapsy.analysis import family_summary, select_rows
+from pdevidence.metapsy.analysis import Analysis, family_summary, select_rows
 from pdevidence.metapsy.database import read_database
 from pdevidence.metapsy.settings import PARAMS
 
@@ -55,9 +55,10 @@ def test_the_page_shows_the_pooled_psychodynamic_g_for_depression():
     assert any(h == "Therapy families in depression" for h in texts(at.header))
     assert len(at.get("plotly_chart")) >= 3
     assert any(
-        "Too few psychodynamic trials to pool" in c and "Panic disorder (2 trials)" in c for c in texts(at.caption)
+        "Too few psychodynamic trials to pool" in c and "Panic disorder, symptom scales (2 trials)" in c
+        for c in texts(at.caption)
     )
-    assert dict(at.query_params) == {}
+    assert dict(at.query_params) == {"db": "depression-psyctr", "outcome": "c-symptoms"}
 
 
 @needs_shared
@@ -78,7 +79,7 @@ def test_panic_psychodynamic_shows_an_honest_too_few_trials_state():
     assert "Too few trials to pool" in warnings
     assert "pooling needs at least 3" in warnings
     assert not any("Pooled g = " in m for m in texts(at.markdown))
-    assert dict(at.query_params) == {"db": "panic-psyctr"}
+    assert dict(at.query_params) == {"db": "panic-psyctr", "outcome": "c-symptoms"}
 
 
 @needs_shared
@@ -93,7 +94,7 @@ def test_a_link_with_every_setting_reopens_the_same_analysis_and_keeps_its_query
         "time": "all",
     }
     at = run(**params)
-    expected = {k: v for k, v in params.items() if k != "lowrob"}
+    expected = {"db": "sad-psyctr", "outcome": "c-symptoms", **{k: v for k, v in params.items() if k != "lowrob"}}
     assert dict(at.query_params) == expected
     assert at.sidebar.selectbox(key="mp_db").value == "sad-psyctr"
     assert at.sidebar.selectbox(key="mp_family").value == "third_wave"
@@ -111,7 +112,7 @@ def test_changing_a_widget_writes_the_url():
     at.sidebar.radio(key="mp_tau").set_value("pm").run()
     at.sidebar.toggle(key="mp_lowrob").set_value(True).run()
     assert not at.exception
-    assert dict(at.query_params) == {"tau": "pm", "lowrob": "1"}
+    assert dict(at.query_params) == {"db": "depression-psyctr", "outcome": "c-symptoms", "tau": "pm", "lowrob": "1"}
 
 
 @needs_shared
@@ -129,4 +130,37 @@ def test_invalid_link_values_give_visible_notices_and_no_traceback():
     ):
         assert fragment in notices
     assert at.sidebar.selectbox(key="mp_db").value == "depression-psyctr"
-    assert {k: v for k, v in at.query_params.items() if k in PARAMS} == {}
+    assert {k: v for k, v in at.query_params.items() if k in PARAMS} == {
+        "db": "depression-psyctr",
+        "outcome": "c-symptoms",
+    }
+
+
+@needs_shared
+def test_choosing_another_outcome_pools_it_shows_its_rule_and_writes_it_to_the_url():
+    db = read_database(SHARED / "depression-psyctr.csv")
+    row = family_summary(select_rows(db, Analysis(outcome="d-remission"))).set_index("family").loc["cbt"]
+    at = run()
+    at.sidebar.selectbox(key="mp_outcome").set_value("d-remission").run()
+    assert not at.exception
+    assert dict(at.query_params) == {"db": "depression-psyctr", "outcome": "d-remission"}
+    shown = " ".join(texts(at.markdown))
+    assert "Remission or recovery" in shown and "Higher is better" in shown
+    assert "more events in arm 1" in shown
+    table = at.dataframe[0].value
+    cbt = table[table["therapy family"].str.startswith("CBT")].iloc[0]
+    assert cbt["trials"] == row["studies"] and round(cbt["g"], 3) == round(row["g"], 3)
+
+
+@needs_shared
+def test_a_link_to_an_outcome_opens_it_and_the_data_check_lists_every_disagreement():
+    at = run(db="sad-psyctr", outcome="c-symptoms")
+    assert at.sidebar.selectbox(key="mp_outcome").value == "c-symptoms"
+    shown = " ".join(texts(at.markdown))
+    db = read_database(SHARED / "sad-psyctr.csv")
+    agree, checked = db.agreement
+    assert f"{agree} of {checked} rows" in shown
+    frames = [d.value for d in at.dataframe]
+    listed = next(f for f in frames if "recomputed_g" in f.columns)
+    assert len(listed) == len(db.disagreements) == checked - agree
+    assert "Mattick, 1989" in set(listed["study"])

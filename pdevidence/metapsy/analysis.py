@@ -9,7 +9,7 @@ import pandas as pd
 
 from pdevidence import stats
 from pdevidence.metapsy.database import TIME_ALL, TIME_POST, Database
-from pdevidence.metapsy.families import FAMILY_LABELS, PSYCHODYNAMIC, UNMAPPED
+from pdevidence.metapsy.families import FAMILY_LABELS, PSYCHODYNAMIC, UNMAPPED, family_from_text
 from pdevidence.metapsy.rob import ROB_LABELS, ROB_LEVELS
 
 DEFAULT_THRESHOLD = 100
@@ -23,11 +23,22 @@ class Analysis:
     low_rob_only: bool = False
     comparators: tuple[str, ...] = ()
     method: str = "dl"
+    outcome: str | None = None  # None: the database's default outcome
+
+
+def outcome_of(db: Database, analysis: Analysis = Analysis()) -> str | None:
+    """The outcome an analysis pools: the chosen one if the database pools it, else the default."""
+    if analysis.outcome in db.pooled_outcomes:
+        return analysis.outcome
+    return db.default_outcome
 
 
 def select_rows(db: Database, analysis: Analysis = Analysis()) -> pd.DataFrame:
-    """The rows with a usable effect at the chosen time point, risk of bias and comparators."""
-    rows = db.rows[db.rows["has_effect"]]
+    """The rows of one outcome with a usable effect at the chosen time point, risk of bias and comparators.
+
+    Only one outcome is ever selected, so a symptom scale is never averaged with an event rate.
+    """
+    rows = db.rows[db.rows["has_effect"] & (db.rows["outcome"] == outcome_of(db, analysis))]
     if analysis.time != TIME_ALL:
         rows = rows[rows["time_point"] == analysis.time]
     if analysis.low_rob_only:
@@ -217,20 +228,153 @@ def forest_rows(effects: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def across_databases(
-    databases: dict[str, Database], analysis: Analysis = Analysis(), families: tuple[str, ...] = (PSYCHODYNAMIC, "cbt")
-) -> pd.DataFrame:
-    """family_summary for chosen families in every database, with its condition."""
+ACROSS_COLUMNS = ["database", "condition", "outcome", "outcome_label", "direction", *SUMMARY_COLUMNS]
+
+
+def across_databases(databases: dict[str, Database], analysis: Analysis = Analysis()) -> pd.DataFrame:
+    """Every therapy family next to psychodynamic therapy, per database and outcome.
+
+    Only databases with a psychodynamic arm, and only outcomes where at least one
+    psychodynamic trial has a usable effect: one block of rows per condition and outcome.
+    """
     frames = []
     for name, db in databases.items():
         comparators = tuple(c for c in analysis.comparators if c in db.comparators)
         time = analysis.time if analysis.time in db.time_points else TIME_POST
-        summary = family_summary(
-            select_rows(db, replace(analysis, comparators=comparators, time=time)), analysis.method
-        )
-        summary = summary[summary["family"].isin(families)]
-        frames.append(summary.assign(database=name, condition=db.info.condition))
+        for outcome in db.pooled_outcomes:
+            chosen = replace(analysis, comparators=comparators, time=time, outcome=outcome)
+            rows = select_rows(db, chosen)
+            if not (rows["family"] == PSYCHODYNAMIC).any():
+                continue
+            summary = family_summary(rows, analysis.method)
+            summary = summary[summary["family"] != UNMAPPED]
+            rule = db.outcomes.loc[db.outcomes["outcome"] == outcome, "rule"].iloc[0]
+            frames.append(
+                summary.assign(
+                    database=name,
+                    condition=db.info.condition,
+                    outcome=outcome,
+                    outcome_label=db.outcome_label(outcome),
+                    direction=rule,
+                )
+            )
     if not frames:
-        return pd.DataFrame(columns=["database", "condition", *SUMMARY_COLUMNS])
-    out = pd.concat(frames, ignore_index=True)
-    return out[["database", "condition", *SUMMARY_COLUMNS]]
+        return pd.DataFrame(columns=ACROSS_COLUMNS)
+    return pd.concat(frames, ignore_index=True)[ACROSS_COLUMNS]
+
+
+STUDY_TABLE_COLUMNS = [
+    "study",
+    "year",
+    "family",
+    "arm1",
+    "comparator",
+    "comparator_class",
+    "outcome",
+    "outcome_label",
+    "outcome_type",
+    "direction_rule",
+    "g",
+    "se",
+    "n_arm1",
+    "n_arm2",
+    "time_point",
+    "rows",
+    "rob_level",
+]
+
+# Comparator codes and descriptions, matched as words; first hit wins.
+COMPARATOR_CLASSES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("wait-list", ("wl", "wlc", "waitlist", "wait-list", "wait list", "waiting list")),
+    ("usual care", ("cau", "tau", "usual care", "as usual", "treatment as usual", "care as usual", "tau/nt")),
+    ("no treatment", ("nt", "no treatment", "no-treatment")),
+    ("placebo or attention control", ("pl", "placebo", "app", "attention", "psychological placebo")),
+    ("medication", ("pha", "ad", "bzp", "pharmacotherapy", "medication", "antidepressant")),
+)
+OTHER_CONTROL = ("other control", ("other ctr", "other control", "oth", "other", "ctr", "control"))
+
+
+def comparator_class(code: str, description: str | None) -> str:
+    """A comparator's class: wait-list, usual care, placebo, ... or the therapy family it belongs to."""
+
+    texts = [str(code).strip().lower(), str(description or "").strip().lower()]
+    for label, words in COMPARATOR_CLASSES:
+        for text in texts:
+            if text in words or any(len(w) > 3 and w in text for w in words):
+                return label
+    family = family_from_text(description or "") or family_from_text(code)
+    if family:
+        return f"therapy: {FAMILY_LABELS.get(family, family)}"
+    label, words = OTHER_CONTROL
+    if any(text in words or any(len(w) > 3 and w in text for w in words) for text in texts):
+        return label
+    return "not classified"
+
+
+def _number(series: pd.Series) -> pd.Series:
+    return pd.to_numeric(series.astype("string").str.replace(",", ".", regex=False).str.strip(), errors="coerce")
+
+
+def study_effects_table(db: Database, *, time: str = TIME_POST) -> pd.DataFrame:
+    """Per study, arm-1 family, comparator and outcome: one turned effect (positive favours arm 1).
+
+    Rows of the same study, family, comparator, outcome and time point (several
+    instruments or arms) are averaged as on the page: mean g, mean variance.
+    Outcomes whose direction cannot be decided are left out (see db.outcomes).
+    time: "post" (default), "all", or a value of db.time_points.
+    """
+    rows = db.rows[db.rows["has_effect"]]
+    if time != TIME_ALL:
+        rows = rows[rows["time_point"] == time]
+    if rows.empty:
+        return pd.DataFrame(columns=STUDY_TABLE_COLUMNS)
+    year = _number(rows["year"]) if "year" in rows else pd.Series(np.nan, index=rows.index)
+    from_name = _number(rows["study"].astype("string").str.extract(r"((?:19|20)\d\d)", expand=False))
+    n1 = _number(rows["n_arm1"]) if "n_arm1" in rows else pd.Series(np.nan, index=rows.index)
+    n2 = _number(rows["n_arm2"]) if "n_arm2" in rows else pd.Series(np.nan, index=rows.index)
+    for prefix in ("totaln_arm", "rand_arm", "n_change_arm"):
+        if f"{prefix}1" in rows:
+            n1 = n1.fillna(_number(rows[f"{prefix}1"]))
+            n2 = n2.fillna(_number(rows[f"{prefix}2"]))
+    rules = dict(zip(db.outcomes["outcome"], db.outcomes["rule"], strict=True))
+    classes = {code: comparator_class(code, desc) for code, desc in db.comparators.items()}
+    work = pd.DataFrame(
+        {
+            "study": rows["study"].astype(str),
+            "year": year.fillna(from_name),
+            "family": rows["family"],
+            "arm1": rows["condition_arm1"].astype("string").fillna("").astype(str),
+            "comparator": rows["condition_arm2"].astype("string").fillna("").astype(str),
+            "outcome": rows["outcome"],
+            "outcome_label": rows["outcome_label"],
+            "outcome_type": rows["outcome_kind"],
+            "g": rows["g"],
+            "var": rows["se"] ** 2,
+            "n_arm1": n1,
+            "n_arm2": n2,
+            "time_point": rows["time_point"].astype(object).fillna(""),
+            "rob_rank": rows["rob_level"].map({lvl: i for i, lvl in enumerate(ROB_LEVELS)}),
+        }
+    )
+    keys = ["study", "family", "comparator", "outcome", "time_point"]
+    out = (
+        work.groupby(keys, sort=True)
+        .agg(
+            year=("year", "max"),
+            arm1=("arm1", "first"),
+            outcome_label=("outcome_label", "first"),
+            outcome_type=("outcome_type", "first"),
+            g=("g", "mean"),
+            var=("var", "mean"),
+            n_arm1=("n_arm1", "max"),
+            n_arm2=("n_arm2", "max"),
+            rows=("g", "size"),
+            rob_rank=("rob_rank", "max"),
+        )
+        .reset_index()
+    )
+    out["se"] = np.sqrt(out["var"])
+    out["comparator_class"] = out["comparator"].map(classes).fillna("not classified")
+    out["direction_rule"] = out["outcome"].map(rules)
+    out["rob_level"] = out["rob_rank"].map(dict(enumerate(ROB_LEVELS)))
+    return out[STUDY_TABLE_COLUMNS]

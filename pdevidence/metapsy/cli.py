@@ -6,6 +6,7 @@ import argparse
 import json
 import math
 import sys
+from dataclasses import replace
 
 import pandas as pd
 
@@ -15,7 +16,19 @@ from pdevidence.metapsy.database import TIME_POST, read_database
 from pdevidence.metapsy.errors import MetapsyError
 from pdevidence.metapsy.sources import CREDIT, LICENCE
 
-CLI_KEYS = ("family", "k", "studies", "participants", "g", "ci_low", "ci_high", "i2")
+CLI_KEYS = (
+    "outcome",
+    "family",
+    "k",
+    "studies",
+    "participants",
+    "g",
+    "ci_low",
+    "ci_high",
+    "i2",
+    "outcome_label",
+    "direction",
+)
 
 
 def _rounded(value, digits: int = 4):
@@ -24,9 +37,10 @@ def _rounded(value, digits: int = 4):
     return round(float(value), digits)
 
 
-def cli_records(summary: pd.DataFrame) -> list[dict]:
+def cli_records(summary: pd.DataFrame, outcome: str | None = None, label: str = "", direction: str = "") -> list[dict]:
     return [
         {
+            "outcome": outcome,
             "family": row["family"],
             "k": int(row["k"]),
             "studies": int(row["studies"]),
@@ -35,9 +49,44 @@ def cli_records(summary: pd.DataFrame) -> list[dict]:
             "ci_low": _rounded(row["ci_low"]),
             "ci_high": _rounded(row["ci_high"]),
             "i2": _rounded(row["i2"]),
+            "outcome_label": label,
+            "direction": direction,
         }
         for row in summary.to_dict("records")
     ]
+
+
+def database_records(db, analysis: Analysis, outcomes: tuple[str, ...]) -> list[dict]:
+    """JSON rows for each chosen outcome: pooled figures per family, with the outcome and its direction rule."""
+    records = []
+    rules = dict(zip(db.outcomes["outcome"], db.outcomes["rule"], strict=True))
+    for outcome in outcomes:
+        rows = select_rows(db, replace(analysis, outcome=outcome))
+        records += cli_records(
+            family_summary(rows, analysis.method), outcome, db.outcome_label(outcome), rules.get(outcome, "")
+        )
+    return records
+
+
+def check_text(db) -> str:
+    """The data check in words: how many stored g agree with g recomputed from arm data, and which do not."""
+    agree, checked = db.agreement
+    if not checked:
+        return "data check: no row has both a stored g and arm data to recompute it from"
+    lines = [f"data check: recomputed g agrees with the stored g (within 0.01) in {agree} of {checked} rows"]
+    for r in db.disagreements.itertuples():
+        lines.append(
+            f"  differs: {r.study} ({r.condition_arm1} vs {r.condition_arm2}, {r.outcome}, {r.instrument}): "
+            f"stored {r.stored_g:.3f}, recomputed from {r.source} {r.recomputed_g:.3f}"
+        )
+    return "\n".join(lines)
+
+
+def outcome_text(db) -> str:
+    lines = ["outcomes and the direction rule used:"]
+    for r in db.outcomes.itertuples():
+        lines.append(f"  {r.outcome} ({r.label}; {r.studies} trials): {r.rule}")
+    return "\n".join(lines)
 
 
 def _format_table(records: list[dict]) -> str:
@@ -46,9 +95,10 @@ def _format_table(records: list[dict]) -> str:
             return "–"
         return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
 
-    header = ("family", "k", "studies", "participants", "g", "ci_low", "ci_high", "i2")
+    header = ("outcome", "family", "k", "studies", "participants", "g", "ci_low", "ci_high", "i2")
     lines = [
         [
+            str(r["outcome"]),
             r["family"],
             cell(r["k"]),
             cell(r["studies"]),
@@ -75,6 +125,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--method", choices=tuple(stats.TAU2_METHODS), default="dl", help="tau² estimator")
     parser.add_argument("--time", default=TIME_POST, help="time point (post, all, or a value of `time`)")
     parser.add_argument("--low-rob-only", action="store_true", help="only rows rated at low risk of bias")
+    parser.add_argument(
+        "--outcome",
+        default=None,
+        help="outcome key (see the table output), or 'all'; default: the primary continuous symptom outcome",
+    )
     args = parser.parse_args(argv)
     try:
         db = read_database(args.source)
@@ -86,13 +141,29 @@ def main(argv: list[str] | None = None) -> int:
             f"error: time {args.time!r} not in this database; use one of {', '.join(db.time_points)}", file=sys.stderr
         )
         return 2
+    if args.outcome == "all":
+        outcomes = db.pooled_outcomes
+    elif args.outcome is None:
+        outcomes = (db.default_outcome,) if db.default_outcome else ()
+    elif args.outcome in db.pooled_outcomes:
+        outcomes = (args.outcome,)
+    else:
+        print(
+            f"error: outcome {args.outcome!r} is not pooled in this database; use 'all' or one of "
+            f"{', '.join(db.pooled_outcomes) or '(none)'}",
+            file=sys.stderr,
+        )
+        return 2
     analysis = Analysis(time=args.time, low_rob_only=args.low_rob_only, method=args.method)
-    records = cli_records(family_summary(select_rows(db, analysis), args.method))
+    records = database_records(db, analysis, outcomes)
     if args.json:
         print(json.dumps(records, indent=1))
+        print(check_text(db), file=sys.stderr)
     else:
         print(f"{db.name}: {len(db.rows)} rows; credit: {CREDIT}, {LICENCE}")
         print(_format_table(records))
         if db.unmapped:
             print(f"unmapped treatment codes (not pooled): {', '.join(db.unmapped)}")
+        print(outcome_text(db))
+        print(check_text(db))
     return 0

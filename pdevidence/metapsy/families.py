@@ -15,6 +15,7 @@ FAMILY_LABELS = {
     "supportive": "Supportive therapy or counselling",
     "emdr": "EMDR",
     "cognitive_remediation": "Cognitive remediation",
+    "schema": "Schema therapy",
     "social_skills": "Social skills training",
     "family": "Family interventions",
     "psychoeducation": "Psychoeducation",
@@ -40,6 +41,7 @@ FAMILY_PHRASES: tuple[tuple[str, tuple[str, ...]], ...] = (
             "transference focused",
             "dynamic psychotherapy",
             "dynamic therapy",
+            "dynamic deconstructive",
         ),
     ),
     (
@@ -53,6 +55,7 @@ FAMILY_PHRASES: tuple[tuple[str, tuple[str, ...]], ...] = (
             "metacognitive",
             "compassion",
             "dialectical",
+            "dialectic",
         ),
     ),
     ("behavioural_activation", ("behavioural activation", "behavioral activation")),
@@ -60,6 +63,7 @@ FAMILY_PHRASES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("interpersonal", ("interpersonal",)),
     ("emdr", ("emdr", "eye movement desensiti")),
     ("cognitive_remediation", ("cognitive remediation",)),
+    ("schema", ("schema therapy", "schema-focused", "schema focused")),
     ("social_skills", ("social skills",)),
     ("family", ("family therapy", "family intervention")),
     ("supportive", ("supportive", "counseling", "counselling", "befriending")),
@@ -71,6 +75,9 @@ FAMILY_PHRASES: tuple[tuple[str, tuple[str, ...]], ...] = (
             "other psychotherap",
             "other non-trauma",
             "mixed psychotherapy",
+            "mixed approaches",
+            "mixed/other",
+            "mixed / other",
             "life review",
             "psychotherapies combined",
             "integrative",
@@ -110,7 +117,13 @@ FAMILY_ABBREVIATIONS: dict[str, str] = {
     **dict.fromkeys(("cr",), "cognitive_remediation"),
     **dict.fromkeys(("sst",), "social_skills"),
     **dict.fromkeys(("ft",), "family"),
-    **dict.fromkeys(("other psy", "other"), "other"),
+    **dict.fromkeys(("other psy", "other", "mixed", "mixed/other", "other/mixed"), "other"),
+    # Full names used as codes (as in the suicide-prevention database).
+    **dict.fromkeys(("cognitive", "behavioural", "behavioral", "cognitive behavioural", "cognitive behavioral"), "cbt"),
+    **dict.fromkeys(("dynamic", "ddp", "mentalisation-based", "mentalization-based"), "psychodynamic"),
+    **dict.fromkeys(("dialectic", "dialectical"), "third_wave"),
+    **dict.fromkeys(("problem solving", "problem-solving"), "problem_solving"),
+    **dict.fromkeys(("schema",), "schema"),
 }
 
 _COMPOSITE = re.compile(r"\s*[+_&]\s*")

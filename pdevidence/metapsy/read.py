@@ -65,8 +65,20 @@ def to_number(series: pd.Series | None, decimal: str = ",") -> pd.Series:
     return pd.to_numeric(text, errors="coerce").astype(float)
 
 
+# Arm data from which an effect can be computed when `.g` is absent.
+ARM_DATA_COLUMNS = (
+    ("mean_arm1", "mean_arm2", "sd_arm1", "sd_arm2", "n_arm1", "n_arm2"),
+    ("mean_change_arm1", "mean_change_arm2", "sd_change_arm1", "sd_change_arm2", "n_change_arm1", "n_change_arm2"),
+    ("event_arm1", "event_arm2", "totaln_arm1", "totaln_arm2"),
+)
+
+
 def validate_columns(frame: pd.DataFrame, source: str = "the file") -> None:
+    """NotMetapsyError unless the table has study and arm columns, and `.g` with its SE or arm data."""
     missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
+    has_arm_data = any(all(c in frame.columns for c in group) for group in ARM_DATA_COLUMNS)
+    if has_arm_data:
+        missing = [c for c in missing if c not in (EFFECT_COLUMN, EFFECT_SE_COLUMN)]
     if missing:
         raise NotMetapsyError(missing, source)
 

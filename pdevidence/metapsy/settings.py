@@ -10,7 +10,7 @@ from pdevidence.metapsy.analysis import DEFAULT_THRESHOLD, Analysis
 from pdevidence.metapsy.database import TIME_POST, Database
 from pdevidence.metapsy.families import PSYCHODYNAMIC, UNMAPPED
 
-PARAMS = ("db", "family", "vs", "tau", "size", "lowrob", "time")
+PARAMS = ("db", "outcome", "family", "vs", "tau", "size", "lowrob", "time")
 THRESHOLD_RANGE = (10, 10000)
 DEFAULT_DATABASE = "depression-psyctr"
 
@@ -26,10 +26,15 @@ class Settings:
     threshold: int = DEFAULT_THRESHOLD
     low_rob_only: bool = False
     time: str = TIME_POST
+    outcome: str | None = None
 
     def analysis(self) -> Analysis:
         return Analysis(
-            time=self.time, low_rob_only=self.low_rob_only, comparators=self.comparators, method=self.method
+            time=self.time,
+            low_rob_only=self.low_rob_only,
+            comparators=self.comparators,
+            method=self.method,
+            outcome=self.outcome,
         )
 
 
@@ -40,11 +45,13 @@ class DatabaseOptions:
     families: tuple[str, ...]
     comparators: tuple[str, ...]
     times: tuple[str, ...]
+    outcomes: tuple[str, ...] = ()
+    default_outcome: str | None = None
 
     @classmethod
     def of(cls, db: Database) -> DatabaseOptions:
         pooled = tuple(f for f in db.families if f != UNMAPPED)
-        return cls(pooled, tuple(db.comparators), db.time_points)
+        return cls(pooled, tuple(db.comparators), db.time_points, db.pooled_outcomes, db.default_outcome)
 
 
 def default_database(databases: tuple[str, ...]) -> str | None:
@@ -86,6 +93,15 @@ def parse_settings(params, databases: tuple[str, ...], options_for) -> ParsedSet
         return ParsedSettings(Settings(), notices)
     out["database"] = db
     options = options_for(db)
+    if "outcome" in params:
+        if params["outcome"] in options.outcomes:
+            out["outcome"] = params["outcome"]
+        else:
+            notices.append(
+                f"Ignored outcome {filters.shown(params['outcome'])}: not a pooled outcome in {db} "
+                f"(use one of {', '.join(options.outcomes) or 'none'})."
+            )
+    out.setdefault("outcome", options.default_outcome)
     if "family" in params:
         if params["family"] in options.families:
             out["family"] = params["family"]
@@ -131,13 +147,16 @@ def parse_settings(params, databases: tuple[str, ...], options_for) -> ParsedSet
 
 
 def serialize_settings(settings: Settings, databases: tuple[str, ...], options_for) -> dict[str, str]:
-    """Query parameters for settings: only what differs from the defaults, in a fixed order."""
+    """Query parameters for settings in a fixed order: the database and outcome always (so that a
+    shared link opens the same analysis wherever the defaults differ), the rest only where not default."""
     params: dict[str, str] = {}
     if settings.database is None:
         return params
-    if settings.database != default_database(databases):
-        params["db"] = settings.database
+    params["db"] = settings.database
     options = options_for(settings.database)
+    outcome = settings.outcome if settings.outcome in options.outcomes else options.default_outcome
+    if outcome is not None:
+        params["outcome"] = outcome
     if settings.family is not None and settings.family != default_family(options):
         params["family"] = settings.family
     if settings.comparators:
