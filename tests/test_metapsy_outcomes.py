@@ -1,0 +1,446 @@
+"""Outcome-aware direction, effects from arm data and therapy names, on small synthetic Metapsy files.
+
+Expected values are computed here from the textbook formulas with numpy and pooled
+with statsmodels' combine_effects, independently of the code under test.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from statsmodels.stats.meta_analysis import combine_effects
+
+from pdevidence.metapsy.analysis import (
+    Analysis,
+    across_databases,
+    family_summary,
+    select_rows,
+    study_effects_table,
+)
+from pdevidence.metapsy.database import read_database
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "metapsy"
+needs_shared = pytest.mark.skipif(not SHARED.is_dir(), reason="needs ../shared/metapsy")
+
+COLUMNS = (
+    "study",
+    "condition_arm1",
+    "condition_arm2",
+    "outcome_type",
+    "outcome_domain",
+    "dich",
+    "instrument",
+    "time",
+    "mean_arm1",
+    "sd_arm1",
+    "n_arm1",
+    "mean_arm2",
+    "sd_arm2",
+    "n_arm2",
+    "event_arm1",
+    "totaln_arm1",
+    "event_arm2",
+    "totaln_arm2",
+    ".g",
+    ".g_se",
+)
+
+
+def hedges_g(m1, s1, n1, m2, s2, n2) -> tuple[float, float]:
+    """Hedges' g (arm 1 minus arm 2) and its variance, Borenstein et al. (2009) chapter 4."""
+    sp = math.sqrt(((n1 - 1) * s1**2 + (n2 - 1) * s2**2) / (n1 + n2 - 2))
+    d = (m1 - m2) / sp
+    j = 1 - 3 / (4 * (n1 + n2) - 9)
+    g = j * d
+    return g, (n1 + n2) / (n1 * n2) + g**2 / (2 * (n1 + n2 - 3.94))
+
+
+def events_g(e1, n1, e2, n2) -> tuple[float, float]:
+    """g from a 2x2 table (more events in arm 1 = positive): log OR · √3/π, 0.5 added to a table with a zero."""
+    cells = np.array([e1, n1 - e1, e2, n2 - e2], dtype=float)
+    if (cells == 0).any():
+        cells += 0.5
+    log_or = math.log(cells[0] * cells[3] / (cells[1] * cells[2]))
+    var = float((1 / cells).sum()) * 3 / math.pi**2
+    return log_or * math.sqrt(3) / math.pi * (1 - 3 / (4 * (n1 + n2) - 9)), var
+
+
+def number(x) -> str:
+    return "NA" if x is None else str(x).replace(".", ",")
+
+
+def to_csv(rows: list[dict]) -> bytes:
+    lines = [";".join(['""', *(f'"{c}"' for c in COLUMNS)])]
+    for i, row in enumerate(rows):
+        cells = []
+        for c in COLUMNS:
+            value = row.get(c)
+            cells.append(f'"{value}"' if isinstance(value, str) else number(value))
+        lines.append(";".join([f'"{i + 1}"', *cells]))
+    return "\r\n".join(lines).encode("utf-8") + b"\r\n"
+
+
+# Borderline-like file: every trial has a continuous severity row (stored as arm 1 minus arm 2,
+# so lower = better gives negative g) and a suicide-attempt row (stored as Metapsy stores events:
+# positive = fewer events in arm 1). Two trials give the attempts as counts only, with no g.
+SEVERITY_D = {"Alpha, 2001": 0.4, "Beta, 2005": 0.6, "Gamma, 2010": 0.5, "Delta, 2015": 0.7}
+ATTEMPTS = {"Alpha, 2001": (5, 12), "Beta, 2005": (4, 11), "Gamma, 2010": (0, 6), "Delta, 2015": (6, 14)}
+EVENT_ONLY = {"Gamma, 2010", "Delta, 2015"}
+ARMS = {"Alpha, 2001": "Psychodynamic", "Beta, 2005": "Mentalisation-based", "Gamma, 2010": "TFP"}
+ARMS["Delta, 2015"] = "Dynamic deconstructive psychotherapy"
+N = 40
+
+
+def mixed_direction_rows() -> list[dict]:
+    rows = []
+    for study, d in SEVERITY_D.items():
+        m1, m2 = 20 - 10 * d, 20.0
+        g, var = hedges_g(m1, 10, N, m2, 10, N)
+        rows.append(
+            {
+                "study": study,
+                "condition_arm1": ARMS[study],
+                "condition_arm2": "TAU",
+                "outcome_type": "msd",
+                "outcome_domain": "BPD severity",
+                "instrument": "bpdsi",
+                "time": "post",
+                "mean_arm1": m1,
+                "sd_arm1": 10,
+                "n_arm1": N,
+                "mean_arm2": m2,
+                "sd_arm2": 10,
+                "n_arm2": N,
+                ".g": round(g, 6),
+                ".g_se": round(math.sqrt(var), 6),
+            }
+        )
+        e1, e2 = ATTEMPTS[study]
+        eg, evar = events_g(e1, N, e2, N)
+        rows.append(
+            {
+                "study": study,
+                "condition_arm1": ARMS[study],
+                "condition_arm2": "TAU",
+                "outcome_type": "dich",
+                "outcome_domain": "suicidal behaviour",
+                "dich": "suicide attempts",
+                "instrument": "count",
+                "time": "post",
+                "event_arm1": e1,
+                "totaln_arm1": N,
+                "event_arm2": e2,
+                "totaln_arm2": N,
+                ".g": None if study in EVENT_ONLY else round(-eg, 6),
+                ".g_se": None if study in EVENT_ONLY else round(math.sqrt(evar), 6),
+            }
+        )
+    # Other families, named in full, continuous severity only.
+    for study, arm, d in (
+        ("Epsilon, 2003", "Cognitive", 0.3),
+        ("Zeta, 2008", "Cognitive", 0.5),
+        ("Eta, 2012", "Cognitive", 0.4),
+        ("Theta, 2014", "Dialectic", 0.6),
+        ("Iota, 2016", "Problem solving", 0.2),
+        ("Kappa, 2019", "Mixed/other", 0.1),
+    ):
+        m1, m2 = 20 - 10 * d, 20.0
+        g, var = hedges_g(m1, 10, N, m2, 10, N)
+        rows.append(
+            {
+                "study": study,
+                "condition_arm1": arm,
+                "condition_arm2": "TAU",
+                "outcome_type": "msd",
+                "outcome_domain": "BPD severity",
+                "instrument": "bpdsi",
+                "time": "post",
+                "mean_arm1": m1,
+                "sd_arm1": 10,
+                "n_arm1": N,
+                "mean_arm2": m2,
+                "sd_arm2": 10,
+                "n_arm2": N,
+                ".g": round(g, 6),
+                ".g_se": round(math.sqrt(var), 6),
+            }
+        )
+    # A row whose events cannot be told good or bad: reported, never pooled.
+    rows.append(
+        {
+            "study": "Alpha, 2001",
+            "condition_arm1": "Psychodynamic",
+            "condition_arm2": "TAU",
+            "outcome_type": "dich",
+            "outcome_domain": "clinical status",
+            "dich": "changed status",
+            "time": "post",
+            "event_arm1": 10,
+            "totaln_arm1": N,
+            "event_arm2": 5,
+            "totaln_arm2": N,
+        }
+    )
+    return rows
+
+
+def pooled(effects: list[float], variances: list[float]):
+    """DerSimonian-Laird random effects, tau² truncated at zero (then the fixed-effect estimate)."""
+    res = combine_effects(np.array(effects), np.array(variances), method_re="dl")
+    (fe_low, fe_high), (low, high), *_ = res.conf_int(use_t=False)
+    if res.tau2 < 0:
+        return float(res.mean_effect_fe), float(fe_low), float(fe_high)
+    return float(res.mean_effect_re), float(low), float(high)
+
+
+@pytest.fixture(scope="module")
+def bpd():
+    return read_database(to_csv(mixed_direction_rows()), name="bpd-synthetic")
+
+
+def test_each_outcome_is_turned_its_own_way_and_pooled_apart(bpd):
+    outcomes = bpd.outcomes.set_index("outcome")
+    assert set(bpd.pooled_outcomes) == {"c-bpd-severity", "d-suicidal-behaviour"}
+    assert outcomes.loc["c-bpd-severity", "rule"].startswith("Lower is better")
+    assert "Stored g is arm 1 minus arm 2" in outcomes.loc["c-bpd-severity", "rule"]
+    assert "Stored g is arm 2 minus arm 1" in outcomes.loc["d-suicidal-behaviour", "rule"]
+    assert "fewer events in arm 1" in outcomes.loc["d-suicidal-behaviour", "rule"]
+
+    severity = [hedges_g(20 - 10 * d, 10, N, 20, 10, N) for d in SEVERITY_D.values()]
+    expected = pooled([-g for g, _ in severity], [v for _, v in severity])
+    row = family_summary(select_rows(bpd, Analysis(outcome="c-bpd-severity"))).set_index("family")
+    got = row.loc["psychodynamic"]
+    assert got["studies"] == 4 and got["k"] == 4
+    assert got["g"] == pytest.approx(expected[0], abs=1e-4) and got["g"] > 0.4
+    assert got["ci_low"] == pytest.approx(expected[1], abs=1e-4)
+    assert got["ci_high"] == pytest.approx(expected[2], abs=1e-4)
+
+    attempts = [events_g(e1, N, e2, N) for e1, e2 in ATTEMPTS.values()]
+    expected = pooled([-g for g, _ in attempts], [v for _, v in attempts])
+    got = family_summary(select_rows(bpd, Analysis(outcome="d-suicidal-behaviour"))).set_index("family")
+    got = got.loc["psychodynamic"]
+    assert got["studies"] == 4  # the two event-only trials are counted
+    assert got["g"] == pytest.approx(expected[0], abs=1e-3) and got["g"] > 0.4
+    assert got["ci_low"] == pytest.approx(expected[1], abs=1e-3)
+    assert got["ci_high"] == pytest.approx(expected[2], abs=1e-3)
+
+
+def test_the_default_outcome_is_the_continuous_symptom_outcome(bpd):
+    assert bpd.default_outcome == "c-bpd-severity"
+    rows = select_rows(bpd)
+    assert set(rows["outcome"]) == {"c-bpd-severity"}
+
+
+def test_events_without_a_stored_g_get_g_from_the_counts_with_the_zero_cell_correction(bpd):
+    rows = bpd.rows[(bpd.rows["outcome"] == "d-suicidal-behaviour") & bpd.rows["study"].isin(EVENT_ONLY)]
+    assert set(rows["g_source"]) == {"events"}
+    for row in rows.itertuples():
+        e1, e2 = ATTEMPTS[row.study]
+        g, var = events_g(e1, N, e2, N)
+        assert row.g == pytest.approx(-g, abs=1e-9)  # fewer attempts in arm 1 = positive
+        assert row.se == pytest.approx(math.sqrt(var), abs=1e-9)
+    gamma = rows[rows["study"] == "Gamma, 2010"].iloc[0]
+    assert gamma["g"] > 0  # 0 of 40 against 6 of 40
+
+
+def test_undecidable_events_are_reported_with_a_reason_and_never_pooled(bpd):
+    left_out = bpd.outcomes.set_index("outcome").loc["d-unclassified"]
+    assert not left_out["pooled"]
+    assert "does not say what the events count" in left_out["reason"]
+    assert not bpd.rows.loc[bpd.rows["outcome"] == "d-unclassified", "has_effect"].any()
+
+
+@pytest.mark.parametrize(
+    "name, family",
+    [
+        ("Psychodynamic", "psychodynamic"),
+        ("Mentalisation-based", "psychodynamic"),
+        ("TFP", "psychodynamic"),
+        ("Dynamic deconstructive psychotherapy", "psychodynamic"),
+        ("Cognitive", "cbt"),
+        ("Dialectic", "third_wave"),
+        ("Problem solving", "problem_solving"),
+        ("Mixed/other", "other"),
+    ],
+)
+def test_full_therapy_names_map_to_their_families(bpd, name, family):
+    codes = bpd.codes.set_index("code")
+    assert codes.loc[name, "family"] == family
+    assert not bpd.unmapped
+
+
+def test_the_stored_g_agrees_with_the_arm_data_in_every_synthetic_row(bpd):
+    agree, checked = bpd.agreement
+    assert checked == len(SEVERITY_D) + 6 + (len(ATTEMPTS) - len(EVENT_ONLY))
+    assert agree == checked and bpd.disagreements.empty
+
+
+def test_response_stored_either_way_round_is_turned_to_the_same_effect():
+    rows = []
+    for i, (e1, e2) in enumerate(((20, 10), (18, 12), (25, 15), (16, 9))):
+        g, var = events_g(e1, N, e2, N)
+        rows.append(
+            {
+                "study": f"Trial {i}, 20{10 + i}",
+                "condition_arm1": "dyn",
+                "condition_arm2": "wl",
+                "outcome_type": "response (50%)",
+                "event_arm1": e1,
+                "totaln_arm1": N,
+                "event_arm2": e2,
+                "totaln_arm2": N,
+                ".g": round(g, 6),
+                ".g_se": round(math.sqrt(var), 6),
+            }
+        )
+    as_is = read_database(to_csv(rows), name="response-raw")
+    flipped = read_database(
+        to_csv([{**r, ".g": -r[".g"]} for r in rows]),
+        name="response-flipped",
+    )
+    a = family_summary(select_rows(as_is)).set_index("family").loc["psychodynamic"]
+    b = family_summary(select_rows(flipped)).set_index("family").loc["psychodynamic"]
+    expected = pooled(
+        [events_g(e1, N, e2, N)[0] for e1, e2 in ((20, 10), (18, 12), (25, 15), (16, 9))],
+        [events_g(e1, N, e2, N)[1] for e1, e2 in ((20, 10), (18, 12), (25, 15), (16, 9))],
+    )
+    assert a["g"] == pytest.approx(b["g"]) == pytest.approx(expected[0], abs=1e-4)
+    assert a["g"] > 0  # more responders in the therapy arm
+    assert as_is.default_outcome == flipped.default_outcome == "d-response"
+
+
+def no_psychodynamic_rows() -> list[dict]:
+    rows = []
+    for i, d in enumerate((0.5, 0.6, 0.7)):
+        m1, m2 = 15 - 5 * d, 15.0
+        g, var = hedges_g(m1, 5, N, m2, 5, N)
+        rows.append(
+            {
+                "study": f"Panic {i}, 200{i}",
+                "condition_arm1": "CBT",
+                "condition_arm2": "WL",
+                "outcome_type": "msd",
+                "mean_arm1": m1,
+                "sd_arm1": 5,
+                "n_arm1": N,
+                "mean_arm2": m2,
+                "sd_arm2": 5,
+                "n_arm2": N,
+                ".g": round(g, 6),
+                ".g_se": round(math.sqrt(var), 6),
+            }
+        )
+    return rows
+
+
+def test_across_conditions_lists_every_family_per_outcome_only_where_there_is_a_psychodynamic_arm(bpd):
+    other = read_database(to_csv(no_psychodynamic_rows()), name="panic-synthetic")
+    assert "psychodynamic" not in other.families
+    cbt = family_summary(select_rows(other)).set_index("family").loc["cbt"]
+    assert cbt["g"] > 0
+    across = across_databases({"bpd-synthetic": bpd, "panic-synthetic": other})
+    assert set(across["database"]) == {"bpd-synthetic"}
+    blocks = across.groupby("outcome")["family"].apply(set).to_dict()
+    assert blocks["c-bpd-severity"] >= {"psychodynamic", "cbt", "third_wave", "problem_solving", "other"}
+    assert blocks["d-suicidal-behaviour"] == {"psychodynamic"}
+    assert across["direction"].str.len().gt(0).all()
+
+
+def test_study_effects_table_gives_one_turned_effect_per_study_family_comparator_and_outcome(bpd):
+    table = study_effects_table(bpd)
+    assert list(table.columns)[:8] == [
+        "study",
+        "year",
+        "family",
+        "arm1",
+        "comparator",
+        "comparator_class",
+        "outcome",
+        "outcome_label",
+    ]
+    alpha = table[(table["study"] == "Alpha, 2001")].set_index("outcome")
+    assert set(alpha.index) == {"c-bpd-severity", "d-suicidal-behaviour"}
+    assert alpha.loc["c-bpd-severity", "year"] == 2001
+    assert alpha.loc["c-bpd-severity", "comparator_class"] == "usual care"
+    g, var = hedges_g(16, 10, N, 20, 10, N)
+    assert alpha.loc["c-bpd-severity", "g"] == pytest.approx(-g, abs=1e-6)
+    assert alpha.loc["c-bpd-severity", "n_arm1"] == N and alpha.loc["c-bpd-severity", "n_arm2"] == N
+    assert alpha.loc["d-suicidal-behaviour", "g"] > 0
+    assert alpha["direction_rule"].str.contains("is better").all()
+
+
+def test_the_command_line_gives_the_outcome_and_its_direction_in_json(tmp_path):
+    path = tmp_path / "bpd-synthetic.csv"
+    path.write_bytes(to_csv(mixed_direction_rows()))
+    result = subprocess.run(
+        [sys.executable, "-m", "pdevidence.metapsy", str(path), "--json", "--outcome", "all"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    records = json.loads(result.stdout)
+    keys = {"family", "k", "studies", "participants", "g", "ci_low", "ci_high", "i2", "outcome", "direction"}
+    assert all(keys <= set(r) for r in records)
+    psycho = {r["outcome"]: r for r in records if r["family"] == "psychodynamic"}
+    assert set(psycho) == {"c-bpd-severity", "d-suicidal-behaviour"}
+    assert psycho["c-bpd-severity"]["g"] > 0.4 and psycho["d-suicidal-behaviour"]["g"] > 0.4
+    assert psycho["d-suicidal-behaviour"]["direction"].startswith("Lower is better")
+    assert re.search(r"agrees with the stored g \(within 0\.01\) in 12 of 12 rows", result.stderr)
+
+
+# ----------------------------------------------------------------- the shared databases
+
+
+def _independent_disagreements(db) -> set:
+    """Rows whose stored g matches neither g nor −g recomputed here from means and SDs (numpy)."""
+    rows = db.rows
+    out = set()
+    for idx, r in rows.iterrows():
+        values = [
+            pd.to_numeric(str(r.get(c)).replace(",", "."), errors="coerce")
+            for c in ("mean_arm1", "sd_arm1", "n_arm1", "mean_arm2", "sd_arm2", "n_arm2")
+        ]
+        stored = r["g_stored"]
+        if any(pd.isna(v) for v in values) or pd.isna(stored) or values[1] <= 0 or values[4] <= 0:
+            continue
+        if r["outcome_kind"] != "continuous":
+            continue
+        g, _ = hedges_g(*values)
+        if min(abs(stored - g), abs(stored + g)) >= 0.01:
+            out.add(idx)
+    return out
+
+
+@needs_shared
+def test_recomputed_g_agrees_with_the_stored_g_on_the_shared_databases_and_every_difference_is_listed(capsys):
+    total_agree = total_checked = 0
+    lines = []
+    for path in sorted(SHARED.glob("*.csv")):
+        db = read_database(path)
+        agree, checked = db.agreement
+        total_agree += agree
+        total_checked += checked
+        listed = db.disagreements
+        assert len(listed) == checked - agree
+        diff = (listed["stored_g"] - listed["recomputed_g"]).abs()
+        assert (diff >= 0.01).all()
+        assert _independent_disagreements(db) <= set(listed.index)
+        lines.append(f"{db.name}: {agree}/{checked}")
+    rate = total_agree / total_checked
+    with capsys.disabled():
+        print(
+            f"\nstored vs recomputed g: {total_agree} of {total_checked} rows agree ({rate:.2%}); " + ", ".join(lines)
+        )
+    assert total_checked > 2000
+    assert rate >= 0.99
