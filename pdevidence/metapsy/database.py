@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pdevidence.metapsy import effects, outcomes
+from pdevidence.metapsy import effects, guard, outcomes
 from pdevidence.metapsy.errors import SourceError
 from pdevidence.metapsy.families import FAMILY_LABELS, UNMAPPED, map_code, parse_code_list
 from pdevidence.metapsy.fetch import fetch
@@ -111,7 +111,7 @@ def _sample_sizes(frame: pd.DataFrame, decimal: str) -> pd.Series:
     for prefix in SAMPLE_SIZE_PAIRS:
         a, b = f"{prefix}1", f"{prefix}2"
         if a in frame and b in frame:
-            total = to_number(frame[a], decimal) + to_number(frame[b], decimal)
+            total = guard.usable_size(to_number(frame[a], decimal)) + guard.usable_size(to_number(frame[b], decimal))
             n = n.where(n.notna(), total)
     return n
 
@@ -242,7 +242,7 @@ def _effects(rows: pd.DataFrame, codebook: dict[str, str], decimal: str) -> tupl
         )
     rows["g"] = rows["g"].astype(float)
     rows["se"] = rows["se"].astype(float)
-    rows["has_effect"] = rows["g"].notna() & rows["se"].notna() & np.isfinite(rows["se"]) & (rows["se"] > 0)
+    rows["has_effect"] = guard.usable_effect(rows["g"], rows["se"])
     table = pd.DataFrame(records, columns=OUTCOME_COLUMNS)
     table["higher_is_better"] = table["higher_is_better"].astype("boolean")
     order = {"continuous": 0, "dichotomous": 1}

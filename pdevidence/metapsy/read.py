@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from pdevidence.metapsy import guard
 from pdevidence.metapsy.errors import MetapsyError, NotMetapsyError, SourceError
 from pdevidence.metapsy.fetch import fetch
 from pdevidence.metapsy.sources import TIMEOUT_SECONDS, is_url
@@ -20,18 +21,20 @@ REQUIRED_COLUMNS = ("study", "condition_arm1", "condition_arm2", EFFECT_COLUMN, 
 
 
 def _read_text(data: bytes) -> str:
-    for encoding in ("utf-8-sig", "cp1252", "latin-1"):
+    encodings = ("utf-16",) if data[:2] in (b"\xff\xfe", b"\xfe\xff") else ("utf-8-sig", "cp1252", "latin-1")
+    for encoding in encodings:
         try:
-            return data.decode(encoding)
+            return guard.strip_control(data.decode(encoding))
         except UnicodeDecodeError:
             continue
-    raise MetapsyError("the file is not text")  # pragma: no cover (latin-1 decodes anything)
+    raise MetapsyError("the file is not text")
 
 
 def read_table(data: bytes, source: str = "the file") -> pd.DataFrame:
     """The raw table of a Metapsy CSV: `;`-separated with decimal commas (or `,` with points),
     `NA` for missing, quoted fields over several lines, CRLF or LF, an unnamed row-number
     column dropped. Every value stays text; numbers are converted where they are used."""
+    guard.check_size(data, source)
     text = _read_text(data)
     first = text.split("\n", 1)[0]
     sep = ";" if first.count(";") >= first.count(",") else ","
@@ -52,6 +55,7 @@ def read_table(data: bytes, source: str = "the file") -> pd.DataFrame:
     if first_col is not None and (first_col == "" or re.fullmatch(r"Unnamed: 0(\.\d+)?", str(first_col))):
         frame = frame.drop(columns=first_col)
     frame.columns = [str(c).strip() for c in frame.columns]
+    guard.check_frame(frame, text, sep, source)
     return frame
 
 
@@ -100,8 +104,12 @@ def parse_codebook(data: bytes | str | None) -> dict[str, str]:
     if not data:
         return {}
     try:
-        parsed = json.loads(data if isinstance(data, str) else _read_text(data))
-    except (json.JSONDecodeError, MetapsyError):
+        text = data if isinstance(data, str) else _read_text(data)
+        # A codebook is one flat object: a deeply nested or huge one is refused before parsing.
+        if not guard.codebook_text_ok(text):
+            return {}
+        parsed = json.loads(text)
+    except (json.JSONDecodeError, MetapsyError, RecursionError):
         return {}
     return {str(k): str(v) for k, v in parsed.items()} if isinstance(parsed, dict) else {}
 
