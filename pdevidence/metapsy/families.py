@@ -39,6 +39,7 @@ FAMILY_PHRASES: tuple[tuple[str, tuple[str, ...]], ...] = (
             "mentalis",
             "transference-focused",
             "transference focused",
+            "transferrence",
             "dynamic psychotherapy",
             "dynamic therapy",
             "dynamic deconstructive",
