@@ -74,9 +74,21 @@ def study_effects(rows: pd.DataFrame, family: str | None = None) -> pd.DataFrame
         n=("n", "max"),
         comparisons=("g", "size"),
         rob_rank=("rob_rank", "max"),
-        arms=("condition_arm1", lambda s: ", ".join(sorted(set(map(str, s.dropna()))))),
-        comparators=("condition_arm2", lambda s: ", ".join(sorted(set(map(str, s.dropna()))))),
-    ).reset_index()
+    )
+    # Distinct arm and comparator codes per trial, joined without a Python function per trial
+    # (an upload of 50,000 trials would otherwise take minutes).
+    for name, column in (("arms", "condition_arm1"), ("comparators", "condition_arm2")):
+        codes = work[["family", "study", column]].dropna()
+        codes = codes.assign(**{column: codes[column].astype(str)}).drop_duplicates()
+        codes = codes.sort_values(column)
+        by_trial = codes.groupby(["family", "study"], sort=False)[column]
+        joined = by_trial.first()
+        several = by_trial.size() > 1
+        if several.any():  # only trials with more than one code need a join
+            many = codes.set_index(["family", "study"]).loc[several[several].index]
+            joined.update(many.groupby(level=[0, 1], sort=False)[column].agg(", ".join))
+        out[name] = joined.reindex(out.index).fillna("")
+    out = out.reset_index()
     # "unknown" ranks last, so a trial is only called low if no row says otherwise.
     out["rob_level"] = out["rob_rank"].map(dict(enumerate(ROB_LEVELS)))
     out["se"] = np.sqrt(out["var"])
