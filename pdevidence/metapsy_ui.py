@@ -198,7 +198,8 @@ def render_selection(db: Database, rows: pd.DataFrame, settings: Settings) -> No
         f"{stats.TAU2_METHODS[settings.method]} random effects",
     ]
     note = (
-        f" {skipped} row(s) have no usable effect (no g, or an outcome whose direction cannot be decided) "
+        f" {skipped} row(s) have no usable effect (no usable g or SE, or an outcome whose direction cannot be "
+        "decided; see 'Outcomes and their direction') "
         "and are never used."
         if skipped
         else ""

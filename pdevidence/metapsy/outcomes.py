@@ -47,7 +47,17 @@ EVENT_CLASSES: tuple[tuple[str, str, bool, tuple[str, ...]], ...] = (
         "remission",
         "Remission or recovery",
         True,
-        ("remission", "remitt", "recover", "no longer", "not meeting", "loss of diagnosis", "no depression"),
+        (
+            "remission",
+            "remitt",
+            "recover",
+            "no longer",
+            "not meeting",
+            "loss of diagnosis",
+            "no depression",
+            "abstinen",
+            "cessation",
+        ),
     ),
     ("response", "Response or improvement", True, ("respon", "improve", "reliable change", "significant change")),
 )
