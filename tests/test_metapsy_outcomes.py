@@ -444,3 +444,50 @@ def test_recomputed_g_agrees_with_the_stored_g_on_the_shared_databases_and_every
         )
     assert total_checked > 2000
     assert rate >= 0.99
+
+
+def test_change_scores_give_hedges_g_and_a_stored_g_without_arm_data_follows_its_outcome():
+    columns = ("mean_change_arm1", "sd_change_arm1", "n_change_arm1", "mean_change_arm2", "sd_change_arm2")
+    rows = []
+    for i, (c1, c2) in enumerate(((-8.0, -3.0), (-6.0, -2.0), (-9.0, -4.0))):
+        g, var = hedges_g(c1, 6, 30, c2, 6, 30)
+        rows.append(
+            {
+                "study": f"Change {i}, 201{i}",
+                "condition_arm1": "dyn",
+                "condition_arm2": "cau",
+                "outcome_type": "change",
+                **dict(zip(columns, (c1, 6, 30, c2, 6), strict=True)),
+                "n_change_arm2": 30,
+                ".g": None if i == 0 else round(g, 6),
+                ".g_se": None if i == 0 else round(math.sqrt(var), 6),
+            }
+        )
+    # A trial reported only as a precalculated g: no arm data, same outcome.
+    rows.append(
+        {
+            "study": "Precalc, 2020",
+            "condition_arm1": "dyn",
+            "condition_arm2": "cau",
+            "outcome_type": "other statistic",
+            ".g": -0.3,
+            ".g_se": 0.25,
+        }
+    )
+    text = to_csv(rows).decode()
+    header = text.split("\r\n", 1)[0] + ';"mean_change_arm1";"sd_change_arm1";"n_change_arm1";"mean_change_arm2"'
+    header += ';"sd_change_arm2";"n_change_arm2"'
+    body = []
+    for line, row in zip(text.split("\r\n")[1:], rows, strict=False):
+        extra = [number(row.get(c)) for c in (*columns, "n_change_arm2")]
+        body.append(";".join([line, *extra]))
+    db = read_database(("\r\n".join([header, *body]) + "\r\n").encode(), name="change-synthetic")
+    effects = db.rows.set_index("study")
+    first, _ = hedges_g(-8.0, 6, 30, -3.0, 6, 30)
+    assert effects.loc["Change 0, 2010", "g_source"] == "change"
+    assert effects.loc["Change 0, 2010", "g"] == pytest.approx(-first, abs=1e-9) and first < 0
+    # Stored g here is arm 1 minus arm 2 (checked on the two rows with both), so the precalculated
+    # -0.3 means a larger drop in symptoms in arm 1, turned to +0.3.
+    assert effects.loc["Precalc, 2020", "g"] == pytest.approx(0.3)
+    assert effects.loc["Precalc, 2020", "g_source"] == "stored"
+    assert db.agreement == (2, 2)
