@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -24,6 +26,20 @@ OKABE_ITO = {
 SEQUENCE = [OKABE_ITO[c] for c in ("blue", "orange", "green", "vermillion", "purple", "sky", "grey", "black")]
 
 G_AXIS = "Effect size (positive favours psychodynamic therapy)"
+
+
+def plain(text) -> str:
+    """Text that plotly shows as itself: its tags (<a>, <b>, <br>, ...) and entities made inert.
+
+    Plotly draws a subset of HTML in labels and hover text; a study name from
+    an uploaded file must never become a link or styled text.
+    """
+    return html.escape(str(text), quote=False)
+
+
+def _plain_columns(rows: pd.DataFrame, columns=("label", "detail")) -> pd.DataFrame:
+    present = [c for c in columns if c in rows]
+    return rows.assign(**{c: rows[c].map(plain) for c in present}) if present else rows
 
 
 def _participants_axis(fig: go.Figure) -> None:
@@ -207,7 +223,7 @@ def forest_plot(
     """Forest plot: one line per row (columns label, estimate, ci_low, ci_high,
     optional detail for the hover text), the pooled estimate as a diamond with
     its prediction interval as a dashed line."""
-    rows = rows.reset_index(drop=True)
+    rows = _plain_columns(rows.reset_index(drop=True))
     labels = list(rows["label"])
     detail = rows["detail"] if "detail" in rows else pd.Series([""] * len(rows))
     fig = go.Figure()
@@ -281,7 +297,7 @@ def funnel_plot(
             y=ses,
             mode="markers",
             marker=dict(size=10, color=OKABE_ITO["blue"], line=dict(width=1, color="white")),
-            text=labels,
+            text=None if labels is None else [plain(label) for label in labels],
             name="Study",
             hovertemplate="%{text}<br>effect %{x:.2f}, SE %{y:.2f}<extra></extra>",
         )
@@ -397,7 +413,7 @@ def family_forest(
     """Pooled estimates side by side: one diamond per row (columns label, estimate,
     ci_low, ci_high, optional pi_low/pi_high, detail, key), the prediction
     interval as a dotted line; rows whose key equals `highlight` stand out."""
-    rows = rows.reset_index(drop=True)
+    rows = _plain_columns(rows.reset_index(drop=True))
     labels = list(rows["label"])
     keys = rows["key"] if "key" in rows else pd.Series([None] * len(rows))
     detail = rows["detail"] if "detail" in rows else pd.Series([""] * len(rows))
