@@ -379,7 +379,10 @@ def render_outcomes(db: Database, settings: Settings) -> None:
     if len(left_out):
         st.warning(
             "Left out of every pooled estimate: "
-            + "; ".join(f"{ui.escape(r.label)} ({r.rows} rows): {ui.escape(r.reason)}" for r in left_out.itertuples())
+            + "; ".join(
+                f"{ui.escape(r.label)} ({r.rows} row{'s' if r.rows != 1 else ''}): {ui.escape(r.reason)}"
+                for r in left_out.itertuples()
+            )
             + ".",
             icon=":material/help:",
         )
@@ -412,8 +415,29 @@ def render_check(db: Database) -> None:
     )
     wrong = db.disagreements
     if len(wrong):
-        st.markdown(f"The {len(wrong)} row(s) that differ (the stored g is used in the analysis):")
-        st.dataframe(wrong.drop(columns=["agrees"]).round(3), hide_index=True, width="stretch")
+        flipped = int(((wrong["stored_g"] + wrong["recomputed_g"]).abs() < mp_effects.AGREEMENT_TOLERANCE).sum())
+        note = (
+            f" In {flipped} of them only the sign differs: often the database's authors turned a scale on which "
+            "a higher score is better."
+            if flipped
+            else ""
+        )
+        st.markdown(f"The {len(wrong)} row(s) that differ (the stored g is used in the analysis).{note}")
+        st.dataframe(
+            wrong.drop(columns=["agrees"])
+            .round(3)
+            .rename(
+                columns={
+                    "condition_arm1": "arm 1",
+                    "condition_arm2": "arm 2",
+                    "stored_g": "stored g",
+                    "recomputed_g": "recomputed g",
+                    "source": "recomputed from",
+                }
+            ),
+            hide_index=True,
+            width="stretch",
+        )
 
 
 def render_trials(db: Database, effects: pd.DataFrame, settings: Settings) -> None:

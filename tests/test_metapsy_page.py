@@ -161,6 +161,7 @@ def test_a_link_to_an_outcome_opens_it_and_the_data_check_lists_every_disagreeme
     agree, checked = db.agreement
     assert f"{agree} of {checked} rows" in shown
     frames = [d.value for d in at.dataframe]
-    listed = next(f for f in frames if "recomputed_g" in f.columns)
+    listed = next(f for f in frames if "recomputed g" in f.columns)
     assert len(listed) == len(db.disagreements) == checked - agree
     assert "Mattick, 1989" in set(listed["study"])
+    assert "only the sign differs" in shown
