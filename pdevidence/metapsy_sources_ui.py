@@ -11,6 +11,7 @@ never see a server path: messages name databases and redacted addresses only.
 from __future__ import annotations
 
 import hashlib
+import re
 import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -81,7 +82,7 @@ class Databases(Mapping):
     def label(self, name: str) -> str:
         """What the database selector shows for a name, without loading it."""
         if name in self.extra:
-            return f"{self.extra[name].info.condition} ({name})"
+            return name
         info = self.catalogue.databases.get(name)
         return f"{info.condition} ({name})" if info else name
 
@@ -332,8 +333,9 @@ def _address_source() -> tuple[tuple[str, Database, dict] | None, str | None]:
         got = cache.ensure_url(address, progress=progress)
         data = got.csv.read_bytes()
         book = got.codebook.read_bytes() if got.codebook else None
-        name = f"{got.name} (address)"
+        name = f"{safe_name(got.name)} (address)"
         db = _read_upload(_digest(data), name, _digest(book) if book else None, data, book)
+        db.info = _own_file_info(name, "file from an address")
     except (MetapsyError, OSError) as exc:
         slot.empty()
         return None, f"The file at {ui.escape(fetch.shown_url(address))} cannot be used: {ui.escape(exc)}"
@@ -374,18 +376,40 @@ def read_uploads(files) -> tuple[dict[str, Database], list[str]]:
     for table in tables:
         stem = Path(str(table.name)).stem
         book = next((c for c in codebooks if c.name.startswith(stem)), codebooks[0] if len(codebooks) == 1 else None)
-        name = f"{_file_label(stem)} (uploaded)"
+        name = f"{safe_name(stem)} (uploaded)"
         data = table.getvalue()
         book_data = book.getvalue() if book else None
         try:
             data = fetch.gunzip_capped(data, UPLOAD_LIMIT_BYTES, "the upload")
-            found[name] = _read_upload(_digest(data), name, _digest(book_data) if book_data else None, data, book_data)
+            db = _read_upload(_digest(data), name, _digest(book_data) if book_data else None, data, book_data)
+            db.info = _own_file_info(name, "your uploaded file")
+            found[name] = db
         except MetapsyError as exc:
             errors.append(f"{ui.escape(_file_label(table.name))} cannot be used: {ui.escape(exc)}")
         except RecursionError:
             errors.append(f"{ui.escape(_file_label(table.name))} cannot be used: its codebook is nested too deeply.")
     st.session_state[_UPLOADS] = found
     return found, errors
+
+
+def safe_name(text: str) -> str:
+    """A name from a file or address that is safe anywhere on the page: letters, digits, spaces, dots, dashes."""
+    cleaned = re.sub(r"[^A-Za-z0-9 .-]+", "-", str(text)).strip(" .-")
+    return cleaned[:60].strip(" .-") or "file"
+
+
+def _own_file_info(name: str, what: str) -> sources.DatabaseInfo:
+    return sources.DatabaseInfo(
+        name=name,
+        repo="",
+        condition=f"{name.rsplit(' (', 1)[0]} ({what})",
+        doi=None,
+        commit=None,
+        last_search=None,
+        licence=None,
+        listed="not listed",
+        offered=False,
+    )
 
 
 def _file_label(name: str) -> str:

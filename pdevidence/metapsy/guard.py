@@ -117,3 +117,23 @@ def usable_size(n: pd.Series) -> pd.Series:
     """Arm or trial sizes kept only where finite, positive and at most ten million; NaN elsewhere."""
     n = pd.to_numeric(n, errors="coerce").astype(float)
     return n.where((n > 0) & (n <= MAX_ARM_N))
+
+
+def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text cells a spreadsheet would run as a formula (leading =, +, -, @, tab or carriage return) get a
+    leading apostrophe, as OWASP advises against CSV injection; numbers such as -0,5 are left alone.
+
+    Done once, on reading, so every table and export the page offers from a file is safe.
+    """
+    for column in frame.columns:
+        text = frame[column].astype("string")
+        risky = text.str.match(r"[=+\-@\t\r]", na=False)
+        if not risky.any():
+            continue
+        numeric = pd.to_numeric(text[risky].str.replace(",", ".", regex=False).str.strip(), errors="coerce").notna()
+        fix = risky.copy()
+        fix[risky] = ~numeric.to_numpy()
+        if fix.any():
+            frame[column] = frame[column].astype(object)
+            frame.loc[fix, column] = "'" + text[fix].astype(str)
+    return frame

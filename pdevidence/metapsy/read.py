@@ -56,7 +56,7 @@ def read_table(data: bytes, source: str = "the file") -> pd.DataFrame:
         frame = frame.drop(columns=first_col)
     frame.columns = [str(c).strip() for c in frame.columns]
     guard.check_frame(frame, text, sep, source)
-    return frame
+    return guard.neutralise_formulas(frame)
 
 
 def to_number(series: pd.Series | None, decimal: str = ",") -> pd.Series:
