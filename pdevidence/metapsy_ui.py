@@ -189,7 +189,7 @@ def render_selection(db: Database, rows: pd.DataFrame, settings: Settings) -> No
     skipped = int((~db.rows["has_effect"]).sum())
     outcome = outcome_of(db, settings.analysis())
     parts = [
-        f"outcome “{db.outcome_label(outcome)}”" if outcome else "no outcome can be pooled",
+        f"outcome “{ui.escape(db.outcome_label(outcome))}”" if outcome else "no outcome can be pooled",
         "end-of-treatment outcomes"
         if settings.time == TIME_POST
         else ("all time points" if settings.time == TIME_ALL else f"time point “{settings.time}”"),
@@ -358,7 +358,7 @@ def render_across(across: pd.DataFrame) -> None:
         st.caption(
             f"Too few psychodynamic trials to pool (fewer than {stats.MIN_STUDIES_TO_POOL}) in: "
             + "; ".join(
-                f"{c}, {o.lower()} ({n} trial{'s' if n != 1 else ''})"
+                f"{ui.escape(c)}, {ui.escape(o.lower())} ({n} trial{'s' if n != 1 else ''})"
                 for c, o, n in zip(too_few["condition"], too_few["outcome_label"], too_few["studies"], strict=True)
             )
             + "."
