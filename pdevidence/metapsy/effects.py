@@ -46,8 +46,27 @@ def _columns(frame: pd.DataFrame, names: tuple[str, ...], decimal: str) -> list[
     return [to_number(frame[n], decimal).to_numpy(float) if n in frame else np.full(len(frame), np.nan) for n in names]
 
 
+# Arm sizes beyond this are not trial sizes (and would overflow the formulas).
+MAX_ARM_SIZE = 1e7
+
+
+def _finite(*arrays: np.ndarray) -> np.ndarray:
+    out = np.ones(len(arrays[0]), dtype=bool)
+    for a in arrays:
+        out &= np.isfinite(a)
+    return out
+
+
+def _sizes(*arrays: np.ndarray) -> np.ndarray:
+    out = _finite(*arrays)
+    for a in arrays:
+        with np.errstate(invalid="ignore"):
+            out &= (a > 0) & (a <= MAX_ARM_SIZE)
+    return out
+
+
 def _smd(m1, s1, n1, m2, s2, n2) -> tuple[np.ndarray, np.ndarray]:
-    ok = np.isfinite(m1 + s1 + n1 + m2 + s2 + n2) & (s1 > 0) & (s2 > 0) & (n1 >= 2) & (n2 >= 2)
+    ok = _finite(m1, s1, m2, s2) & _sizes(n1, n2) & (s1 > 0) & (s2 > 0) & (n1 >= 2) & (n2 >= 2)
     g = np.full(len(m1), np.nan)
     var = np.full(len(m1), np.nan)
     if ok.any():
@@ -60,16 +79,9 @@ def _smd(m1, s1, n1, m2, s2, n2) -> tuple[np.ndarray, np.ndarray]:
 def g_from_events(e1, n1, e2, n2) -> tuple[np.ndarray, np.ndarray]:
     """Hedges' g and its variance from event counts (positive = more events in arm 1)."""
     e1, n1, e2, n2 = (np.asarray(x, dtype=float) for x in (e1, n1, e2, n2))
-    ok = (
-        np.isfinite(e1 + n1 + e2 + n2)
-        & (e1 >= 0)
-        & (e2 >= 0)
-        & (n1 > e1 - 1e-9)
-        & (n2 > e2 - 1e-9)
-        & (n1 > 0)
-        & (n2 > 0)
-    )
-    ok &= (n1 + n2) > 3
+    ok = _finite(e1, e2) & _sizes(n1, n2)
+    with np.errstate(invalid="ignore"):
+        ok &= (e1 >= 0) & (e2 >= 0) & (e1 <= n1) & (e2 <= n2) & ((n1 + n2) > 3)
     g = np.full(len(e1), np.nan)
     var = np.full(len(e1), np.nan)
     # statsmodels adds the correction to the counts of every row once asked for it,
