@@ -491,3 +491,27 @@ def test_change_scores_give_hedges_g_and_a_stored_g_without_arm_data_follows_its
     assert effects.loc["Precalc, 2020", "g"] == pytest.approx(0.3)
     assert effects.loc["Precalc, 2020", "g_source"] == "stored"
     assert db.agreement == (2, 2)
+
+
+@needs_shared
+@pytest.mark.parametrize("name", ["depression-psyctr", "panic-psyctr", "psychosis-psyctr"])
+def test_study_effects_on_symptom_scales_are_positive_when_arm_1_ends_with_fewer_symptoms(name):
+    db = read_database(SHARED / f"{name}.csv")
+    table = study_effects_table(db)
+    assert table["g"].notna().all() and (table["se"] > 0).all()
+    assert set(table["outcome"]) <= set(db.pooled_outcomes)
+    # Single-row effects on symptom scales: the sign must be that of mean_arm2 - mean_arm1.
+    rows = db.rows[db.rows["has_effect"] & (db.rows["outcome_kind"] == "continuous")]
+    means = rows[["mean_arm1", "mean_arm2"]].apply(
+        lambda c: pd.to_numeric(c.astype(str).str.replace(",", "."), errors="coerce")
+    )
+    single = table[table["rows"] == 1].merge(
+        rows.assign(diff=means["mean_arm2"] - means["mean_arm1"])[["study", "outcome", "condition_arm2", "diff"]],
+        left_on=["study", "outcome", "comparator"],
+        right_on=["study", "outcome", "condition_arm2"],
+    )
+    checked = single[single["diff"].abs() > 0]
+    checked = checked.drop_duplicates(["study", "outcome", "comparator"], keep=False)
+    assert len(checked) > 20
+    agree = (np.sign(checked["g"]) == np.sign(checked["diff"])).mean()
+    assert agree >= 0.98, agree
