@@ -158,7 +158,8 @@ def event_class(texts: list[str]) -> tuple[str, str, bool, str] | None:
         for key, label, higher, words in EVENT_CLASSES:
             word = _match(text, words)
             if word:
-                return key, label, higher, f"“{word}” in “{text.strip()[:80]}”"
+                shown = text.strip() if len(text.strip()) <= 60 else text.strip()[:59].rstrip() + "…"
+                return key, label, higher, f"the event definitions name it, e.g. “{word}” in “{shown}”"
     return None
 
 
