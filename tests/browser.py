@@ -36,7 +36,7 @@ def free_port() -> int:
 class Server:
     """`streamlit run app.py` as a subprocess, ready once /_stcore/health answers."""
 
-    def __init__(self) -> None:
+    def __init__(self, env: dict[str, str] | None = None) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         ARTIFACTS.mkdir(exist_ok=True)
@@ -59,6 +59,7 @@ class Server:
                 "false",
             ],
             cwd=ROOT,
+            env={**os.environ, **(env or {})},
             stdout=self._log,
             stderr=subprocess.STDOUT,
         )

@@ -261,3 +261,74 @@ def test_no_serious_or_critical_accessibility_violations(page, server, path, cap
         if v["impact"] in ("critical", "serious")
     ]
     assert not serious, serious
+
+
+def _metapsy_upstream(tmp_path):
+    """A loopback server in the GitHub layout holding one small database at its pinned commit."""
+    import functools
+    import http.server
+    import threading
+
+    from pdevidence.metapsy.sources import KNOWN_DATABASES
+
+    info = KNOWN_DATABASES["gad-psyctr"]
+    folder = tmp_path / "upstream" / info.repo / info.commit
+    (folder / "metadata").mkdir(parents=True)
+    head = ["", "study", "condition_arm1", "condition_arm2", ".g", ".g_se", "n_arm1", "n_arm2"]
+    head += ["mean_arm1", "mean_arm2", "sd_arm1", "sd_arm2"]
+    lines = [";".join(f'"{h}"' for h in head)]
+    for i, arm in enumerate(["dyn"] * 5 + ["cbt"] * 4):
+        d = 0.3 + (i % 5) / 10
+        g = -d * (1 - 3 / (4 * 58 - 1))
+        cells = [f'"{i + 1}"', f'"Trial {i + 1}, {2000 + i}"', f'"{arm}"', '"wl"', f"{g:.4f}", "0,26", "30", "30"]
+        cells += [f"{20 - 10 * d:.2f}", "20", "10", "10"]
+        lines.append(";".join(c.replace(".", ",") if c[:1] != '"' else c for c in cells))
+    (folder / "data.csv").write_text("\r\n".join(lines) + "\r\n", encoding="utf-8")
+    (folder / "metadata" / "last_search.txt").write_text("2024-02-03\n", encoding="utf-8")
+    hits: list[str] = []
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            hits.append(self.path)
+
+    handler = functools.partial(Handler, directory=str(tmp_path / "upstream"))
+    upstream = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=upstream.serve_forever, daemon=True).start()
+    return upstream, f"http://127.0.0.1:{upstream.server_address[1]}", hits, info
+
+
+def test_a_metapsy_link_on_a_fresh_server_shows_the_analysis_without_a_click(chromium, tmp_path):
+    upstream, base, hits, info = _metapsy_upstream(tmp_path)
+    fresh = Server(
+        env={
+            "PDEVIDENCE_CACHE": str(tmp_path / "cache"),
+            "PDEVIDENCE_METAPSY_DIR": "",
+            "PDEVIDENCE_METAPSY_UPSTREAM": base,
+            "PDEVIDENCE_FETCH_ALLOW_LOCAL": "1",
+        }
+    )
+    context = chromium.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    try:
+        page.goto(f"{fresh.url}/metapsy?db=gad-psyctr")
+        wait_ready(page, timeout=120_000)
+        main = page.get_by_test_id("stMain")
+        playwright_api.expect(main.get_by_text("Therapy families in generalised anxiety disorder")).to_be_visible()
+        playwright_api.expect(main.get_by_text("Psychodynamic therapy: g =", exact=False).first).to_be_visible()
+        assert page.locator(".js-plotly-plot").count() >= 1
+        assert page.get_by_test_id("stException").count() == 0
+        text = main.inner_text()
+        assert "commit 64dd99be2bc6" in text and "10.5281/zenodo.10185216" in text
+        assert str(tmp_path) not in text
+        assert any(h.endswith(f"/{info.repo}/{info.commit}/data.csv") for h in hits)
+        assert (tmp_path / "cache" / "gad-psyctr" / info.commit / "data.csv").is_file()
+        assert "db=gad-psyctr" in page.url
+    except Exception:
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "metapsy_fresh_server.png"), full_page=True)
+        raise
+    finally:
+        context.close()
+        fresh.stop()
+        upstream.shutdown()
+        upstream.server_close()
