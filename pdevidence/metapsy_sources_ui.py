@@ -155,7 +155,7 @@ def _load_catalogue_database(found: Databases, name: str) -> Database | None:
         slot.empty()
     try:
         db = _read_cached(got, info)
-    except MetapsyError as exc:
+    except (MetapsyError, OSError) as exc:
         found.unavailable.add(name)
         st.error(f"{ui.escape(name)} could not be read and is left out: {ui.escape(exc)}", icon=":material/error:")
         return None
@@ -248,7 +248,7 @@ def load_databases() -> Databases | None:
                 try:
                     found.ready[name] = _read_cached(got, info)
                     found.provenance[name] = got.provenance
-                except MetapsyError:
+                except (MetapsyError, OSError):
                     found.unavailable.add(name)
     return found
 
@@ -284,7 +284,7 @@ def _first_available(found: Databases) -> str | None:
         if got is not None:
             try:
                 found.ready[name] = _read_cached(got, info)
-            except MetapsyError:
+            except (MetapsyError, OSError):
                 continue
             found.provenance[name] = got.provenance
             return name

@@ -563,3 +563,19 @@ def test_a_path_or_local_address_given_to_the_page_is_refused_without_touching_t
     errors = " ".join(str(e.value) for e in at.error).replace("\\", "")
     assert "cannot be used" in errors and ("only https" in errors or "refused" in errors)
     assert "root:" not in page_text(at)
+
+
+def test_a_cache_that_cannot_be_written_gives_a_clear_error_not_a_crash(github, tmp_path, monkeypatch):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the cache folder should be")
+    monkeypatch.setenv(sources.CACHE_ENV, str(blocker))
+    info = test_info()
+    publish(github, info)
+    with pytest.raises(cache.CacheError, match="could not be saved on this server"):
+        cache.ensure(info)
+
+
+def test_without_a_setting_the_cache_lives_outside_the_repository(monkeypatch):
+    monkeypatch.delenv(sources.CACHE_ENV, raising=False)
+    folder = sources.cache_dir().resolve()
+    assert ROOT.resolve() not in folder.parents and folder != ROOT.resolve()

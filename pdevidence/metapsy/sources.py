@@ -16,6 +16,7 @@ import io
 import json
 import os
 import re
+import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urlparse
@@ -58,8 +59,20 @@ def index_url() -> str:
 
 
 def cache_dir() -> Path:
-    """Downloads live here, outside the repository; PDEVIDENCE_CACHE moves it."""
-    return Path(os.environ.get(CACHE_ENV) or CACHE_DIR)
+    """Downloads live here, outside the repository; PDEVIDENCE_CACHE moves it.
+
+    Where the home folder cannot be written (a read-only host), the system's
+    temporary folder is used instead.
+    """
+    if os.environ.get(CACHE_ENV):
+        return Path(os.environ[CACHE_ENV])
+    try:
+        CACHE_DIR.mkdir(parents=True, exist_ok=True)
+        if os.access(CACHE_DIR, os.W_OK):
+            return CACHE_DIR
+    except OSError:
+        pass
+    return Path(tempfile.gettempdir()) / "pdevidence-metapsy"
 
 
 def local_dir() -> Path | None:
