@@ -16,6 +16,7 @@ given) before it is saved, and saved by atomic rename.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -100,7 +101,8 @@ def _write_atomic(path: Path, data: bytes) -> None:
         tmp.write_bytes(data)
         os.replace(tmp, path)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
         raise CacheError("the download could not be saved on this server (no room, or no permission).") from exc
 
 
