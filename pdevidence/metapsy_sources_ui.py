@@ -157,7 +157,7 @@ def _load_catalogue_database(found: Databases, name: str) -> Database | None:
         db = _read_cached(got, info)
     except (MetapsyError, OSError) as exc:
         found.unavailable.add(name)
-        st.error(f"{ui.escape(name)} could not be read and is left out: {ui.escape(exc)}", icon=":material/error:")
+        st.error(f"{ui.escape(name)} could not be read and is left out: {code(exc)}", icon=":material/error:")
         return None
     found.ready[name] = db
     found.provenance[name] = got.provenance
@@ -175,7 +175,7 @@ def _render_fetch_error(info: sources.DatabaseInfo, exc: SourceError) -> None:
         lead = f"The {info.condition.lower()} database ({info.name}) could not be fetched."
     st.error(
         f"{ui.escape(lead)} Databases already here keep working, and the rest of the app is not affected. "
-        f"Try again later.\n\nDetails: {ui.escape(exc)}",
+        f"Try again later.\n\nDetails: {code(exc)}",
         icon=":material/cloud_off:",
     )
 
@@ -327,7 +327,7 @@ def _address_source() -> tuple[tuple[str, Database, dict] | None, str | None]:
     try:
         fetch.check_url(address, fetch.Limits.default())
     except fetch.FetchError as exc:
-        return None, f"That address cannot be used: {ui.escape(exc)}"
+        return None, f"That address cannot be used: {code(exc)}"
     slot, progress = _progress_bar()
     try:
         got = cache.ensure_url(address, progress=progress)
@@ -338,7 +338,7 @@ def _address_source() -> tuple[tuple[str, Database, dict] | None, str | None]:
         db.info = _own_file_info(name, "file from an address")
     except (MetapsyError, OSError) as exc:
         slot.empty()
-        return None, f"The file at {ui.escape(fetch.shown_url(address))} cannot be used: {ui.escape(exc)}"
+        return None, f"The file at {code(fetch.shown_url(address))} cannot be used: {code(exc)}"
     slot.empty()
     return (name, db, {**got.provenance, "origin": "address"}), None
 
@@ -365,7 +365,7 @@ def read_uploads(files) -> tuple[dict[str, Database], list[str]]:
             size = len(f.getvalue())
         if size > UPLOAD_LIMIT_BYTES:
             errors.append(
-                f"{ui.escape(_file_label(f.name))} is larger than {UPLOAD_LIMIT_MB} MB, the most this app reads; "
+                f"{code(_file_label(f.name))} is larger than {UPLOAD_LIMIT_MB} MB, the most this app reads; "
                 "it was not read."
             )
         else:
@@ -385,11 +385,19 @@ def read_uploads(files) -> tuple[dict[str, Database], list[str]]:
             db.info = _own_file_info(name, "your uploaded file")
             found[name] = db
         except MetapsyError as exc:
-            errors.append(f"{ui.escape(_file_label(table.name))} cannot be used: {ui.escape(exc)}")
+            errors.append(f"{code(_file_label(table.name))} cannot be used: {code(exc)}")
         except RecursionError:
-            errors.append(f"{ui.escape(_file_label(table.name))} cannot be used: its codebook is nested too deeply.")
+            errors.append(f"{code(_file_label(table.name))} cannot be used: its codebook is nested too deeply.")
     st.session_state[_UPLOADS] = found
     return found, errors
+
+
+def code(text, limit: int = 400) -> str:
+    """Text from outside (a file, an address, an error about them) as an inline code span: shown as typed,
+    never as a link, an autolinked address, an image or formatting."""
+    flat = " ".join(str(text).replace("`", "'").split())
+    flat = flat[:limit] + ("…" if len(flat) > limit else "")
+    return f"`{flat}`" if flat else "``"
 
 
 def safe_name(text: str) -> str:
@@ -441,13 +449,13 @@ def render_credit(db: Database, found: Databases) -> None:
     origin = recorded.get("origin")
     if db.name in found.extra and origin != "address":
         st.markdown(
-            f"Data: your uploaded file {ui.escape(db.name)} (version unknown). Metapsy databases are © "
+            f"Data: your uploaded file {code(db.name)} (version unknown). Metapsy databases are © "
             f"{sources.CREDIT} and shared under the [{sources.LICENCE}]({sources.LICENCE_URL})."
         )
         return
     if origin == "address":
         st.markdown(
-            f"Data: the file at {ui.escape(recorded.get('url') or 'the address given')} (version unknown, fetched "
+            f"Data: the file at {code(recorded.get('url') or 'the address given')} (version unknown, fetched "
             f"{ui.escape(recorded.get('fetched_at') or '')}). Metapsy databases are © {sources.CREDIT} and shared "
             f"under the [{sources.LICENCE}]({sources.LICENCE_URL})."
         )

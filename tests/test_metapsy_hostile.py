@@ -300,8 +300,10 @@ def rendered(at) -> list[str]:
 ALLOWED_LINK = re.compile(
     r"\[[^\]]*\]\(https://(www\.)?(metapsy\.org|doi\.org|opendatacommons\.org|docs\.metapsy\.org)[^)]*\)"
 )
+# A link, image or HTML tag; or an address, escaped or not, that markdown would autolink.
 LIVE = re.compile(
-    r"(?<!\\)\]\(|(?<!\\)<(a|img|script|b)\b|(?<![\\/])www\.(?!metapsy)|https?://(?!(www\.)?metapsy\.org)", re.I
+    r"(?<!\\)\]\(|(?<!\\)<(a|img|script|b)\b|www\\?\.(?!metapsy)|https?\\?:\\?/\\?/(?!(www\.)?metapsy\.org)",
+    re.I,
 )
 
 
@@ -355,7 +357,7 @@ def test_a_hostile_upload_gives_a_message_or_the_analysis_never_a_traceback(name
         assert live_markup(text) is None, text
     shown_db = "hostile (uploaded)" in (at.sidebar.selectbox(key="mp_db").options if at.sidebar.selectbox else [])
     if not shown_db:
-        assert any("hostile.csv cannot be used" in t.replace("\\", "") for t in texts), texts
+        assert any("hostile.csv cannot be used" in t.replace("\\", "").replace("`", "") for t in texts), texts
     for chart in at.get("plotly_chart"):
         body = chart.proto.spec
         assert "<a " not in body and "<img" not in body and "<script" not in body
@@ -396,9 +398,9 @@ def test_a_file_over_the_upload_limit_gets_a_clear_message(offline_catalogue):
 
 def test_an_upload_error_stays_in_view_after_the_rerun(offline_catalogue):
     at = upload(("broken.csv", CASES["missing columns"], "text/csv"))
-    assert any("broken.csv cannot be used" in str(e.value).replace("\\", "") for e in at.error)
+    assert any("broken.csv cannot be used" in str(e.value).replace("\\", "").replace("`", "") for e in at.error)
     at.run()
-    assert any("broken.csv cannot be used" in str(e.value).replace("\\", "") for e in at.error)
+    assert any("broken.csv cannot be used" in str(e.value).replace("\\", "").replace("`", "") for e in at.error)
 
 
 def test_a_hostile_file_name_is_shown_as_text(offline_catalogue):

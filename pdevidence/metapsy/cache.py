@@ -314,7 +314,7 @@ def _download_url(url: str, folder: Path, progress, limits: fetching.Limits) -> 
             progress(min(received / expected, 1.0) if expected else None, f"Downloading: {received / 1024:,.0f} kB")
 
     if progress is not None:
-        progress(0.0, f"Fetching {fetching.shown_url(url)}")
+        progress(0.0, "Fetching the file at the address given")
     data = fetching.fetch(url, limits=limits, progress=report)
     label = fetching.shown_url(url)
     try:
