@@ -326,6 +326,7 @@ def across_table(across: pd.DataFrame) -> pd.DataFrame:
     )
     order = [f for f in FAMILY_LABELS if f in table.columns]
     table = table[order].rename(columns=FAMILY_LABELS).reset_index()
+    table.columns.name = None
     return table.rename(columns={"condition": "condition", "outcome_label": "outcome"}).fillna("no trials")
 
 

@@ -165,3 +165,20 @@ def test_a_link_to_an_outcome_opens_it_and_the_data_check_lists_every_disagreeme
     assert len(listed) == len(db.disagreements) == checked - agree
     assert "Mattick, 1989" in set(listed["study"])
     assert "only the sign differs" in shown
+
+
+@needs_shared
+def test_across_conditions_has_one_row_per_condition_and_outcome_with_every_family():
+    at = run(db="panic-psyctr")
+    at.sidebar.selectbox(key="mp_db").set_value("depression-psyctr").run()
+    assert not at.exception
+    table = next(d.value for d in at.dataframe if "condition" in d.value.columns)
+    keys = list(zip(table["condition"], table["outcome"], strict=True))
+    assert len(keys) == len(set(keys))
+    assert ("Depression", "Symptom scales") in keys and ("Panic disorder", "Symptom scales") in keys
+    depression = table.set_index(["condition", "outcome"]).loc[("Depression", "Symptom scales")]
+    db = read_database(SHARED / "depression-psyctr.csv")
+    summary = family_summary(select_rows(db)).set_index("family")
+    psycho, cbt = summary.loc["psychodynamic"], summary.loc["cbt"]
+    assert depression["Psychodynamic therapy"].startswith(f"{psycho['g']:.2f} ({psycho['ci_low']:.2f} to")
+    assert depression["CBT (cognitive, behavioural or exposure therapy)"].endswith(f"{cbt['studies']} trials")
