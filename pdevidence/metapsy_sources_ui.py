@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import re
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -182,14 +183,19 @@ def _render_fetch_error(info: sources.DatabaseInfo, exc: SourceError) -> None:
 
 # ---------------------------------------------------------------- the index, read again in the background
 
-_refresh_started = threading.Event()
+_refresh_lock = threading.Lock()
+_refresh_last = [float("-inf")]
+REFRESH_EVERY_SECONDS = 3600
 
 
 def _refresh_index_once() -> None:
-    """Read the official index again at most once per server process, off the page's thread; failures are ignored."""
-    if _refresh_started.is_set():
-        return
-    _refresh_started.set()
+    """Read the official index again in the background, at most once an hour per server process (and only
+    when the last reading is a day old); failures are ignored and the bundled list is used."""
+    now = time.monotonic()
+    with _refresh_lock:
+        if now - _refresh_last[0] < REFRESH_EVERY_SECONDS:
+            return
+        _refresh_last[0] = now
     threading.Thread(target=sources.refresh_index, name="metapsy-index", daemon=True).start()
 
 

@@ -579,3 +579,18 @@ def test_without_a_setting_the_cache_lives_outside_the_repository(monkeypatch):
     monkeypatch.delenv(sources.CACHE_ENV, raising=False)
     folder = sources.cache_dir().resolve()
     assert ROOT.resolve() not in folder.parents and folder != ROOT.resolve()
+
+
+@pytest.mark.skipif(not (sources.SHARED_DIR / "README.md").is_file(), reason="shared/metapsy is not beside the checkout")
+def test_catalogue_dois_and_search_dates_agree_with_the_shared_readme():
+    """A second reading: every database the shared README lists has the same DOI (or none) in the catalogue."""
+    text = (sources.SHARED_DIR / "README.md").read_text(encoding="utf-8")
+    rows = [[c.strip() for c in line.strip().strip("|").split("|")] for line in text.splitlines()]
+    rows = [r for r in rows if len(r) == 5 and r[0].endswith(".csv")]
+    assert len(rows) == 8
+    for file, repo, doi, commit, last_search in rows:
+        info = sources.KNOWN_DATABASES[file[: -len(".csv")]]
+        assert info.repo == repo
+        assert info.doi == (doi if doi.startswith("10.") else None)
+        if info.commit and info.commit.startswith(commit):
+            assert info.last_search in (None, last_search)
