@@ -594,3 +594,15 @@ def test_catalogue_dois_and_search_dates_agree_with_the_shared_readme():
         assert info.doi == (doi if doi.startswith("10.") else None)
         if info.commit and info.commit.startswith(commit):
             assert info.last_search in (None, last_search)
+
+
+def test_a_host_name_that_never_resolves_is_stopped_at_the_connect_timeout(monkeypatch):
+    def hang(*args, **kwargs):
+        time.sleep(3)
+        raise OSError("too late")
+
+    monkeypatch.setattr(fetch.socket, "getaddrinfo", hang)
+    started = time.monotonic()
+    with pytest.raises(fetch.FetchError, match="could not be looked up") as info:
+        fetch.fetch("https://example.org/data.csv", limits=fetch.Limits(connect_timeout=0.5))
+    assert info.value.limit == "timeout" and time.monotonic() - started < 2

@@ -14,6 +14,7 @@ so nothing secret from a URL is ever echoed back.
 
 from __future__ import annotations
 
+import concurrent.futures
 import ipaddress
 import os
 import socket
@@ -126,13 +127,22 @@ def check_url(url: str, limits: Limits) -> tuple[str, str, int]:
 
 def resolve_checked(host: str, port: int, limits: Limits) -> list[str]:
     """Every address a host resolves to, all of them public unless the limits allow local ones."""
+    # The system resolver has no timeout of its own: wait for it in a worker, at most the connect timeout.
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
     try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError, OSError) as exc:
+        infos = pool.submit(socket.getaddrinfo, host, port, type=socket.SOCK_STREAM).result(limits.connect_timeout)
+    except concurrent.futures.TimeoutError as exc:
+        raise FetchError(
+            f"the host {host[:100]} could not be looked up within {limits.connect_timeout:g} s (connect timeout).",
+            "timeout",
+        ) from exc
+    except (socket.gaierror, UnicodeError, OSError, ValueError) as exc:
         raise FetchError(
             f"the host {host[:100]} could not be found (offline, or no such host).",
             "network",
         ) from exc
+    finally:
+        pool.shutdown(wait=False)
     addresses = sorted({info[4][0] for info in infos})
     if not limits.admits(host, port):
         refused = [a for a in addresses if not is_public_address(a)]
