@@ -12,10 +12,13 @@ import pandera.pandas as pa
 import yaml
 from pandera.errors import SchemaErrors
 
+from pdevidence import vocab
+
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 SCHEMA_PATH = DATA_DIR / "schema.yaml"
 
-_PANDAS_TYPES = {"string": "string", "integer": "Int64", "number": "Float64"}
+_PANDAS_TYPES = {"string": "string", "integer": "Int64", "number": "Float64", "boolean": "boolean"}
+_BOOLEANS = {"true": True, "false": False}
 
 
 class DataError(ValueError):
@@ -131,6 +134,13 @@ def parse_table(table: str, source) -> pd.DataFrame:
         if kind == "string":
             frame[name] = frame[name].str.strip().astype("string")
             continue
+        if kind == "boolean":
+            text = frame[name].str.strip().str.lower()
+            bad = text.notna() & ~text.isin(list(_BOOLEANS))
+            for idx in frame.index[bad][:5]:
+                problems.append(f"row {idx + 2}, column {name}: {frame.at[idx, name]!r} is not true or false")
+            frame[name] = text.map(_BOOLEANS).astype("boolean") if not bad.any() else text
+            continue
         numeric = pd.to_numeric(frame[name], errors="coerce")
         bad = frame[name].notna() & numeric.isna()
         if kind == "integer":
@@ -182,6 +192,7 @@ def _check_trials(frame: pd.DataFrame) -> list[str]:
     too_many = arms > frame["n_randomized"]
     if too_many.any():
         messages.append(f"arm sizes add up to more than n_randomized on row(s) {_rows(too_many)}")
+    messages += _check_codes(frame)
     per_study = frame.groupby("study").agg(
         n=("n_randomized", "nunique"), year=("year", "nunique"), author=("first_author", "nunique")
     )
@@ -191,15 +202,70 @@ def _check_trials(frame: pd.DataFrame) -> list[str]:
     return messages
 
 
+def _check_codes(frame: pd.DataFrame) -> list[str]:
+    """Rules between coded trial columns (findings, tests, add-on designs, condition codes)."""
+    messages = []
+    finding, test, inferred = frame["finding"], frame["between_arm_test"], frame["inferred"].fillna(False)
+    untested_equivalence = (finding == "no_difference") & (test != "reported")
+    if untested_equivalence.any():
+        messages.append(
+            "no_difference needs a reported between-arm test (between_arm_test = reported) "
+            f"on row(s) {_rows(untested_equivalence)}"
+        )
+    tested = (finding == "not_tested") & (test == "reported")
+    if tested.any():
+        messages.append(f"not_tested with a reported between-arm test on row(s) {_rows(tested)}")
+    directional = finding.isin(["pd_better", "pd_worse", "mixed"]) & (test != "reported") & ~inferred
+    if directional.any():
+        messages.append(
+            "a direction without a reported between-arm test must be flagged inferred = true "
+            f"on row(s) {_rows(directional)}"
+        )
+    no_note = inferred & frame["note"].isna()
+    if no_note.any():
+        messages.append(f"inferred finding without a note on row(s) {_rows(no_note)}")
+    add_on_active = (frame["comparator_type"] == "active") & frame["add_on_to"].notna()
+    if add_on_active.any():
+        messages.append(
+            f"an add-on design (add_on_to filled) coded as comparator_type active on row(s) {_rows(add_on_active)}"
+        )
+    add_on_bare = (frame["comparator_type"] == "add_on") & frame["add_on_to"].isna()
+    if add_on_bare.any():
+        messages.append(f"comparator_type add_on without add_on_to on row(s) {_rows(add_on_bare)}")
+    group = frame["condition_specific"].map(vocab.SPECIFIC_GROUP)
+    wrong_group = group.notna() & (group != frame["condition_group"])
+    if wrong_group.any():
+        messages.append(f"condition_specific does not belong to condition_group on row(s) {_rows(wrong_group)}")
+    return messages
+
+
+def _check_verdicts(frame: pd.DataFrame) -> list[str]:
+    messages = []
+    inferred = frame["inferred"]
+    for side in ("vs_inactive", "vs_active"):
+        flagged = inferred.isin([side, "both"])
+        contradiction = flagged & (frame[side] == "not_stated")
+        if contradiction.any():
+            messages.append(f"{side} is not_stated but flagged as inferred on row(s) {_rows(contradiction)}")
+    unexplained = (inferred != "no") & ~frame["note"].fillna("").str.startswith("Inferred:")
+    if unexplained.any():
+        messages.append(f"an inferred verdict needs a note beginning 'Inferred:' on row(s) {_rows(unexplained)}")
+    return messages
+
+
 def _check_meta(frame: pd.DataFrame) -> list[str]:
     messages = _check_effects(frame)
     no_id = frame["doi"].isna() & frame["pmid"].isna()
     if no_id.any():
         messages.append(f"neither DOI nor PMID on row(s) {_rows(no_id)}")
+    secondary = frame["figure_source"] == "citing_source_only"
+    no_note = secondary & frame["note"].isna()
+    if no_note.any():
+        messages.append(f"a figure from a citing source only needs a note on row(s) {_rows(no_note)}")
     return messages
 
 
-_ROW_CHECKS = {"trials": _check_trials, "meta_analyses": _check_meta}
+_ROW_CHECKS = {"trials": _check_trials, "meta_analyses": _check_meta, "verdicts": _check_verdicts}
 
 
 def read_table(table: str, data_dir: Path = DATA_DIR) -> pd.DataFrame:
@@ -218,17 +284,43 @@ def split_ids(value: str | None) -> list[str]:
     return [part.strip() for part in re.split(r";", str(value)) if part.strip()]
 
 
+def secondary_ids(meta: pd.DataFrame) -> set[str]:
+    """Meta-analysis rows whose figure only a citing source reports (not found in the review itself)."""
+    return set(meta.loc[meta["figure_source"] == "citing_source_only", "id"])
+
+
 def check_references(tables: dict[str, pd.DataFrame]) -> list[str]:
-    """Ids named in claims.evidence and therapy_types.evidence that exist in no evidence table."""
+    """Broken cross-references between tables.
+
+    Ids named in claims / therapy_types evidence must exist; a figure reported only by a citing
+    source may appear only in secondary_evidence (where it is labelled), never in evidence; a study
+    in the exclusions table must not also be in trials.
+    """
     known = set()
     for name in EVIDENCE_TABLES:
         known |= set(tables[name]["id"])
+    secondary = secondary_ids(tables["meta_analyses"])
     problems = []
     for name in ("claims", "therapy_types"):
         for row in tables[name].itertuples(index=False):
             for ref in split_ids(row.evidence):
                 if ref not in known:
                     problems.append(f"{name} {row.id}: unknown evidence id {ref!r}")
+                elif ref in secondary:
+                    problems.append(
+                        f"{name} {row.id}: {ref!r} is a figure from a citing source only; "
+                        "list it in secondary_evidence, not evidence"
+                    )
+            for ref in split_ids(row.secondary_evidence):
+                if ref not in secondary:
+                    problems.append(
+                        f"{name} {row.id}: secondary_evidence {ref!r} is not a meta-analysis row "
+                        "with figure_source citing_source_only"
+                    )
+    if "exclusions" in tables:
+        both = sorted(set(tables["exclusions"]["study"]) & set(tables["trials"]["study"]))
+        if both:
+            problems.append("studies both excluded and in trials: " + ", ".join(both))
     return problems
 
 

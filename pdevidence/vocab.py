@@ -10,11 +10,78 @@ CONDITION_GROUPS = {
     "psychosis": "Psychosis",
     "other": "Other",
 }
+# Specific condition codes (trials.condition_specific): label, and the condition group each belongs to.
+CONDITIONS_SPECIFIC = {
+    "major_depression": "Major depression",
+    "chronic_depression": "Chronic depression (incl. dysthymia)",
+    "postnatal_depression": "Depression after childbirth",
+    "minor_depression": "Minor or mild depressive disorders",
+    "depression_physical_illness": "Depression with a physical illness",
+    "depression_other": "Depression, mixed or not specified",
+    "mood_anxiety_mixed": "Mixed mood and anxiety disorders",
+    "panic": "Panic disorder",
+    "gad": "Generalized anxiety disorder",
+    "social_anxiety": "Social anxiety disorder",
+    "ptsd": "PTSD",
+    "ocd": "Obsessive-compulsive disorder",
+    "ibs": "Irritable bowel syndrome",
+    "functional_dyspepsia": "Functional dyspepsia",
+    "somatic_pain": "Chronic pain or somatic symptoms",
+    "anorexia": "Anorexia nervosa",
+    "bulimia": "Bulimia nervosa",
+    "binge_eating": "Binge eating disorder",
+    "cocaine": "Cocaine use",
+    "opioid": "Opioid use",
+    "alcohol": "Alcohol use",
+    "borderline_pd": "Borderline personality disorder",
+    "cluster_c_pd": "Cluster C personality disorders",
+    "mixed_pd": "Personality disorders, mixed",
+    "self_harm": "Self-harm",
+    "psychosis": "Psychosis",
+    "other_condition": "Other condition",
+}
+SPECIFIC_GROUP = {
+    "major_depression": "depression",
+    "chronic_depression": "depression",
+    "postnatal_depression": "depression",
+    "minor_depression": "depression",
+    "depression_physical_illness": "depression",
+    "depression_other": "depression",
+    "mood_anxiety_mixed": "depression",
+    "panic": "anxiety",
+    "gad": "anxiety",
+    "social_anxiety": "anxiety",
+    "ptsd": "anxiety",
+    "ocd": "anxiety",
+    "ibs": "somatic",
+    "functional_dyspepsia": "somatic",
+    "somatic_pain": "somatic",
+    "anorexia": "eating",
+    "bulimia": "eating",
+    "binge_eating": "eating",
+    "cocaine": "substance_use",
+    "opioid": "substance_use",
+    "alcohol": "substance_use",
+    "borderline_pd": "personality",
+    "cluster_c_pd": "personality",
+    "mixed_pd": "personality",
+    "self_harm": "personality",
+    "psychosis": "psychosis",
+    "other_condition": "other",
+}
 FINDINGS = {
     "pd_better": "Psychodynamic better",
     "no_difference": "No clear difference",
     "pd_worse": "Psychodynamic worse",
     "mixed": "Mixed",
+    "not_tested": "No head-to-head test reported",
+}
+# Findings that a reported between-arm test supports; not_tested is never one of them.
+TESTED_FINDINGS = ("pd_better", "no_difference", "pd_worse", "mixed")
+BETWEEN_ARM_TESTS = {
+    "reported": "Reported",
+    "pooled_only": "Only for several arms pooled",
+    "not_reported": "Not reported",
 }
 DESIGNS = {
     "rct": "Randomized trial",
@@ -25,6 +92,7 @@ DESIGNS = {
 COMPARATOR_TYPES = {
     "inactive": "Inactive control (waitlist, usual care, placebo)",
     "active": "Active treatment (another therapy or medication)",
+    "add_on": "Add-on (therapy added to a treatment both groups get)",
 }
 COMPARATOR_CLASSES = {
     "waitlist": "Waitlist",
@@ -53,6 +121,7 @@ VS_INACTIVE = {
     "mixed": "Mixed results",
     "little_evidence": "Little evidence",
     "no_trials": "No trials",
+    "not_stated": "Not stated in the review",
 }
 VS_ACTIVE = {
     "superior": "Better than alternatives",
@@ -61,6 +130,11 @@ VS_ACTIVE = {
     "mixed": "Mixed results",
     "little_evidence": "Little evidence",
     "no_trials": "No trials",
+    "not_stated": "Not stated in the review",
+}
+FIGURE_SOURCES = {
+    "publication": "Read in the meta-analysis",
+    "citing_source_only": "As reported by a citing source; not found in the cited review",
 }
 VERDICTS = {
     "supported": "Supported",

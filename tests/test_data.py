@@ -32,6 +32,8 @@ CONDITIONS = {
 def test_every_table_validates_against_the_schema(tables):
     assert set(tables) == set(load.read_schema())
     for name, frame in tables.items():
+        if name == "exclusions":
+            continue  # may be empty; its own tests below
         assert len(frame) > 0, name
 
 
