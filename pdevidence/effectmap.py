@@ -1,0 +1,473 @@
+"""The effect map: per specific condition, pooled effects by comparator and source, with certainty cues.
+
+Each estimate comes from one source only (the trial reports in trials.csv, or
+the Metapsy databases through data/metapsy_effects.csv) and one kind of
+comparator only (inactive controls, active treatments, or therapy added to
+another treatment). Nothing from different sources or comparators is pooled
+together, and pooling goes through `stats.pool` (statsmodels).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from pdevidence import stats, vocab
+
+LARGE_TRIAL = 100
+
+# Comparator classes pooled separately. Add-on designs (therapy added to a
+# treatment the comparison group also gets) are their own class: they never
+# count as a comparison with an active treatment.
+COMPARATORS = {
+    "inactive": "vs inactive controls",
+    "active": "vs active treatments",
+    "add_on": "added to another treatment",
+}
+SOURCES = {
+    "curated": "Trial reports",
+    "metapsy": "Metapsy databases",
+}
+SOURCE_DETAIL = {
+    "curated": "between-group effects read in the trial reports (trials.csv)",
+    "metapsy": "Hedges' g from the Metapsy databases, computed from the trials' own data",
+}
+LENSES = {
+    "all": "All trials",
+    "large": f"Only trials with {LARGE_TRIAL} or more participants",
+}
+
+EFFECT_COLUMNS = [
+    "condition_group",
+    "condition_specific",
+    "comparator_type",
+    "source",
+    "study",
+    "trial_id",
+    "label",
+    "estimate",
+    "se",
+    "ci_low",
+    "ci_high",
+    "n_randomized",
+    "large",
+    "outcome",
+    "time_point",
+    "detail",
+]
+ESTIMATE_COLUMNS = [
+    "condition_group",
+    "condition_specific",
+    "comparator_type",
+    "source",
+    "lens",
+    "k",
+    "participants",
+    "status",
+    "estimate",
+    "ci_low",
+    "ci_high",
+    "i2",
+    "tau2",
+    "method",
+    "share_small",
+    "trials",
+    "text",
+]
+
+
+def specific_labels() -> dict[str, str]:
+    """Plain labels of the specific-condition codes (the controlled list in vocab)."""
+    return dict(getattr(vocab, "CONDITIONS_SPECIFIC", {}))
+
+
+def specific_label(code) -> str:
+    if code is None or (isinstance(code, float) and math.isnan(code)) or code is pd.NA:
+        return "Not coded"
+    return specific_labels().get(code, str(code).replace("_", " "))
+
+
+def _trial_label(frame: pd.DataFrame) -> pd.Series:
+    return frame["first_author"].astype(str) + " " + frame["year"].astype("Int64").astype(str)
+
+
+def _one_per_study(rows: pd.DataFrame, size_column: str) -> pd.DataFrame:
+    """One comparison per trial and comparator class: the one with the largest comparison arm,
+    so a shared psychodynamic arm is never counted twice in one pool."""
+    rows = rows.sort_values(["study", size_column], ascending=[True, False], na_position="last")
+    return rows.drop_duplicates(["study", "comparator_type"])
+
+
+def _pool_candidates(trials: pd.DataFrame) -> pd.DataFrame:
+    """Comparisons whose effects may be pooled: a row coded not_tested (no head-to-head test
+    reported) never enters a pool, so it can never stand for equivalence."""
+    return trials[trials["finding"] != "not_tested"]
+
+
+def curated_effects(trials: pd.DataFrame, timepoint: str = "post") -> pd.DataFrame:
+    """Between-group effects read in the trial reports, one per trial and comparator class."""
+    rows = stats.poolable(_pool_candidates(trials))
+    rows = rows[rows["es_timepoint"] == timepoint]
+    if rows.empty:
+        return pd.DataFrame(columns=EFFECT_COLUMNS)
+    rows = _one_per_study(rows, "n_comparator")
+    z = 1.959963984540054
+    has_ci = rows["es_ci_low"].notna() & rows["es_ci_high"].notna()
+    out = pd.DataFrame(
+        {
+            "condition_group": rows["condition_group"],
+            "condition_specific": rows["condition_specific"],
+            "comparator_type": rows["comparator_type"],
+            "source": "curated",
+            "study": rows["study"],
+            "trial_id": rows["id"],
+            "label": _trial_label(rows) + " vs " + rows["comparator"].astype(str),
+            "estimate": rows["es_value"].astype(float),
+            "se": rows["se"].astype(float),
+            "ci_low": rows["es_ci_low"].astype(float).where(has_ci, rows["es_value"] - z * rows["se"]),
+            "ci_high": rows["es_ci_high"].astype(float).where(has_ci, rows["es_value"] + z * rows["se"]),
+            "n_randomized": rows["n_randomized"].astype(float),
+            "large": rows["n_randomized"] >= LARGE_TRIAL,
+            "outcome": rows["primary_outcome"].astype("string").fillna("main outcome"),
+            "time_point": rows["es_timepoint"],
+            "detail": rows["es_type"].map(vocab.ES_TYPES).fillna("")
+            + "; read in "
+            + rows["es_source"].astype("string").fillna("the report"),
+        }
+    )
+    return out[EFFECT_COLUMNS].reset_index(drop=True)
+
+
+def metapsy_effects(trials: pd.DataFrame, effects: pd.DataFrame, timepoint: str = "post") -> pd.DataFrame:
+    """Metapsy effects of curated trials (the row marked main per comparison), one per trial and comparator class.
+
+    The comparator class is the curated row's: a Metapsy "usual care" arm that
+    is in fact the same drug both groups take stays an add-on design.
+    """
+    if effects is None or effects.empty:
+        return pd.DataFrame(columns=EFFECT_COLUMNS)
+    main = effects[(effects["main"] == "yes") & (effects["time_point"] == timepoint)]
+    keep = [
+        "id",
+        "condition_group",
+        "condition_specific",
+        "comparator_type",
+        "comparator",
+        "n_randomized",
+        "n_comparator",
+    ]
+    rows = main.merge(
+        _pool_candidates(trials)[keep + ["first_author", "year"]].rename(columns={"id": "trial_id"}),
+        on="trial_id",
+        how="inner",
+        validate="many_to_one",
+    )
+    rows = rows[rows["g"].notna() & rows["se"].notna() & (rows["se"] > 0)]
+    if rows.empty:
+        return pd.DataFrame(columns=EFFECT_COLUMNS)
+    rows = _one_per_study(rows, "n_comparator")
+    z = 1.959963984540054
+    out = pd.DataFrame(
+        {
+            "condition_group": rows["condition_group"],
+            "condition_specific": rows["condition_specific"],
+            "comparator_type": rows["comparator_type"],
+            "source": "metapsy",
+            "study": rows["study"],
+            "trial_id": rows["trial_id"],
+            "label": _trial_label(rows) + " vs " + rows["comparator"].astype(str),
+            "estimate": rows["g"].astype(float),
+            "se": rows["se"].astype(float),
+            "ci_low": rows["g"].astype(float) - z * rows["se"].astype(float),
+            "ci_high": rows["g"].astype(float) + z * rows["se"].astype(float),
+            "n_randomized": rows["n_randomized"].astype(float),
+            "large": rows["n_randomized"] >= LARGE_TRIAL,
+            "outcome": rows["outcome_label"].astype(str),
+            "time_point": rows["time_point"],
+            "detail": "Hedges' g, "
+            + rows["database"].astype(str)
+            + " database (doi:"
+            + rows["database_doi"].astype("string").fillna("none given")
+            + ")",
+        }
+    )
+    return out[EFFECT_COLUMNS].reset_index(drop=True)
+
+
+def trial_effects(trials: pd.DataFrame, effects: pd.DataFrame | None = None, timepoint: str = "post") -> pd.DataFrame:
+    """Every per-trial effect the map may pool, each row naming its source."""
+    parts = [curated_effects(trials, timepoint), metapsy_effects(trials, effects, timepoint)]
+    parts = [p for p in parts if not p.empty]
+    if not parts:
+        return pd.DataFrame(columns=EFFECT_COLUMNS)
+    return pd.concat(parts, ignore_index=True)
+
+
+def _too_few_text(k: int) -> str:
+    if k == 0:
+        return "no trial effects"
+    return f"{k} trial{'s' if k != 1 else ''}, too few to pool"
+
+
+def pool_group(rows: pd.DataFrame, method: str = "dl") -> dict:
+    """Pool one set of per-trial effects (one source, one comparator class); too few gives a marker, not a number."""
+    k = len(rows)
+    if rows["source"].nunique() > 1 or rows["comparator_type"].nunique() > 1:
+        raise ValueError("effects from different sources or comparators are never pooled together")
+    base = {
+        "k": k,
+        "participants": int(rows["n_randomized"].sum()) if k else 0,
+        "share_small": float((rows["n_randomized"] < LARGE_TRIAL).mean()) if k else math.nan,
+        "trials": "; ".join(rows["label"]),
+        "estimate": math.nan,
+        "ci_low": math.nan,
+        "ci_high": math.nan,
+        "i2": math.nan,
+        "tau2": math.nan,
+        "method": "",
+    }
+    if k < stats.MIN_STUDIES_TO_POOL:
+        return {**base, "status": "too_few" if k else "none", "text": _too_few_text(k)}
+    pooled = stats.pool(rows["estimate"], rows["se"], method=method)
+    return {
+        **base,
+        "status": "pooled",
+        "estimate": pooled.estimate,
+        "ci_low": pooled.ci_low,
+        "ci_high": pooled.ci_high,
+        "i2": pooled.i2,
+        "tau2": pooled.tau2,
+        "method": pooled.method,
+        "text": f"{pooled.estimate:.2f} ({pooled.ci_low:.2f} to {pooled.ci_high:.2f}), {k} trials",
+    }
+
+
+def pooled_estimates(effects: pd.DataFrame, method: str = "dl") -> pd.DataFrame:
+    """One row per specific condition, comparator class, source and lens (all trials / large trials only)."""
+    rows = []
+    if effects.empty:
+        return pd.DataFrame(columns=ESTIMATE_COLUMNS)
+    keys = ["condition_group", "condition_specific", "comparator_type", "source"]
+    for key, part in effects.groupby(keys, sort=True, dropna=False):
+        for lens in LENSES:
+            chosen = part if lens == "all" else part[part["large"]]
+            rows.append({**dict(zip(keys, key, strict=True)), "lens": lens, **pool_group(chosen, method)})
+    return pd.DataFrame(rows)[ESTIMATE_COLUMNS]
+
+
+def size_change(estimates: pd.DataFrame) -> pd.DataFrame:
+    """All trials beside large trials only, per condition, comparator and source, with the change in words."""
+    if estimates.empty:
+        return pd.DataFrame(
+            columns=["condition_specific", "comparator_type", "source", "all", "large", "change", "change_text"]
+        )
+    keys = ["condition_group", "condition_specific", "comparator_type", "source"]
+    wide = estimates.pivot_table(
+        index=keys, columns="lens", values=["estimate", "k", "text"], aggfunc="first", dropna=False
+    )
+    out = pd.DataFrame(index=wide.index)
+    out["all"] = wide[("text", "all")]
+    out["large"] = wide[("text", "large")]
+    out["k_all"] = wide[("k", "all")].astype(int)
+    out["k_large"] = wide[("k", "large")].astype(int)
+    out["change"] = wide[("estimate", "large")].astype(float) - wide[("estimate", "all")].astype(float)
+
+    def words(row) -> str:
+        if row["k_all"] == row["k_large"]:
+            return "no small trials to leave out"
+        if not np.isfinite(row["change"]):
+            return f"leaving out small trials leaves {row['k_large']}: too few to pool"
+        direction = "smaller" if row["change"] < 0 else "larger" if row["change"] > 0 else "the same"
+        return f"{abs(row['change']):.2f} {direction} without the {row['k_all'] - row['k_large']} small trial(s)"
+
+    out["change_text"] = out.apply(words, axis=1)
+    return out.reset_index()
+
+
+def _share(mask: pd.Series) -> float:
+    return float(mask.mean()) if len(mask) else math.nan
+
+
+def _rob_per_study(trials: pd.DataFrame, effects: pd.DataFrame | None) -> pd.DataFrame:
+    """Risk of bias per trial: the curated rating where one was found, else the Metapsy database's rating."""
+    studies = trials.drop_duplicates("study")[["study", "risk_of_bias"]].copy()
+    studies["rob"] = studies["risk_of_bias"].where(studies["risk_of_bias"] != "not_assessed")
+    studies["rated_by"] = np.where(studies["rob"].notna(), "trial table", "")
+    if effects is not None and not effects.empty and "rob_level" in effects:
+        order = {"low": 0, "some_concerns": 1, "high": 2}
+        known = effects[effects["rob_level"].isin(order)]
+        worst = known.assign(rank=known["rob_level"].map(order)).groupby("study")["rank"].max()
+        from_metapsy = studies["study"].map(worst).map({v: k for k, v in order.items()})
+        fill = studies["rob"].isna() & from_metapsy.notna()
+        studies.loc[fill, "rob"] = from_metapsy[fill]
+        studies.loc[fill, "rated_by"] = "Metapsy"
+    return studies
+
+
+def _verdict_by_specific(verdicts: pd.DataFrame) -> pd.DataFrame:
+    if verdicts is None or verdicts.empty or "condition_specific" not in verdicts:
+        return pd.DataFrame(columns=["condition_specific", "verdict_inactive", "verdict_active", "verdict_id"])
+    first = verdicts.drop_duplicates("condition_specific")
+    return pd.DataFrame(
+        {
+            "condition_specific": first["condition_specific"],
+            "verdict_inactive": first["vs_inactive"].map(lambda c: verdict_label(c, vocab.VS_INACTIVE)),
+            "verdict_active": first["vs_active"].map(lambda c: verdict_label(c, vocab.VS_ACTIVE)),
+            "verdict_id": first["id"],
+        }
+    )
+
+
+def verdict_label(code, mapping: dict[str, str]) -> str:
+    """The review's verdict in words; "not stated" where the review says nothing."""
+    if code is None or code is pd.NA or (isinstance(code, float) and math.isnan(code)):
+        return "not stated"
+    if code == "not_stated":
+        return "not stated"
+    return mapping.get(code, str(code).replace("_", " ")).lower()
+
+
+def published_estimates(meta: pd.DataFrame) -> pd.DataFrame:
+    """Published meta-analytic estimates of psychodynamic therapy tied to one specific condition.
+
+    Only rows coded with a specific condition qualify; estimates for mixed
+    conditions or for other treatments are not shown beside a condition.
+    """
+    columns = [
+        "condition_specific",
+        "meta_id",
+        "meta_text",
+        "meta_estimate",
+        "meta_ci_low",
+        "meta_ci_high",
+        "meta_comparison",
+        "meta_source",
+    ]
+    if meta is None or meta.empty or "condition_specific" not in meta:
+        return pd.DataFrame(columns=columns)
+    rows = meta[
+        meta["condition_specific"].notna()
+        & meta["treatment"].astype(str).str.startswith("psychodynamic")
+        & meta["comparison"].isin(["vs_control", "vs_other_treatments"])
+    ]
+    rows = rows.sort_values(["condition_specific", "comparison", "year"], ascending=[True, True, False])
+    rows = rows.drop_duplicates(["condition_specific", "comparison"])
+    ci = np.where(
+        rows["es_ci_low"].notna() & rows["es_ci_high"].notna(),
+        " (" + rows["es_ci_low"].map("{:.2f}".format) + " to " + rows["es_ci_high"].map("{:.2f}".format) + ")",
+        " (no CI reported)",
+    )
+    comparison = rows["comparison"].map({"vs_control": "vs control", "vs_other_treatments": "vs other treatments"})
+    k = rows["k_studies"].map(lambda v: f", {int(v)} studies" if pd.notna(v) else "")
+    text = (
+        rows["es_value"].map("{:.2f}".format)
+        + ci
+        + " "
+        + comparison
+        + k
+        + " ("
+        + rows["first_author"]
+        + " "
+        + rows["year"].astype(str)
+        + ")"
+    )
+    out = pd.DataFrame(
+        {
+            "condition_specific": rows["condition_specific"],
+            "meta_id": rows["id"],
+            "meta_text": text,
+            "meta_estimate": rows["es_value"].astype(float),
+            "meta_ci_low": rows["es_ci_low"].astype(float),
+            "meta_ci_high": rows["es_ci_high"].astype(float),
+            "meta_comparison": rows["comparison"],
+            "meta_source": rows["first_author"] + " " + rows["year"].astype(str),
+        }
+    )
+    return out[columns].reset_index(drop=True)
+
+
+def condition_cues(trials: pd.DataFrame, effects: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Per specific condition: trials, participants and the certainty cues (size, risk of bias, large trial)."""
+    studies = trials.drop_duplicates("study")
+    rob = _rob_per_study(trials, effects).set_index("study")
+    rows = []
+    for (group, specific), part in studies.groupby(["condition_group", "condition_specific"], sort=True, dropna=False):
+        n = part["n_randomized"].astype(float)
+        ratings = rob.loc[part["study"], "rob"]
+        rated = ratings.notna()
+        rows.append(
+            {
+                "condition_group": group,
+                "condition_specific": specific,
+                "trials": len(part),
+                "participants": int(n.sum()),
+                "share_under_100": _share(n < LARGE_TRIAL),
+                "any_large": bool((n >= LARGE_TRIAL).any()),
+                "largest": int(n.max()),
+                "rob_rated": int(rated.sum()),
+                "share_low_rob": _share(ratings[rated] == "low") if rated.any() else math.nan,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def condition_table(
+    trials: pd.DataFrame,
+    estimates: pd.DataFrame,
+    verdicts: pd.DataFrame | None = None,
+    meta: pd.DataFrame | None = None,
+    effects: pd.DataFrame | None = None,
+    lens: str = "all",
+) -> pd.DataFrame:
+    """The map as a table: one row per specific condition, in condition-group order, every estimate in words."""
+    cues = condition_cues(trials, effects)
+    chosen = estimates[estimates["lens"] == lens] if not estimates.empty else estimates
+    for comparator in ("inactive", "active", "add_on"):
+        for source in SOURCES:
+            column = f"{comparator}_{source}"
+            if chosen.empty:
+                cues[column] = "no trial effects"
+                cues[f"{column}_i2"] = math.nan
+                continue
+            part = chosen[(chosen["comparator_type"] == comparator) & (chosen["source"] == source)]
+            text = part.set_index("condition_specific")["text"]
+            i2 = part.set_index("condition_specific")["i2"]
+            cues[column] = cues["condition_specific"].map(text).fillna("no trial effects")
+            cues[f"{column}_i2"] = cues["condition_specific"].map(i2)
+    verdict = _verdict_by_specific(verdicts)
+    out = cues.merge(verdict, on="condition_specific", how="left")
+    for column in ("verdict_inactive", "verdict_active"):
+        out[column] = out[column].fillna("not stated")
+    published = published_estimates(meta)
+    if not published.empty:
+        text = published.groupby("condition_specific")["meta_text"].agg("; ".join)
+        out["published"] = out["condition_specific"].map(text).fillna("none found")
+    else:
+        out["published"] = "none found"
+    group_order = {g: i for i, g in enumerate(vocab.CONDITION_GROUPS)}
+    specific_order = {s: i for i, s in enumerate(specific_labels())}
+    out["group_label"] = out["condition_group"].map(lambda g: vocab.label(vocab.CONDITION_GROUPS, g))
+    out["condition"] = out["condition_specific"].map(specific_label)
+    out = out.assign(
+        _g=out["condition_group"].map(group_order).fillna(len(group_order)),
+        _s=out["condition_specific"].map(specific_order).fillna(len(specific_order)),
+    ).sort_values(["_g", "_s", "condition"])
+    return out.drop(columns=["_g", "_s"]).reset_index(drop=True)
+
+
+def explore_link(group: str, specific) -> str:
+    """A shareable link to Explore filtered to one specific condition (relative to the app's root)."""
+    from urllib.parse import urlencode
+
+    params = {"condition": group}
+    if isinstance(specific, str) and specific:
+        params["specific"] = specific
+    return "explore?" + urlencode(params)
+
+
+def build(tables: dict[str, pd.DataFrame], method: str = "dl") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(per-trial effects, pooled estimates) for the bundled tables."""
+    effects = trial_effects(tables["trials"], tables.get("metapsy_effects"))
+    return effects, pooled_estimates(effects, method)
