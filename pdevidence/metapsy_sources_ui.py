@@ -103,7 +103,7 @@ def _read_file(csv_path: str, codebook_path: str | None, name: str, digest: str)
     return read_database(data, codebook=book, name=name)
 
 
-@st.cache_resource(show_spinner=False, max_entries=4, ttl=3600, scope="session")
+@st.cache_resource(show_spinner=False, max_entries=2, ttl=3600, scope="session")
 def _read_upload(digest: str, name: str, codebook_digest: str | None, _data: bytes, _codebook: bytes | None):
     """An upload read once per session (freed when the session ends); the digests are the cache key."""
     return read_database(_data, codebook=_codebook, name=name)

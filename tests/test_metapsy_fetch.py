@@ -581,7 +581,9 @@ def test_without_a_setting_the_cache_lives_outside_the_repository(monkeypatch):
     assert ROOT.resolve() not in folder.parents and folder != ROOT.resolve()
 
 
-@pytest.mark.skipif(not (sources.SHARED_DIR / "README.md").is_file(), reason="shared/metapsy is not beside the checkout")
+@pytest.mark.skipif(
+    not (sources.SHARED_DIR / "README.md").is_file(), reason="shared/metapsy is not beside the checkout"
+)
 def test_catalogue_dois_and_search_dates_agree_with_the_shared_readme():
     """A second reading: every database the shared README lists has the same DOI (or none) in the catalogue."""
     text = (sources.SHARED_DIR / "README.md").read_text(encoding="utf-8")
@@ -606,3 +608,25 @@ def test_a_host_name_that_never_resolves_is_stopped_at_the_connect_timeout(monke
     with pytest.raises(fetch.FetchError, match="could not be looked up") as info:
         fetch.fetch("https://example.org/data.csv", limits=fetch.Limits(connect_timeout=0.5))
     assert info.value.limit == "timeout" and time.monotonic() - started < 2
+
+
+def test_files_fetched_by_address_are_kept_to_a_bounded_number(github, monkeypatch):
+    monkeypatch.setattr(cache, "MAX_URL_ENTRIES", 3)
+    for i in range(5):
+        github.routes[f"/f{i}/data.csv"] = DATA
+        cache.ensure_url(f"{github.base}/f{i}/data.csv")
+    kept = [p for p in (Path(sources.cache_dir()) / "urls").iterdir() if p.is_dir()]
+    assert len(kept) == 3
+
+
+def test_downloads_wait_for_a_free_slot_and_say_when_the_server_is_busy(github, monkeypatch):
+    monkeypatch.setattr(cache, "_fetch_slots", threading.BoundedSemaphore(1))
+    monkeypatch.setattr(cache, "BUSY_WAIT_SECONDS", 0.2)
+    cache._fetch_slots.acquire()
+    try:
+        info = test_info()
+        publish(github, info)
+        with pytest.raises(SourceError, match="busy"):
+            cache.ensure(info)
+    finally:
+        cache._fetch_slots.release()

@@ -22,6 +22,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import threading
 import time
 from dataclasses import dataclass
@@ -46,6 +47,10 @@ CODEBOOK_MAX_BYTES = 2 * 1024 * 1024
 LAST_SEARCH_MAX_BYTES = 200
 URL_CACHE_SECONDS = 3600
 FAILURE_MEMORY_SECONDS = 60  # an offline fetch is not retried on every rerun
+MAX_URL_ENTRIES = 20  # files fetched by address kept on disk; the oldest go first
+MAX_PARALLEL_FETCHES = 3  # downloads running at once in one server process
+BUSY_WAIT_SECONDS = 20
+_fetch_slots = threading.BoundedSemaphore(MAX_PARALLEL_FETCHES)
 
 
 class CacheError(SourceError):
@@ -238,7 +243,8 @@ def _download(info: DatabaseInfo, progress, limits: fetching.Limits) -> Cached:
 
     if progress is not None:
         progress(0.0, f"Fetching {info.name} from github.com/metapsy-project ({info.version})")
-    data = fetching.fetch(info.csv_url, limits=limits, progress=report)
+    with _slot():
+        data = fetching.fetch(info.csv_url, limits=limits, progress=report)
     digest = _sha256(data)
     if info.sha256 and digest != info.sha256:
         raise SourceError(
@@ -273,6 +279,29 @@ def _download(info: DatabaseInfo, progress, limits: fetching.Limits) -> Cached:
     if progress is not None:
         progress(1.0, f"{info.name} downloaded")
     return Cached(info.name, folder / CSV_NAME, folder / CODEBOOK_NAME if codebook else None, provenance)
+
+
+@contextlib.contextmanager
+def _slot():
+    """One of a few download slots, so many visitors at once cannot start unbounded downloads."""
+    if not _fetch_slots.acquire(timeout=BUSY_WAIT_SECONDS):
+        raise SourceError("the server is busy with other downloads; try again in a minute.")
+    try:
+        yield
+    finally:
+        _fetch_slots.release()
+
+
+def _prune_urls(folder: Path, keep: int | None = None) -> None:
+    """Keep only the most recent files fetched by address."""
+    keep = MAX_URL_ENTRIES if keep is None else keep
+    try:
+        entries = sorted((p for p in folder.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime, reverse=True)
+    except OSError:
+        return
+    for old in entries[keep:]:
+        with contextlib.suppress(OSError):
+            shutil.rmtree(old)
 
 
 def codebook_urls_beside(url: str) -> list[str]:
@@ -315,7 +344,8 @@ def _download_url(url: str, folder: Path, progress, limits: fetching.Limits) -> 
 
     if progress is not None:
         progress(0.0, "Fetching the file at the address given")
-    data = fetching.fetch(url, limits=limits, progress=report)
+    with _slot():
+        data = fetching.fetch(url, limits=limits, progress=report)
     label = fetching.shown_url(url)
     try:
         _validate_table(data, label)
@@ -340,6 +370,7 @@ def _download_url(url: str, folder: Path, progress, limits: fetching.Limits) -> 
     }
     _write_atomic(folder / CSV_NAME, data)
     _write_atomic(folder / SIDECAR_NAME, json.dumps(provenance, indent=1).encode("utf-8"))
+    _prune_urls(folder.parent)
     if progress is not None:
         progress(1.0, "Downloaded")
     return Cached(name, folder / CSV_NAME, folder / CODEBOOK_NAME if codebook else None, provenance)
