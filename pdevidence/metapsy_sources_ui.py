@@ -273,7 +273,7 @@ def _wanted(found: Databases) -> list[str]:
     ):
         out.append(current)
     # An address given in the link opens that database.
-    address_name = next(iter(found.extra), None) if SRC_PARAM in st.query_params else None
+    address_name = next((n for n in found.extra if n.endswith(" (address)")), None)
     if address_name and address_name not in out and url is None:
         out.insert(0, address_name)
     if not out and sources.DEFAULT_DATABASE in found.catalogue.offered:
