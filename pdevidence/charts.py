@@ -497,3 +497,269 @@ def findings_chart(rows: pd.DataFrame, findings: dict[str, str], title: str | No
     fig.update_xaxes(categoryorder="array", categoryarray=order, title="Finding on the main outcome")
     fig.update_yaxes(title=None)
     return _layout(fig, title, height=max(260, 120 + 36 * len(rows)))
+
+
+SOURCE_COLOURS = {"curated": OKABE_ITO["blue"], "metapsy": OKABE_ITO["orange"], "published": OKABE_ITO["green"]}
+SOURCE_TRIAL_SYMBOLS = {"curated": "circle-open", "metapsy": "square-open"}
+SOURCE_NAMES = {
+    "curated": "Trial reports",
+    "metapsy": "Metapsy databases",
+    "published": "Published meta-analysis",
+}
+COMPARATOR_TITLES = {
+    "inactive": "Compared with inactive controls (waitlist, usual care, placebo)",
+    "active": "Compared with active treatments (another therapy or medication)",
+    "add_on": "Added to a treatment both groups get",
+}
+
+
+def _fmt(value: float) -> str:
+    """Two decimals, never '-0.00'."""
+    text = f"{value:.2f}"
+    return "0.00" if text == "-0.00" else text
+
+
+def effect_map(
+    effects: pd.DataFrame,
+    estimates: pd.DataFrame,
+    labels: dict[str, str],
+    *,
+    lens: str = "all",
+    published: pd.DataFrame | None = None,
+    title: str | None = None,
+) -> go.Figure:
+    """The effect map: one panel per comparator class, one line per specific condition.
+
+    Each trial's effect is a small open mark, coloured by source; a pooled
+    estimate (at least 3 trials of one source) is a filled diamond with its 95%
+    CI. With lens="large", small trials are left out of the marks and pools and
+    the all-trials estimate stays as a faint outline, joined to the new one, so
+    the change shows at a glance. Sources and comparators are never pooled
+    together; published estimates are green stars.
+    """
+    from plotly.subplots import make_subplots
+
+    classes = [c for c in COMPARATOR_TITLES if (effects["comparator_type"] == c).any()] or ["inactive"]
+    rows_per = {
+        c: [s for s in labels if s in set(effects.loc[effects["comparator_type"] == c, "condition_specific"])]
+        for c in classes
+    }
+    fig = make_subplots(
+        rows=len(classes),
+        cols=1,
+        shared_xaxes=True,
+        subplot_titles=[COMPARATOR_TITLES[c] for c in classes],
+        row_heights=[max(1, len(rows_per[c])) for c in classes],
+        vertical_spacing=0.12 if len(classes) > 1 else 0.05,
+    )
+    shown = set()
+    bounds = pd.concat([effects["ci_low"], effects["ci_high"], pd.Series([0.0, 1.0])]).astype(float)
+    if not estimates.empty:
+        bounds = pd.concat([bounds, estimates["ci_low"].astype(float), estimates["ci_high"].astype(float)])
+    x_left, x_right = float(np.nanmin(bounds)) - 0.1, float(np.nanmax(bounds)) + 0.1
+    for row, comparator in enumerate(classes, start=1):
+        order = rows_per[comparator]
+        ylabels = [plain(labels.get(s, s)) for s in order]
+        part = effects[effects["comparator_type"] == comparator]
+        pools = estimates[(estimates["comparator_type"] == comparator)] if not estimates.empty else estimates
+        for source in ("curated", "metapsy"):
+            mine = part[part["source"] == source]
+            if lens == "large":
+                mine = mine[mine["large"].astype(bool)]
+            if not mine.empty:
+                name = f"One trial ({SOURCE_NAMES[source]})"
+                fig.add_trace(
+                    go.Scatter(
+                        x=mine["estimate"],
+                        y=[plain(labels.get(s, s)) for s in mine["condition_specific"]],
+                        mode="markers",
+                        name=name,
+                        legendgroup=name,
+                        showlegend=name not in shown,
+                        marker=dict(
+                            symbol=SOURCE_TRIAL_SYMBOLS[source],
+                            size=9,
+                            color=SOURCE_COLOURS[source],
+                            line=dict(width=2),
+                        ),
+                        customdata=np.column_stack(
+                            [
+                                mine["label"].map(plain),
+                                mine["ci_low"].map(_fmt),
+                                mine["ci_high"].map(_fmt),
+                                mine["n_randomized"].astype(int),
+                                mine["detail"].map(plain),
+                                mine["outcome"].map(plain),
+                            ]
+                        ),
+                        hovertemplate="%{customdata[0]}<br>effect %{x:.2f} [%{customdata[1]}, %{customdata[2]}]"
+                        "<br>N=%{customdata[3]}; outcome: %{customdata[5]}<br>%{customdata[4]}<extra>"
+                        + SOURCE_NAMES[source]
+                        + "</extra>",
+                    ),
+                    row=row,
+                    col=1,
+                )
+                shown.add(name)
+            for which, faint in ((lens, False), ("all", True)) if lens == "large" else ((lens, False),):
+                pooled = pools[(pools["source"] == source) & (pools["lens"] == which) & (pools["status"] == "pooled")]
+                if pooled.empty:
+                    continue
+                name = (
+                    f"All trials, pooled ({SOURCE_NAMES[source]})"
+                    if faint
+                    else f"Pooled, 95% CI ({SOURCE_NAMES[source]})"
+                )
+                fig.add_trace(
+                    go.Scatter(
+                        x=pooled["estimate"],
+                        y=[plain(labels.get(s, s)) for s in pooled["condition_specific"]],
+                        mode="markers",
+                        name=name,
+                        legendgroup=name,
+                        showlegend=name not in shown,
+                        opacity=0.45 if faint else 1,
+                        marker=dict(
+                            symbol="diamond-open" if faint else "diamond",
+                            size=15,
+                            color=SOURCE_COLOURS[source],
+                            line=dict(width=1.5, color=SOURCE_COLOURS[source] if faint else "white"),
+                        ),
+                        error_x=dict(
+                            type="data",
+                            symmetric=False,
+                            array=pooled["ci_high"] - pooled["estimate"],
+                            arrayminus=pooled["estimate"] - pooled["ci_low"],
+                            color=SOURCE_COLOURS[source],
+                            thickness=3,
+                            visible=not faint,
+                        ),
+                        customdata=np.column_stack(
+                            [
+                                pooled["k"],
+                                pooled["participants"],
+                                pooled["ci_low"].map(_fmt),
+                                pooled["ci_high"].map(_fmt),
+                                pooled["i2"].map(lambda v: f"{v:.0%}"),
+                                pooled["trials"].map(plain),
+                            ]
+                        ),
+                        hovertemplate=("All trials: " if faint else "Pooled: ")
+                        + "%{x:.2f} [%{customdata[2]}, %{customdata[3]}]<br>%{customdata[0]} trials, "
+                        "%{customdata[1]} participants, I² %{customdata[4]}<br>%{customdata[5]}<extra>"
+                        + SOURCE_NAMES[source]
+                        + "</extra>",
+                    ),
+                    row=row,
+                    col=1,
+                )
+                shown.add(name)
+            if lens == "large":
+                both = pools[(pools["source"] == source) & (pools["status"] == "pooled")]
+                for specific, pair in both.groupby("condition_specific"):
+                    if set(pair["lens"]) == {"all", "large"}:
+                        xs = [float(pair.loc[pair["lens"] == "all", "estimate"].iloc[0])]
+                        xs.append(float(pair.loc[pair["lens"] == "large", "estimate"].iloc[0]))
+                        fig.add_trace(
+                            go.Scatter(
+                                x=xs,
+                                y=[plain(labels.get(specific, specific))] * 2,
+                                mode="lines",
+                                line=dict(color=SOURCE_COLOURS[source], width=2, dash="dot"),
+                                showlegend=False,
+                                hoverinfo="skip",
+                            ),
+                            row=row,
+                            col=1,
+                        )
+        if published is not None and not published.empty:
+            wanted = (
+                "vs_control" if comparator == "inactive" else "vs_other_treatments" if comparator == "active" else None
+            )
+            mine = published[(published["meta_comparison"] == wanted) & published["condition_specific"].isin(order)]
+            if not mine.empty:
+                name = SOURCE_NAMES["published"]
+                fig.add_trace(
+                    go.Scatter(
+                        x=mine["meta_estimate"],
+                        y=[plain(labels.get(s, s)) for s in mine["condition_specific"]],
+                        mode="markers",
+                        name=name,
+                        legendgroup=name,
+                        showlegend=name not in shown,
+                        marker=dict(symbol="star", size=14, color=SOURCE_COLOURS["published"]),
+                        text=mine["meta_text"].map(plain),
+                        hovertemplate="%{text}<extra>" + name + "</extra>",
+                    ),
+                    row=row,
+                    col=1,
+                )
+                shown.add(name)
+        # Each condition's name (and any "too few to pool" marker) is written above its line,
+        # across the whole width, so the map reads on a phone as well as on a wide screen.
+        notes = []
+        for specific in order:
+            mine = pools[(pools["condition_specific"] == specific) & (pools["lens"] == lens)] if len(pools) else pools
+            said = [
+                f"{SOURCE_NAMES[r.source]}: " + (f"pooled {r.text}" if r.status == "pooled" else r.text)
+                for r in mine.itertuples()
+            ]
+            notes.append("; ".join(said))
+        fig.add_trace(
+            go.Scatter(
+                x=[x_left] * len(order),
+                y=ylabels,
+                mode="text",
+                text=[
+                    f"<b>{label}</b>" + (f"<br>{plain(note)}" if note else "")
+                    for label, note in zip(ylabels, notes, strict=True)
+                ],
+                textposition="top right",
+                textfont=dict(size=12, color="#1a1a1a"),
+                cliponaxis=False,
+                showlegend=False,
+                hoverinfo="skip",
+            ),
+            row=row,
+            col=1,
+        )
+        fig.update_yaxes(
+            categoryorder="array",
+            categoryarray=list(reversed(ylabels)),
+            title=None,
+            showticklabels=False,
+            range=[-0.6, len(order) - 0.1],
+            row=row,
+            col=1,
+        )
+        fig.add_vline(x=0, line=dict(color=OKABE_ITO["grey"], width=1), row=row, col=1)
+    fig.update_xaxes(range=[x_left, x_right])
+    fig.update_xaxes(title=G_AXIS, row=len(classes), col=1)
+    fig.update_annotations(font=dict(size=13), xanchor="left", x=0)
+    lines = sum(max(1, len(rows_per[c])) for c in classes)
+    return _layout(fig, title, height=170 + 72 * lines + 60 * len(classes))
+
+
+def small_trial_share(cues: pd.DataFrame, labels: dict[str, str], title: str | None = None) -> go.Figure:
+    """Share of each condition's trials with fewer than 100 participants, with the counts written on the bars."""
+    rows = cues.reset_index(drop=True)
+    names = [plain(labels.get(s, s)) for s in rows["condition_specific"]]
+    small = (rows["share_under_100"] * rows["trials"]).round().astype(int)
+    fig = go.Figure(
+        go.Bar(
+            x=rows["share_under_100"],
+            y=names,
+            orientation="h",
+            marker_color=OKABE_ITO["sky"],
+            text=[f"{s} of {n}" for s, n in zip(small, rows["trials"], strict=True)],
+            textposition="auto",
+            customdata=np.column_stack([small, rows["trials"], rows["largest"]]),
+            hovertemplate="%{y}: %{customdata[0]} of %{customdata[1]} trials under 100 participants"
+            "<br>largest trial: %{customdata[2]}<extra></extra>",
+            name="Share of small trials",
+        )
+    )
+    fig.update_xaxes(title="Share of trials with fewer than 100 participants", tickformat=".0%", range=[0, 1])
+    fig.update_yaxes(title=None, categoryorder="array", categoryarray=list(reversed(names)), automargin=True)
+    fig.update_layout(showlegend=False)
+    return _layout(fig, title, height=140 + 30 * len(rows))
