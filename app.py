@@ -1,43 +1,36 @@
 """Router and frame: page config, navigation, and the disclaimer and sources on every page."""
 
+from pathlib import Path
+
 import streamlit as st
 
 from pdevidence import ui
 
+# A bundled icon: an emoji or ":material/...:" icon makes the browser fetch a font from a third party.
+ICON = str(Path(__file__).parent / "static" / "icon.png")
+
 st.set_page_config(
     page_title="Psychodynamic therapy: what the evidence shows",
-    page_icon=":material/query_stats:",
+    page_icon=ICON,
     layout="wide",
 )
 
 PAGES = {
     "Evidence": [
-        st.Page("pages/overview.py", title="Overview", url_path="overview", default=True, icon=":material/dashboard:"),
-        st.Page("pages/explore.py", title="Explore studies", url_path="explore", icon=":material/filter_alt:"),
-        st.Page("pages/study_size.py", title="Study size", url_path="study_size", icon=":material/straighten:"),
-        st.Page("pages/metapsy.py", title="Trial databases (Metapsy)", url_path="metapsy", icon=":material/database:"),
+        st.Page("pages/overview.py", title="Overview", url_path="overview", default=True),
+        st.Page("pages/explore.py", title="Explore studies", url_path="explore"),
+        st.Page("pages/study_size.py", title="Study size", url_path="study_size"),
+        st.Page("pages/metapsy.py", title="Trial databases (Metapsy)", url_path="metapsy"),
     ],
     "Explainers": [
-        st.Page(
-            "pages/therapy_types.py",
-            title="Therapy types compared",
-            url_path="therapy_types",
-            icon=":material/compare:",
-        ),
-        st.Page(
-            "pages/short_vs_long.py", title="Short- vs long-term", url_path="short_vs_long", icon=":material/schedule:"
-        ),
-        st.Page(
-            "pages/defense_mechanisms.py",
-            title="Defense mechanisms",
-            url_path="defense_mechanisms",
-            icon=":material/shield:",
-        ),
-        st.Page("pages/claims.py", title="The article's claims", url_path="claims", icon=":material/fact_check:"),
-        st.Page("pages/glossary.py", title="Glossary", url_path="glossary", icon=":material/menu_book:"),
+        st.Page("pages/therapy_types.py", title="Therapy types compared", url_path="therapy_types"),
+        st.Page("pages/short_vs_long.py", title="Short- vs long-term", url_path="short_vs_long"),
+        st.Page("pages/defense_mechanisms.py", title="Defense mechanisms", url_path="defense_mechanisms"),
+        st.Page("pages/claims.py", title="The article's claims", url_path="claims"),
+        st.Page("pages/glossary.py", title="Glossary", url_path="glossary"),
     ],
     "About": [
-        st.Page("pages/sources.py", title="Sources & method", url_path="sources", icon=":material/source:"),
+        st.Page("pages/sources.py", title="Sources & method", url_path="sources"),
     ],
 }
 
@@ -46,6 +39,13 @@ PAGES = {
 # A flat list: Streamlit's sectioned sidebar navigation nests list items in
 # a way screen readers do not announce as a list (axe "list"/"listitem").
 page = st.navigation([p for section in PAGES.values() for p in section])
+
+# The frame is drawn before the page runs, around an empty container the page
+# fills: st.stop(), an empty selection or a data error inside the page cannot
+# remove the disclaimer or the sources footer.
 ui.render_disclaimer()
-page.run()
+body = st.container()
 ui.render_footer()
+with body:
+    ui.start_page(page.url_path or "overview")
+    page.run()

@@ -8,7 +8,7 @@ ui.require_frame()
 
 st.title("Explore the studies")
 
-trials, chosen, subset = ui.filtered_trials(page_params=("pool_vs", "pool_time", "tau2"))
+trials, chosen, subset = ui.filtered_trials()
 
 per_study = stats.per_study(subset)
 a, b, c = st.columns(3)

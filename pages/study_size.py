@@ -13,7 +13,7 @@ st.markdown(
     "size of each trial and checks for that pattern where there are enough trials."
 )
 
-trials, chosen, subset = ui.filtered_trials(page_params=("pool_vs", "pool_time"))
+trials, chosen, subset = ui.filtered_trials()
 
 studies = stats.per_study(subset)
 summary = stats.condition_summary(subset)

@@ -1,14 +1,18 @@
-"""The filter state, and its exact round trip to URL query parameters."""
+"""The filter state applied to the trials, and its round trip to the URL through `urlstate`."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
-# Query-parameter names. Lists are comma-separated; absent means "no restriction".
+from pdevidence import urlstate
+
+# Query key -> Filters attribute. The fields themselves (kinds, pages) are rows of urlstate.FIELDS.
 LIST_PARAMS = {
     "condition": "conditions",
+    "specific": "specifics",
     "comparator": "comparator_types",
     "design": "designs",
     "term": "terms",
@@ -21,7 +25,15 @@ RANGE_PARAMS = {
     "year_max": "year_max",
 }
 PARAM_NAMES = tuple(LIST_PARAMS) + tuple(RANGE_PARAMS)
-MAX_VALUE_LENGTH = 60
+COLUMNS = {
+    "conditions": "condition_group",
+    "specifics": "condition_specific",
+    "comparator_types": "comparator_type",
+    "designs": "design",
+    "terms": "pd_term",
+    "models": "pd_model",
+}
+MAX_VALUE_LENGTH = urlstate.MAX_SHOWN
 
 
 @dataclass(frozen=True)
@@ -35,6 +47,16 @@ class Options:
     models: tuple[str, ...]
     n_range: tuple[int, int]
     year_range: tuple[int, int]
+    # Condition group -> specific condition codes found under it (empty when the data has none).
+    specifics: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def specifics_under(self, groups) -> tuple[str, ...]:
+        """Specific conditions offered when these groups are chosen (every one when none is)."""
+        seen: dict[str, None] = {}
+        for group, codes in self.specifics.items():
+            if not groups or group in groups:
+                seen.update(dict.fromkeys(codes))
+        return tuple(seen)
 
 
 @dataclass(frozen=True)
@@ -50,6 +72,7 @@ class Filters:
     n_max: int | None = None
     year_min: int | None = None
     year_max: int | None = None
+    specifics: tuple[str, ...] = ()
 
 
 @dataclass
@@ -64,6 +87,11 @@ def options_from(studies: pd.DataFrame) -> Options:
     def values(column: str) -> tuple[str, ...]:
         return tuple(sorted(studies[column].dropna().unique()))
 
+    specifics: dict[str, tuple[str, ...]] = {}
+    if "condition_specific" in studies:
+        pairs = studies[["condition_group", "condition_specific"]].dropna().drop_duplicates()
+        for group, rows in pairs.groupby("condition_group", sort=True):
+            specifics[str(group)] = tuple(sorted(rows["condition_specific"].astype(str)))
     return Options(
         conditions=values("condition_group"),
         comparator_types=values("comparator_type"),
@@ -72,15 +100,13 @@ def options_from(studies: pd.DataFrame) -> Options:
         models=values("pd_model"),
         n_range=(int(studies["n_randomized"].min()), int(studies["n_randomized"].max())),
         year_range=(int(studies["year"].min()), int(studies["year"].max())),
+        specifics=specifics,
     )
 
 
 def shown(value: str) -> str:
     """A user-supplied value made safe to quote in a notice."""
-    text = "".join(ch if ch.isprintable() else "?" for ch in str(value))
-    if len(text) > MAX_VALUE_LENGTH:
-        text = text[:MAX_VALUE_LENGTH] + "…"
-    return repr(text)
+    return urlstate.shown(value)
 
 
 def last_value(value) -> str:
@@ -89,84 +115,54 @@ def last_value(value) -> str:
     return str(value)
 
 
-def parse(params, options: Options) -> Parsed:
-    """Read filters from query parameters; unknown or invalid parts are dropped with a notice."""
-    params = dict(params)
-    out: dict = {}
-    notices: list[str] = []
-    allowed = {
-        "conditions": options.conditions,
-        "comparator_types": options.comparator_types,
-        "designs": options.designs,
-        "terms": options.terms,
-        "models": options.models,
-    }
-    for key in params:
-        if key not in PARAM_NAMES:
-            notices.append(f"Ignored unknown link parameter {shown(key)}.")
-    for key, attr in LIST_PARAMS.items():
-        if key not in params:
-            continue
-        raw = last_value(params[key])
-        chosen = []
-        for item in (part.strip() for part in raw.split(",")):
-            if not item:
-                continue
-            if item in allowed[attr]:
-                if item not in chosen:
-                    chosen.append(item)
-            else:
-                notices.append(f"Ignored {key} {shown(item)}: not one of the values in the data.")
-        order = {value: i for i, value in enumerate(allowed[attr])}
-        out[attr] = tuple(sorted(chosen, key=order.__getitem__))
-    bounds = {"n": options.n_range, "year": options.year_range}
-    for key, attr in RANGE_PARAMS.items():
-        if key not in params:
-            continue
-        raw = last_value(params[key]).strip()
-        try:
-            number = int(raw)
-        except ValueError:
-            notices.append(f"Ignored {key} {shown(raw)}: not a whole number.")
-            continue
-        if number < 0:
-            notices.append(f"Ignored {key} {shown(raw)}: cannot be negative.")
-            continue
-        out[attr] = number
-    for prefix in ("n", "year"):
-        low, high = out.get(f"{prefix}_min"), out.get(f"{prefix}_max")
-        if low is not None and high is not None and low > high:
-            notices.append(f"Ignored {prefix}_min and {prefix}_max: the minimum {low} is above the maximum {high}.")
-            out.pop(f"{prefix}_min")
-            out.pop(f"{prefix}_max")
-        lo_bound, hi_bound = bounds[prefix]
-        # A bound outside the data's range restricts nothing: drop it so the
-        # link keeps one canonical form.
-        if out.get(f"{prefix}_min") is not None and out[f"{prefix}_min"] <= lo_bound:
-            out.pop(f"{prefix}_min")
-        if out.get(f"{prefix}_max") is not None and out[f"{prefix}_max"] >= hi_bound:
-            out.pop(f"{prefix}_max")
-    return Parsed(Filters(**out), notices)
+def context(options: Options) -> dict:
+    """The urlstate context of the filter fields: allowed values and ranges from the data."""
+    out: dict = {key: getattr(options, attr) for key, attr in LIST_PARAMS.items() if key != "specific"}
+    out["specific"] = dict(options.specifics)
+    for key in ("n_min", "n_max"):
+        out[key] = options.n_range
+    for key in ("year_min", "year_max"):
+        out[key] = options.year_range
+    return out
 
 
-def serialize(filters: Filters) -> dict[str, str]:
-    """Query parameters for a selection: only restrictions are written, in a fixed order."""
-    params: dict[str, str] = {}
-    for key, attr in LIST_PARAMS.items():
-        values = getattr(filters, attr)
-        if values:
-            params[key] = ",".join(values)
-    for key, attr in RANGE_PARAMS.items():
-        value = getattr(filters, attr)
-        if value is not None:
-            params[key] = str(int(value))
-    return params
+def from_state(state: Mapping) -> Filters:
+    values = {attr: tuple(state.get(key) or ()) for key, attr in LIST_PARAMS.items()}
+    values.update({attr: state.get(key) for key, attr in RANGE_PARAMS.items()})
+    return Filters(**values)
+
+
+def to_state(filters: Filters) -> dict:
+    state = {key: getattr(filters, attr) for key, attr in LIST_PARAMS.items()}
+    state.update({key: getattr(filters, attr) for key, attr in RANGE_PARAMS.items()})
+    return state
+
+
+def parse(params, options: Options, *, strict: bool = True) -> Parsed:
+    """Read filters from query parameters; unknown or invalid parts are dropped or clamped with a notice.
+
+    With `strict`, keys that are not filters get an "unknown" notice too.
+    """
+    query = urlstate.as_multidict(params)
+    parsed = urlstate.parse(query, context(options), fields=PARAM_NAMES)
+    notices = [urlstate.unknown_notice(k) for k in query if k not in PARAM_NAMES] if strict else []
+    return Parsed(from_state(parsed.state), urlstate.cap(notices + parsed.notices))
+
+
+def serialize(filters: Filters) -> dict[str, list[str]]:
+    """Query parameters for a selection: only restrictions are written, in a fixed order; lists as repeated keys."""
+    return urlstate.serialize(to_state(filters))
 
 
 def normalize(filters: Filters, options: Options) -> Filters:
     """Drop restrictions that select everything, so equal selections serialize equally."""
     changes = {}
     for attr in LIST_PARAMS.values():
+        if attr == "specifics":
+            offered = options.specifics_under(filters.conditions)
+            kept = tuple(v for v in offered if v in filters.specifics)
+            changes[attr] = () if offered and set(kept) >= set(offered) else kept
+            continue
         values = getattr(filters, attr)
         if set(values) >= set(getattr(options, attr)):
             changes[attr] = ()
@@ -181,16 +177,12 @@ def normalize(filters: Filters, options: Options) -> Filters:
 def apply(studies: pd.DataFrame, filters: Filters) -> pd.DataFrame:
     """The rows of studies that the selection keeps."""
     keep = pd.Series(True, index=studies.index)
-    for attr, column in (
-        ("conditions", "condition_group"),
-        ("comparator_types", "comparator_type"),
-        ("designs", "design"),
-        ("terms", "pd_term"),
-        ("models", "pd_model"),
-    ):
+    for attr, column in COLUMNS.items():
         values = getattr(filters, attr)
-        if values:
+        if values and column in studies:
             keep &= studies[column].isin(values)
+        elif values:
+            keep &= False
     n = studies["n_randomized"]
     year = studies["year"]
     if filters.n_min is not None:
@@ -210,6 +202,8 @@ def describe(filters: Filters, labels: dict[str, str] | None = None) -> str:
     parts = []
     if filters.conditions:
         parts.append(", ".join(labels.get(c, c) for c in filters.conditions))
+    if filters.specifics:
+        parts.append(", ".join(labels.get(c, c) for c in filters.specifics))
     if filters.comparator_types:
         parts.append("vs " + " or ".join(f"{c} controls" for c in filters.comparator_types))
     if filters.designs:

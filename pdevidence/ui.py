@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 import pandas as pd
 import streamlit as st
 
-from pdevidence import evidence, filters, load, vocab
+from pdevidence import evidence, filters, load, urlstate, vocab
 
 DISCLAIMER = (
     "**Information only, not medical advice.** This site summarizes published research. "
@@ -27,16 +27,49 @@ SOURCES_FOOTER = (
     "This site collects no analytics and keeps no record of what you look at."
 )
 
-_FILTER_FIELDS = ("conditions", "comparator_types", "designs", "terms", "models", "n", "year")
+_FILTER_FIELDS = ("conditions", "specifics", "comparator_types", "designs", "terms", "models", "n", "year")
 _SESSION_FILTERS = "filters_current"
 _SESSION_LAST_URL = "filters_last_url"
+_NOTICES = "_url_notices"
+_NOTICE_SLOT = "_url_notice_slot"
+NOTICE_ICON = "⚠️"
 
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&])")
+# Bare addresses that GitHub-flavoured markdown turns into links even when escaped:
+# "www.", "scheme:" followed by "//", and "@" of an e-mail address. A zero-width
+# space breaks each pattern without changing what a reader sees.
+_AUTOLINK = re.compile(r"(?i)(www)(\.)|(:)(//)|(@)")
+_ZWSP = "\u200b"
+_FORMULA_START = "=+-@\t\r"
 
 
 def escape(text: str) -> str:
-    """Text made inert for st.markdown: no links, HTML or formatting from user input."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
+    """Text made inert for st.markdown: no links (also bare www./http:// addresses), HTML or formatting."""
+    text = _AUTOLINK.sub(lambda m: _ZWSP.join(g for g in m.groups() if g is not None) + _ZWSP, str(text))
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+
+
+def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy whose text cells cannot run as spreadsheet formulas (OWASP CSV injection).
+
+    Text starting with =, +, -, @, a tab or a carriage return gets a leading
+    apostrophe; numeric columns are left alone, so -0.5 stays a number.
+    """
+    out = frame.copy()
+    for column in out.columns:
+        series = out[column]
+        if pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
+            continue
+        cells = series.astype(object).tolist()
+        risky = [isinstance(v, str) and v[:1] != "" and v[:1] in _FORMULA_START for v in cells]
+        if any(risky):
+            out[column] = ["'" + v if flag else v for v, flag in zip(cells, risky, strict=True)]
+    return out
+
+
+def to_csv(frame: pd.DataFrame) -> bytes:
+    """The CSV every download offers: formula-safe, UTF-8."""
+    return csv_safe(frame).to_csv(index=False).encode("utf-8")
 
 
 @st.cache_data(show_spinner=False)
@@ -70,7 +103,7 @@ def studies() -> pd.DataFrame:
 
 
 def render_disclaimer() -> None:
-    st.info(DISCLAIMER, icon=":material/info:")
+    st.info(DISCLAIMER, icon="ℹ️")
 
 
 def render_footer() -> None:
@@ -78,13 +111,54 @@ def render_footer() -> None:
     st.caption(SOURCES_FOOTER)
 
 
+def _run_token():
+    """Changes on every script run, so a notice slot from an earlier run is never reused."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    return id(ctx.cursors) if ctx is not None else None
+
+
+def start_page(path: str) -> None:
+    """Called by the frame before a page runs: a slot for this run's link notices, and keys the page
+    does not use dropped from the URL (and so from the share link) with a notice."""
+    state = st.session_state
+    state[_NOTICES] = []
+    state[_NOTICE_SLOT] = (_run_token(), st.empty())
+    unknown = urlstate.unknown_keys(_query(), path)
+    for key in unknown:
+        del st.query_params[key]
+    render_notices([urlstate.unknown_notice(key, path) for key in unknown])
+
+
+def _draw_notices(notices: list[str]) -> None:
+    first, rest = notices[: urlstate.MAX_NOTICES], notices[urlstate.MAX_NOTICES :]
+    for notice in first:
+        st.warning(escape(notice), icon=NOTICE_ICON)
+    if rest:
+        with st.expander(urlstate.cap(notices)[-1]):
+            for notice in rest[: urlstate.MAX_NOTICES_LISTED]:
+                st.warning(escape(notice), icon=NOTICE_ICON)
+
+
 def render_notices(notices: list[str]) -> None:
-    for notice in notices:
-        st.warning(escape(notice), icon=":material/link_off:")
+    """Show what a link or file asked for that could not be used: a handful, the rest counted and folded away."""
+    if not notices:
+        return
+    state = st.session_state
+    slot = state.get(_NOTICE_SLOT)
+    if slot is None or slot[0] != _run_token():
+        _draw_notices(list(notices))
+        return
+    state[_NOTICES] = state.get(_NOTICES, []) + list(notices)
+    with slot[1].container():
+        _draw_notices(state[_NOTICES])
 
 
-def _url_filter_params() -> dict[str, str]:
-    return {key: st.query_params[key] for key in filters.PARAM_NAMES if key in st.query_params}
+def _query(names=None) -> dict[str, list[str]]:
+    """The URL's query as key -> every value given (repeated keys kept)."""
+    keys = [k for k in st.query_params if names is None or k in names]
+    return {k: st.query_params.get_all(k) for k in keys}
 
 
 def _page_scope() -> str:
@@ -104,7 +178,8 @@ def _keys() -> dict[str, str]:
 def _set_widgets(chosen: filters.Filters, options: filters.Options, only_missing: bool = False) -> None:
     state, keys = st.session_state, _keys()
     values = {
-        attr: list(getattr(chosen, attr)) for attr in ("conditions", "comparator_types", "designs", "terms", "models")
+        attr: list(getattr(chosen, attr))
+        for attr in ("conditions", "specifics", "comparator_types", "designs", "terms", "models")
     }
     values["n"] = (
         chosen.n_min if chosen.n_min is not None else options.n_range[0],
@@ -119,12 +194,14 @@ def _set_widgets(chosen: filters.Filters, options: filters.Options, only_missing
             state[keys[field]] = value
 
 
-def write_query_params(params: dict[str, str], names) -> None:
-    """Make the URL's parameters among `names` equal `params`, touching only what changed."""
+def write_query_params(params: dict, names) -> None:
+    """Make the URL's parameters among `names` equal `params` (a value or a list of values), touching only what changed."""
     for key in names:
         if key in params:
-            if st.query_params.get(key) != params[key]:
-                st.query_params[key] = params[key]
+            value = params[key]
+            values = [str(v) for v in value] if isinstance(value, (list, tuple)) else [str(value)]
+            if st.query_params.get_all(key) != values:
+                st.query_params[key] = values if len(values) != 1 else values[0]
         elif key in st.query_params:
             del st.query_params[key]
 
@@ -133,7 +210,7 @@ def _reset_filters(options: filters.Options) -> None:
     _set_widgets(filters.Filters(), options)
 
 
-def filter_sidebar(studies_frame: pd.DataFrame, page_params: tuple[str, ...] = ()) -> filters.Filters:
+def filter_sidebar(studies_frame: pd.DataFrame) -> filters.Filters:
     """Sidebar filters kept in the URL: a shared link reopens the same selection.
 
     The URL wins when it differs from what this session last wrote (a link was
@@ -142,18 +219,14 @@ def filter_sidebar(studies_frame: pd.DataFrame, page_params: tuple[str, ...] = (
     """
     options = filters.options_from(studies_frame)
     state = st.session_state
-    url_params = _url_filter_params()
+    url_params = _query(filters.PARAM_NAMES)
     last = state.get(_SESSION_LAST_URL)
-    notices: list[str] = []
     if last is None or (url_params and url_params != last):
-        parsed = filters.parse(url_params, options)
-        notices = parsed.notices
+        parsed = filters.parse(url_params, options, strict=False)
+        render_notices(parsed.notices)
         _set_widgets(parsed.filters, options)
     else:
         _set_widgets(state.get(_SESSION_FILTERS, filters.Filters()), options, only_missing=True)
-    unknown = [k for k in st.query_params if k not in filters.PARAM_NAMES and k not in page_params]
-    notices += [f"Ignored unknown link parameter {filters.shown(k)}." for k in unknown]
-    render_notices(notices)
 
     keys = _keys()
     sb = st.sidebar
@@ -165,6 +238,16 @@ def filter_sidebar(studies_frame: pd.DataFrame, page_params: tuple[str, ...] = (
         format_func=lambda c: vocab.label(vocab.CONDITION_GROUPS, c),
         placeholder="All conditions",
     )
+    specific_options = options.specifics_under(state[keys["conditions"]])
+    state[keys["specifics"]] = [v for v in state.get(keys["specifics"], []) if v in specific_options]
+    if specific_options:
+        sb.multiselect(
+            "Specific condition",
+            specific_options,
+            key=keys["specifics"],
+            format_func=lambda c: vocab.label(getattr(vocab, "CONDITIONS_SPECIFIC", {}), c),
+            placeholder="Any in the chosen groups" if state[keys["conditions"]] else "Any condition",
+        )
     sb.slider(
         "Study size (participants randomized)",
         min_value=options.n_range[0],
@@ -210,6 +293,7 @@ def filter_sidebar(studies_frame: pd.DataFrame, page_params: tuple[str, ...] = (
     chosen = filters.normalize(
         filters.Filters(
             conditions=tuple(state[keys["conditions"]]),
+            specifics=tuple(state[keys["specifics"]]),
             comparator_types=tuple(state[keys["comparator_types"]]),
             designs=tuple(state[keys["designs"]]),
             terms=tuple(state[keys["terms"]]),
@@ -229,28 +313,32 @@ def filter_sidebar(studies_frame: pd.DataFrame, page_params: tuple[str, ...] = (
     return chosen
 
 
-def filtered_trials(page_params: tuple[str, ...] = ()) -> tuple[pd.DataFrame, filters.Filters, pd.DataFrame]:
+def filtered_trials() -> tuple[pd.DataFrame, filters.Filters, pd.DataFrame]:
     """The trials, the sidebar selection, and the rows it keeps; stops the page when none match."""
     trials = studies()
-    chosen = filter_sidebar(trials, page_params=page_params)
+    chosen = filter_sidebar(trials)
     subset = filters.apply(trials, chosen)
-    st.caption(f"Showing: {filters.describe(chosen, vocab.ALL)}.")
+    st.caption(escape(f"Showing: {filters.describe(chosen, _labels())}."))
     if subset.empty:
         st.warning("No trials match these filters. Clear some filters in the sidebar.")
         st.stop()
     return trials, chosen, subset
 
 
+def _labels() -> dict[str, str]:
+    return {**vocab.ALL, **getattr(vocab, "CONDITIONS_SPECIFIC", {})}
+
+
 def share_url() -> str:
-    """The address of this page with the current query string."""
+    """The address of this page with the current query string (repeated keys kept)."""
     base = (st.context.url or "").split("?", 1)[0]
-    query = urlencode(st.query_params.to_dict())
+    query = urlencode(_query(), doseq=True)
     return f"{base}?{query}" if query else base
 
 
 def render_share_link(container=None) -> None:
     target = container or st
-    with target.popover("Share this view", icon=":material/share:"):
+    with target.popover("Share this view", icon="🔗"):
         st.caption("Copy this link: it reopens this page with the same selection.")
         st.code(share_url(), language=None, wrap_lines=True)
 
@@ -266,12 +354,13 @@ def glossary_help(term: str) -> str | None:
 
 
 def render_download(frame: pd.DataFrame, filename: str, label: str = "Download these rows (CSV)") -> None:
+    """The one download button of the app: cells that would run as spreadsheet formulas are escaped."""
     st.download_button(
         label,
-        frame.to_csv(index=False).encode("utf-8"),
+        to_csv(frame),
         file_name=filename,
         mime="text/csv",
-        icon=":material/download:",
+        icon="⬇️",
     )
 
 
@@ -283,45 +372,54 @@ def render_chart(fig, data: pd.DataFrame, caption: str, key: str) -> None:
         st.dataframe(data, hide_index=True, width="stretch")
 
 
+def _url_context(param: str, choices, default) -> dict:
+    """The urlstate context of one widget's field: the page's choices when the table does not fix them."""
+    spec = urlstate.BY_NAME[param]
+    if spec.kind == "text" or spec.values is not None:
+        return {}
+    return {param: urlstate.Domain(tuple(choices), urlstate._MISSING if default is None else default)}
+
+
+def _url_bound(param: str, context: dict, to_widget=lambda v: v):
+    """Put the URL's value of `param` into the widget's state when the URL changed since this session wrote it."""
+    widget_key, last_key = f"p_{param}", f"p_{param}_last"
+    raw = _query((param,)).get(param)
+    state = st.session_state
+    if widget_key not in state or (raw is not None and raw != state.get(last_key)):
+        parsed = urlstate.parse({param: raw} if raw is not None else {}, context, fields=(param,))
+        render_notices(parsed.notices)
+        state[widget_key] = to_widget(parsed.state[param])
+    return widget_key
+
+
+def _url_write(param: str, value, context: dict) -> None:
+    params = urlstate.serialize({param: value}, context)
+    write_query_params(params, (param,))
+    st.session_state[f"p_{param}_last"] = params.get(param)
+
+
 def url_choice(
     label: str,
     param: str,
     choices: dict[str, str],
-    default: str,
+    default: str | None = None,
     *,
     container=None,
     help: str | None = None,
     widget: str = "radio",
 ) -> str:
-    """A radio (or selectbox) whose value lives in the query parameter `param` (absent = default)."""
+    """A radio (or selectbox) kept in the URL field `param` (urlstate.FIELDS); `choices` maps values to labels."""
     target = container or st
-    widget_key = f"p_{param}"
-    last_key = f"p_{param}_last"
-    raw = st.query_params.get(param)
-    state = st.session_state
-    if widget_key not in state or (raw is not None and raw != state.get(last_key)):
-        if raw is None:
-            value = state.get(widget_key, default)
-        elif raw in choices:
-            value = raw
-        else:
-            render_notices([f"Ignored {param} {filters.shown(raw)}: expected one of {', '.join(choices)}."])
-            value = default
-        state[widget_key] = value
+    context = _url_context(param, choices, default)
+    widget_key = _url_bound(param, context)
+    options = [c for c in (urlstate.BY_NAME[param].values or choices) if c in choices]
     if widget == "selectbox":
-        value = target.selectbox(label, list(choices), format_func=choices.__getitem__, key=widget_key, help=help)
+        value = target.selectbox(label, options, format_func=choices.__getitem__, key=widget_key, help=help)
     else:
         value = target.radio(
-            label, list(choices), format_func=choices.__getitem__, key=widget_key, horizontal=True, help=help
+            label, options, format_func=choices.__getitem__, key=widget_key, horizontal=True, help=help
         )
-    if value == default:
-        if param in st.query_params:
-            del st.query_params[param]
-        state[last_key] = None
-    else:
-        if st.query_params.get(param) != value:
-            st.query_params[param] = value
-        state[last_key] = value
+    _url_write(param, value, context)
     return value
 
 
@@ -333,61 +431,22 @@ def url_multi(
     *,
     max_selections: int | None = None,
 ) -> list[str]:
-    """A multiselect whose values live in the comma-separated query parameter `param`."""
-    widget_key = f"p_{param}"
-    last_key = f"p_{param}_last"
-    raw = st.query_params.get(param)
-    state = st.session_state
-    if widget_key not in state or (raw is not None and raw != state.get(last_key)):
-        if raw is None:
-            values = list(state.get(widget_key, default))
-        else:
-            values, bad = [], []
-            for item in (part.strip() for part in raw.split(",")):
-                if item in choices and item not in values:
-                    values.append(item)
-                elif item:
-                    bad.append(item)
-            if bad:
-                render_notices([f"Ignored {param} {filters.shown(b)}: not a known choice." for b in bad])
-            if max_selections is not None and len(values) > max_selections:
-                render_notices([f"Only the first {max_selections} choices in the link are shown."])
-                values = values[:max_selections]
-            if not values:
-                values = list(default)
-        state[widget_key] = values
+    """A multiselect kept in the URL field `param`, one repeated key per value."""
+    context = _url_context(param, choices, tuple(default))
+    widget_key = _url_bound(param, context, to_widget=list)
     values = st.multiselect(
         label, list(choices), format_func=choices.__getitem__, key=widget_key, max_selections=max_selections
     )
-    text = ",".join(values)
-    if list(values) == list(default):
-        if param in st.query_params:
-            del st.query_params[param]
-        state[last_key] = None
-    else:
-        if st.query_params.get(param) != text:
-            st.query_params[param] = text
-        state[last_key] = text
+    _url_write(param, tuple(values), context)
     return list(values)
 
 
-def url_text(label: str, param: str, *, placeholder: str = "", max_chars: int = 80) -> str:
-    """A text box whose value lives in the query parameter `param` (absent = empty)."""
-    widget_key = f"p_{param}"
-    last_key = f"p_{param}_last"
-    raw = st.query_params.get(param)
-    state = st.session_state
-    if widget_key not in state or (raw is not None and raw != state.get(last_key)):
-        state[widget_key] = (raw if raw is not None else state.get(widget_key, ""))[:max_chars]
-    value = st.text_input(label, key=widget_key, placeholder=placeholder, max_chars=max_chars)
-    if value:
-        if st.query_params.get(param) != value:
-            st.query_params[param] = value
-        state[last_key] = value
-    else:
-        if param in st.query_params:
-            del st.query_params[param]
-        state[last_key] = None
+def url_text(label: str, param: str, *, placeholder: str = "", max_chars: int | None = None) -> str:
+    """A text box kept in the URL field `param` (absent = empty)."""
+    limit = max_chars or urlstate.BY_NAME[param].max_chars
+    widget_key = _url_bound(param, {})
+    value = st.text_input(label, key=widget_key, placeholder=placeholder, max_chars=limit)
+    _url_write(param, value, {})
     return value
 
 

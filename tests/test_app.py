@@ -220,8 +220,15 @@ def test_short_vs_long_counts_trials_by_length(trials):
 
 
 def test_markdown_escape_neutralises_links_and_html():
-    assert ui.escape("[x](http://evil)") == r"\[x\]\(http\://evil\)"
+    assert ui.escape("[x](http://evil)") == "\\[x\\]\\(http\\:\u200b//\u200bevil\\)"
     assert ui.escape("<b>*hi*</b>") == r"\<b\>\*hi\*\</b\>"
+
+
+@pytest.mark.parametrize("text", ["www.evil.example", "WWW.EVIL.EXAMPLE/x", "https://evil.example", "me@evil.example"])
+def test_markdown_escape_breaks_bare_address_autolinks(text):
+    escaped = ui.escape(text)
+    assert "www." not in escaped.lower() and "://" not in escaped and "@evil" not in escaped
+    assert escaped.replace("\u200b", "").replace("\\", "") == text
 
 
 def test_the_postnatal_claim_charts_the_findings_of_its_trials(tables):

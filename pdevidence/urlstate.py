@@ -1,0 +1,392 @@
+"""Every value kept in the URL, as one table of fields; one parse that clamps or drops with reasons, one serialize.
+
+The table
+---------
+`FIELDS` lists every query parameter the app understands. A `Field` says:
+
+- ``name``: the query key;
+- ``kind``: ``choice`` (one value of a set), ``multi`` (several values of a set,
+  written as repeated keys: ``model=A&model=B``, so a value may contain a comma),
+  ``int`` (a whole number in a range), ``flag`` (``1`` for on, absent for off),
+  ``text`` (free text, printable characters only, shortened to ``max_chars``);
+- ``pages``: the url paths of the pages that use it (a key that the page
+  does not use is dropped with a notice and removed from the share link);
+- ``values`` / ``bounds``: the allowed values or the range. When they depend
+  on the data (conditions in the trials table, claim ids, a Metapsy database's
+  outcomes), leave them ``None`` and pass them in the `context`;
+- ``default``: the value when the key is absent (never written to the URL);
+- ``pair``/``side`` for a min/max pair of bounds (reversed bounds are dropped),
+  ``parent`` for a multi whose values are narrowed by the chosen values of
+  another multi (``specific`` under ``condition``), ``max_items`` for a cap.
+
+Adding a filter is one row in `FIELDS` (plus the widget that shows it).
+
+Registering a page's fields (for example the Metapsy page)
+----------------------------------------------------------
+Add one row per key with ``pages=("metapsy",)``. Values known only at run time
+go in the context given to `parse` and `serialize`::
+
+    context = {"db": names, "outcome": Domain(outcomes, default=db.default_outcome), "size": (10, 10000)}
+    parsed = urlstate.parse(query, context, fields=("db", "outcome", "size"))
+    parsed.state["db"], parsed.notices
+    urlstate.serialize(parsed.state, context)   # {"db": ["depression-psyctr"], ...}
+
+A context entry is a tuple of allowed values, a ``(low, high)`` pair for an
+``int``, a mapping ``parent value -> values`` for a field with a parent, or a
+`Domain` when the default also depends on the data. The Streamlit binding is
+`pdevidence.ui` (``url_choice``, ``url_multi``, ``url_text``, ``filter_sidebar``);
+nothing else reads or writes ``st.query_params``.
+
+The state is a dict ``{field name: value}`` (``str``, ``tuple[str, ...]``,
+``int | None``, ``bool``); ``parse(serialize(s)) == s`` for every valid state.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl
+
+from pdevidence import vocab
+
+FILTER_PAGES = ("overview", "explore", "study_size")
+POOL_PAGES = ("explore", "study_size")
+PAGES = (
+    "overview",
+    "explore",
+    "study_size",
+    "metapsy",
+    "therapy_types",
+    "short_vs_long",
+    "defense_mechanisms",
+    "claims",
+    "glossary",
+    "sources",
+)
+MAX_NOTICES = 5
+MAX_NOTICES_LISTED = 50  # shown on request, behind the "and N more" line
+MAX_SHOWN = 60  # characters of a visitor's value quoted back in a notice
+MAX_DIGITS = 30
+_MISSING = object()
+_DIGITS = re.compile(r"[0-9]+")
+_NEGATIVE = re.compile(r"-[0-9]+")
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    kind: str  # choice | multi | int | flag | text
+    pages: tuple[str, ...]
+    description: str
+    values: tuple[str, ...] | None = None
+    bounds: tuple[int, int] | None = None
+    default: object = None
+    pair: str | None = None
+    side: str | None = None  # "min" | "max"
+    parent: str | None = None
+    max_items: int | None = None
+    max_chars: int = 80
+
+
+@dataclass(frozen=True)
+class Domain:
+    """Allowed values (or range) known only at run time, with an optional default."""
+
+    values: object
+    default: object = _MISSING
+
+
+@dataclass
+class Parsed:
+    state: dict
+    notices: list[str] = field(default_factory=list)
+
+
+FIELDS: tuple[Field, ...] = (
+    # Sidebar filters of the trial pages (values read off the trials table).
+    Field("condition", "multi", FILTER_PAGES, "condition group", default=()),
+    Field("specific", "multi", FILTER_PAGES, "specific condition", default=(), parent="condition"),
+    Field("comparator", "multi", FILTER_PAGES, "kind of comparison", default=()),
+    Field("design", "multi", FILTER_PAGES, "study design", default=()),
+    Field("term", "multi", FILTER_PAGES, "short- or long-term", default=()),
+    Field("model", "multi", FILTER_PAGES, "named form of therapy", default=()),
+    Field("n_min", "int", FILTER_PAGES, "smallest study size", pair="n_max", side="min"),
+    Field("n_max", "int", FILTER_PAGES, "largest study size", pair="n_min", side="max"),
+    Field("year_min", "int", FILTER_PAGES, "earliest year", pair="year_max", side="min"),
+    Field("year_max", "int", FILTER_PAGES, "latest year", pair="year_min", side="max"),
+    # Pooling choices.
+    Field("pool_vs", "choice", POOL_PAGES, "comparison to pool", values=("inactive", "active"), default="inactive"),
+    Field("pool_time", "choice", POOL_PAGES, "time point", values=tuple(vocab.TIMEPOINTS), default="post"),
+    Field("tau2", "choice", ("explore",), "between-study variance", values=("dl", "pm"), default="dl"),
+    # Explainers.
+    Field("claim", "choice", ("claims",), "claim"),
+    Field("compare", "multi", ("therapy_types",), "therapy types", max_items=3),
+    Field("q", "text", ("defense_mechanisms",), "search text", default="", max_chars=80),
+    # Metapsy page (parsed by pdevidence.metapsy.settings and metapsy_sources_ui).
+    Field("db", "choice", ("metapsy",), "Metapsy database"),
+    Field("outcome", "choice", ("metapsy",), "outcome"),
+    Field("family", "choice", ("metapsy",), "therapy family"),
+    Field("vs", "multi", ("metapsy",), "control condition", default=()),
+    Field("tau", "choice", ("metapsy",), "between-trial variance", values=("dl", "pm"), default="dl"),
+    Field("size", "int", ("metapsy",), "large-trial threshold", bounds=(10, 10000), default=100),
+    Field("lowrob", "flag", ("metapsy",), "low risk of bias only", default=False),
+    Field("time", "choice", ("metapsy",), "time point", values=("post", "all"), default="post"),
+    Field("src", "text", ("metapsy",), "address of a Metapsy file", default="", max_chars=2000),
+)
+BY_NAME: dict[str, Field] = {f.name: f for f in FIELDS}
+
+
+def fields_of(page: str) -> tuple[str, ...]:
+    """The query keys a page uses."""
+    return tuple(f.name for f in FIELDS if page in f.pages)
+
+
+def shown(value) -> str:
+    """A visitor's value made safe and short enough to quote in a notice."""
+    text = "".join(ch if ch.isprintable() else "?" for ch in str(value))
+    if len(text) > MAX_SHOWN:
+        text = text[:MAX_SHOWN] + "…"
+    return repr(text)
+
+
+def cap(notices: list[str], limit: int = MAX_NOTICES) -> list[str]:
+    """At most `limit` notices, the rest counted in one line."""
+    if len(notices) <= limit:
+        return list(notices)
+    rest = len(notices) - limit
+    return notices[:limit] + [f"…and {rest} more problem{'s' if rest != 1 else ''} in the link, also ignored."]
+
+
+def as_multidict(query) -> dict[str, list[str]]:
+    """Any query string or mapping (values str or lists) as key -> every value given, in order."""
+    if query is None:
+        return {}
+    if isinstance(query, (str, bytes)):
+        text = query.decode("utf-8", "replace") if isinstance(query, bytes) else query
+        out: dict[str, list[str]] = {}
+        for key, value in parse_qsl(text.lstrip("?"), keep_blank_values=True):
+            out.setdefault(key, []).append(value)
+        return out
+    out = {}
+    for key, value in dict(query).items():
+        values = list(value) if isinstance(value, (list, tuple)) else [value]
+        out[str(key)] = ["" if v is None else str(v) for v in values]
+    return out
+
+
+def unknown_keys(query, page: str) -> list[str]:
+    """Keys in the query that the page does not use."""
+    known = set(fields_of(page))
+    return [k for k in as_multidict(query) if k not in known]
+
+
+def unknown_notice(key: str, page: str | None = None) -> str:
+    if key in BY_NAME and page is not None:
+        return f"Ignored link parameter {shown(key)}: this page does not use it."
+    return f"Ignored unknown link parameter {shown(key)}."
+
+
+def _domain(f: Field, context: Mapping) -> tuple[object, object]:
+    """(allowed values or bounds, default) for a field, from the table or the context."""
+    entry = context.get(f.name, _MISSING) if context else _MISSING
+    default = f.default
+    if isinstance(entry, Domain):
+        if entry.default is not _MISSING:
+            default = entry.default
+        entry = entry.values
+    if entry is _MISSING:
+        entry = f.bounds if f.kind == "int" else f.values
+    if f.kind == "choice" and default is None and entry:
+        default = tuple(entry)[0]
+    if f.kind == "multi" and default is None:
+        default = ()
+    return entry, default
+
+
+def _allowed_values(f: Field, entry, state: dict) -> tuple[str, ...]:
+    if entry is None:
+        return ()
+    if isinstance(entry, Mapping):  # narrowed by the parent's chosen values
+        chosen = state.get(f.parent) or ()
+        seen: dict[str, None] = {}
+        for parent_value, values in entry.items():
+            if not chosen or parent_value in chosen:
+                seen.update(dict.fromkeys(values))
+        return tuple(seen)
+    return tuple(entry)
+
+
+def _single(f: Field, values: list[str], notices: list[str]) -> str:
+    if len(values) > 1:
+        notices.append(f"The link gives {f.name} {len(values)} times; only the last one, {shown(values[-1])}, is used.")
+    return values[-1]
+
+
+def _split_legacy(raw: str, allowed: set[str]) -> tuple[list[str], list[str]]:
+    """Values of one comma-joined item (older links); longest known run of parts wins, so names with commas survive."""
+    if raw in allowed:
+        return [raw], []
+    parts = raw.split(",")
+    found, bad, i = [], [], 0
+    while i < len(parts):
+        for j in range(len(parts), i, -1):
+            candidate = ",".join(parts[i:j])
+            if candidate in allowed or candidate.strip() in allowed:
+                found.append(candidate if candidate in allowed else candidate.strip())
+                i = j
+                break
+        else:
+            if parts[i].strip():
+                bad.append(parts[i].strip())
+            i += 1
+    return found, bad
+
+
+def _parse_int(f: Field, raw: str, bounds, notices: list[str]):
+    text = raw.strip()
+    if _NEGATIVE.fullmatch(text):
+        notices.append(f"Ignored {f.name} {shown(raw)}: cannot be negative.")
+        return None
+    if not _DIGITS.fullmatch(text) or len(text) > MAX_DIGITS:
+        notices.append(f"Ignored {f.name} {shown(raw)}: not a whole number.")
+        return None
+    number = int(text)
+    if bounds:
+        low, high = bounds
+        if number < low:
+            notices.append(f"{f.name} {number} is below the smallest value in the data ({low}); {low} is used.")
+            number = low
+        elif number > high:
+            notices.append(f"{f.name} {shown(text)} is above the largest value in the data ({high}); {high} is used.")
+            number = high
+    return number
+
+
+def parse(query, context: Mapping | None = None, *, fields=None, page: str | None = None) -> Parsed:
+    """Valid state for the fields in scope from any query, plus what was dropped or clamped and why.
+
+    Scope: `fields` (names) if given, else the fields of `page`, else every field.
+    With `page`, keys the page does not use get a notice; with only `fields`,
+    keys outside them are left to other parsers silently.
+    """
+    context = context or {}
+    query = as_multidict(query)
+    if fields is not None:
+        scope = [BY_NAME[name] for name in fields]
+    elif page is not None:
+        scope = [f for f in FIELDS if page in f.pages]
+    else:
+        scope = list(FIELDS)
+    names = {f.name for f in scope}
+    notices: list[str] = []
+    if page is not None:
+        notices += [unknown_notice(k, page) for k in query if k not in names]
+    elif fields is None:
+        notices += [unknown_notice(k) for k in query if k not in names]
+    state: dict = {}
+    for f in scope:
+        entry, default = _domain(f, context)
+        values = query.get(f.name)
+        if values is None:
+            state[f.name] = default
+            continue
+        if f.kind == "multi":
+            allowed = _allowed_values(f, entry, state)
+            allowed_set = set(allowed)
+            chosen: list[str] = []
+            for raw in values:
+                found, bad = _split_legacy(raw, allowed_set)
+                for value in found:
+                    if value not in chosen:
+                        chosen.append(value)
+                notices += [
+                    f"Ignored {f.name} {shown(b)}: not one of the values in the data"
+                    + (" for the chosen condition groups." if f.parent and state.get(f.parent) else ".")
+                    for b in bad
+                ]
+            order = {v: i for i, v in enumerate(allowed)}
+            chosen.sort(key=order.__getitem__)
+            if f.max_items is not None and len(chosen) > f.max_items:
+                notices.append(f"Only the first {f.max_items} {f.description} in the link are used.")
+                chosen = chosen[: f.max_items]
+            state[f.name] = tuple(chosen) if chosen else tuple(default)
+        elif f.kind == "choice":
+            raw = _single(f, values, notices)
+            allowed = tuple(entry or ())
+            if raw in allowed:
+                state[f.name] = raw
+            else:
+                listed = ", ".join(allowed[:6]) + (", …" if len(allowed) > 6 else "")
+                notices.append(f"Ignored {f.name} {shown(raw)}: expected one of {listed}.")
+                state[f.name] = default
+        elif f.kind == "int":
+            raw = _single(f, values, notices)
+            number = _parse_int(f, raw, entry, notices)
+            state[f.name] = default if number is None else number
+        elif f.kind == "flag":
+            raw = _single(f, values, notices).strip().lower()
+            if raw in ("1", "true", "yes", "on"):
+                state[f.name] = True
+            elif raw in ("0", "false", "no", "off", ""):
+                state[f.name] = False
+            else:
+                notices.append(f"Ignored {f.name} {shown(raw)}: expected 1 or 0.")
+                state[f.name] = default
+        else:  # text
+            raw = _single(f, values, notices)
+            text = "".join(ch for ch in raw if ch.isprintable())
+            if text != raw:
+                notices.append(f"Removed characters that cannot be shown from {f.name}.")
+            if len(text) > f.max_chars:
+                notices.append(f"Shortened {f.name} to {f.max_chars} characters.")
+                text = text[: f.max_chars]
+            state[f.name] = text
+    _check_pairs(scope, state, context, notices)
+    return Parsed(state, cap(notices))
+
+
+def _check_pairs(scope: list[Field], state: dict, context: Mapping, notices: list[str]) -> None:
+    """Reversed bounds are dropped; a bound at or beyond the data's edge restricts nothing and is dropped."""
+    for f in scope:
+        if f.side != "min" or f.pair not in state:
+            continue
+        low, high = state.get(f.name), state.get(f.pair)
+        if low is not None and high is not None and low > high:
+            notices.append(
+                f"Ignored {f.name} and {f.pair}: the minimum {low} is above the maximum {high}. "
+                "Swap them in the link if you meant the other way round."
+            )
+            state[f.name] = state[f.pair] = None
+    for f in scope:
+        if f.kind != "int" or f.side is None:
+            continue
+        bounds, _ = _domain(f, context)
+        value = state.get(f.name)
+        if bounds and value is not None:
+            edge = bounds[0] if f.side == "min" else bounds[1]
+            if (f.side == "min" and value <= edge) or (f.side == "max" and value >= edge):
+                state[f.name] = None
+
+
+def serialize(state: Mapping, context: Mapping | None = None) -> dict[str, list[str]]:
+    """Query parameters for a state, in table order: defaults are left out; lists become repeated keys."""
+    context = context or {}
+    params: dict[str, list[str]] = {}
+    for f in FIELDS:
+        if f.name not in state:
+            continue
+        value = state[f.name]
+        _, default = _domain(f, context)
+        if value is None or value == default or (f.kind == "multi" and tuple(value) == tuple(default or ())):
+            continue
+        if f.kind == "multi":
+            if value:
+                params[f.name] = [str(v) for v in value]
+        elif f.kind == "flag":
+            params[f.name] = ["1" if value else "0"]
+        elif f.kind == "int":
+            params[f.name] = [str(int(value))]
+        elif value != "":
+            params[f.name] = [str(value)]
+    return params
