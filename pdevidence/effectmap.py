@@ -205,6 +205,12 @@ def trial_effects(trials: pd.DataFrame, effects: pd.DataFrame | None = None, tim
     return pd.concat(parts, ignore_index=True)
 
 
+def fmt(value: float) -> str:
+    """Two decimals, never '-0.00'."""
+    text = f"{value:.2f}"
+    return "0.00" if text == "-0.00" else text
+
+
 def _too_few_text(k: int) -> str:
     if k == 0:
         return "no trial effects"
@@ -240,7 +246,7 @@ def pool_group(rows: pd.DataFrame, method: str = "dl") -> dict:
         "i2": pooled.i2,
         "tau2": pooled.tau2,
         "method": pooled.method,
-        "text": f"{pooled.estimate:.2f} ({pooled.ci_low:.2f} to {pooled.ci_high:.2f}), {k} trials",
+        "text": f"{fmt(pooled.estimate)} ({fmt(pooled.ci_low)} to {fmt(pooled.ci_high)}), {k} trials",
     }
 
 
@@ -264,26 +270,36 @@ def size_change(estimates: pd.DataFrame) -> pd.DataFrame:
             columns=["condition_specific", "comparator_type", "source", "all", "large", "change", "change_text"]
         )
     keys = ["condition_group", "condition_specific", "comparator_type", "source"]
-    wide = estimates.pivot_table(
-        index=keys, columns="lens", values=["estimate", "k", "text"], aggfunc="first", dropna=False
+    columns = [*keys, "text", "k", "estimate"]
+    both = estimates.loc[estimates["lens"] == "all", columns].merge(
+        estimates.loc[estimates["lens"] == "large", columns], on=keys, suffixes=("_all", "_large"), how="left"
     )
-    out = pd.DataFrame(index=wide.index)
-    out["all"] = wide[("text", "all")]
-    out["large"] = wide[("text", "large")]
-    out["k_all"] = wide[("k", "all")].astype(int)
-    out["k_large"] = wide[("k", "large")].astype(int)
-    out["change"] = wide[("estimate", "large")].astype(float) - wide[("estimate", "all")].astype(float)
+    out = pd.DataFrame(
+        {
+            **{key: both[key] for key in keys},
+            "all": both["text_all"],
+            "large": both["text_large"].fillna(_too_few_text(0)),
+            "k_all": both["k_all"].astype(int),
+            "k_large": both["k_large"].fillna(0).astype(int),
+            "estimate_all": both["estimate_all"].astype(float),
+            "estimate_large": both["estimate_large"].astype(float),
+            "change": both["estimate_large"].astype(float) - both["estimate_all"].astype(float),
+        }
+    )
 
     def words(row) -> str:
         if row["k_all"] == row["k_large"]:
             return "no small trials to leave out"
+        small = row["k_all"] - row["k_large"]
         if not np.isfinite(row["change"]):
-            return f"leaving out small trials leaves {row['k_large']}: too few to pool"
+            if not np.isfinite(row["estimate_all"]):
+                return "too few to pool either way"
+            return f"without the {small} small trial(s), {row['k_large']} left: too few to pool"
         direction = "smaller" if row["change"] < 0 else "larger" if row["change"] > 0 else "the same"
-        return f"{abs(row['change']):.2f} {direction} without the {row['k_all'] - row['k_large']} small trial(s)"
+        return f"{fmt(abs(row['change']))} {direction} without the {small} small trial(s)"
 
-    out["change_text"] = out.apply(words, axis=1)
-    return out.reset_index()
+    out["change_text"] = out.apply(words, axis=1) if len(out) else pd.Series(dtype=str)
+    return out
 
 
 def _share(mask: pd.Series) -> float:
@@ -309,7 +325,10 @@ def _rob_per_study(trials: pd.DataFrame, effects: pd.DataFrame | None) -> pd.Dat
 def _verdict_by_specific(verdicts: pd.DataFrame) -> pd.DataFrame:
     if verdicts is None or verdicts.empty or "condition_specific" not in verdicts:
         return pd.DataFrame(columns=["condition_specific", "verdict_inactive", "verdict_active", "verdict_id"])
-    first = verdicts.drop_duplicates("condition_specific")
+    codes = verdicts["condition_specific"].astype("string").str.split(r"\s*;\s*", regex=True)
+    first = verdicts.assign(condition_specific=codes).explode("condition_specific")
+    first = first[first["condition_specific"].notna() & (first["condition_specific"] != "")]
+    first = first.drop_duplicates("condition_specific")
     return pd.DataFrame(
         {
             "condition_specific": first["condition_specific"],
@@ -327,6 +346,10 @@ def verdict_label(code, mapping: dict[str, str]) -> str:
     if code == "not_stated":
         return "not stated"
     return mapping.get(code, str(code).replace("_", " ")).lower()
+
+
+def _fmt_or_blank(value) -> str:
+    return "" if pd.isna(value) else fmt(float(value))
 
 
 def published_estimates(meta: pd.DataFrame) -> pd.DataFrame:
@@ -347,6 +370,9 @@ def published_estimates(meta: pd.DataFrame) -> pd.DataFrame:
     ]
     if meta is None or meta.empty or "condition_specific" not in meta:
         return pd.DataFrame(columns=columns)
+    codes = meta["condition_specific"].astype("string").str.split(r"\s*;\s*", regex=True)
+    meta = meta.assign(condition_specific=codes).explode("condition_specific")
+    meta = meta[meta["condition_specific"] != ""]
     rows = meta[
         meta["condition_specific"].notna()
         & meta["treatment"].astype(str).str.startswith("psychodynamic")
@@ -356,13 +382,13 @@ def published_estimates(meta: pd.DataFrame) -> pd.DataFrame:
     rows = rows.drop_duplicates(["condition_specific", "comparison"])
     ci = np.where(
         rows["es_ci_low"].notna() & rows["es_ci_high"].notna(),
-        " (" + rows["es_ci_low"].map("{:.2f}".format) + " to " + rows["es_ci_high"].map("{:.2f}".format) + ")",
+        " (" + rows["es_ci_low"].map(_fmt_or_blank) + " to " + rows["es_ci_high"].map(_fmt_or_blank) + ")",
         " (no CI reported)",
     )
     comparison = rows["comparison"].map({"vs_control": "vs control", "vs_other_treatments": "vs other treatments"})
     k = rows["k_studies"].map(lambda v: f", {int(v)} studies" if pd.notna(v) else "")
     text = (
-        rows["es_value"].map("{:.2f}".format)
+        rows["es_value"].map(_fmt_or_blank)
         + ci
         + " "
         + comparison
@@ -471,3 +497,93 @@ def build(tables: dict[str, pd.DataFrame], method: str = "dl") -> tuple[pd.DataF
     """(per-trial effects, pooled estimates) for the bundled tables."""
     effects = trial_effects(tables["trials"], tables.get("metapsy_effects"))
     return effects, pooled_estimates(effects, method)
+
+
+COMPARATOR_WORDS = {"inactive": "inactive control", "active": "active treatment", "add_on": "add-on design"}
+TRIAL_EFFECT_COLUMNS = [
+    "trial",
+    "compared_with",
+    "comparison_kind",
+    "n_randomized",
+    "source",
+    "effect_type",
+    "effect",
+    "ci_low",
+    "ci_high",
+    "se",
+    "outcome",
+    "time_point",
+    "direction",
+    "where",
+    "in_map",
+]
+
+
+def trial_effects_table(trials: pd.DataFrame, metapsy: pd.DataFrame | None, used: pd.DataFrame) -> pd.DataFrame:
+    """Every effect of the given trials, curated and from Metapsy side by side, each naming its source,
+    with whether the map uses it (`used` is the output of trial_effects)."""
+    z = 1.959963984540054
+    with_es = trials[trials["es_value"].notna()]
+    used_keys = set(zip(used["trial_id"], used["source"], strict=True)) if len(used) else set()
+    curated = pd.DataFrame(
+        {
+            "trial": _trial_label(with_es),
+            "compared_with": with_es["comparator"],
+            "comparison_kind": with_es["comparator_type"].map(COMPARATOR_WORDS),
+            "n_randomized": with_es["n_randomized"],
+            "source": SOURCES["curated"],
+            "effect_type": with_es["es_type"].map(vocab.ES_TYPES),
+            "effect": with_es["es_value"].astype(float),
+            "ci_low": with_es["es_ci_low"].astype(float),
+            "ci_high": with_es["es_ci_high"].astype(float),
+            "se": with_es["es_se"].astype(float),
+            "outcome": with_es["primary_outcome"],
+            "time_point": with_es["es_timepoint"].map(vocab.TIMEPOINTS),
+            "direction": "positive favours psychodynamic therapy (ratios: above 1)",
+            "where": "Read in " + with_es["es_source"].astype("string").fillna("the report"),
+            "in_map": [("yes" if (i, "curated") in used_keys else "no") for i in with_es["id"]],
+        }
+    )
+    parts = [curated]
+    if metapsy is not None and not metapsy.empty:
+        rows = metapsy.merge(
+            trials[["id", "first_author", "year", "comparator", "comparator_type", "n_randomized"]].rename(
+                columns={"id": "trial_id"}
+            ),
+            on="trial_id",
+            how="inner",
+        )
+        se = rows["se"].astype(float)
+        parts.append(
+            pd.DataFrame(
+                {
+                    "trial": _trial_label(rows),
+                    "compared_with": rows["comparator"],
+                    "comparison_kind": rows["comparator_type"].map(COMPARATOR_WORDS),
+                    "n_randomized": rows["n_randomized"],
+                    "source": SOURCES["metapsy"] + ": " + rows["database"],
+                    "effect_type": "Hedges' g, between groups",
+                    "effect": rows["g"].astype(float),
+                    "ci_low": rows["g"].astype(float) - z * se,
+                    "ci_high": rows["g"].astype(float) + z * se,
+                    "se": se,
+                    "outcome": rows["outcome_label"],
+                    "time_point": rows["time_point"].map(lambda t: vocab.TIMEPOINTS.get(t, t)),
+                    "direction": rows["direction_rule"],
+                    "where": "Metapsy project (metapsy.org), "
+                    + rows["database"]
+                    + " database, doi:"
+                    + rows["database_doi"].astype("string").fillna("none given")
+                    + ", "
+                    + rows["database_version"]
+                    + ", ODC-By 1.0; matched by "
+                    + rows["match"],
+                    "in_map": [
+                        "yes" if (t, "metapsy") in used_keys and m == "yes" else "no"
+                        for t, m in zip(rows["trial_id"], rows["main"], strict=True)
+                    ],
+                }
+            )
+        )
+    out = pd.concat([p for p in parts if not p.empty] or [curated], ignore_index=True)
+    return out[TRIAL_EFFECT_COLUMNS].sort_values(["trial", "source"], kind="stable").reset_index(drop=True)

@@ -237,7 +237,7 @@ def test_the_size_lens_says_when_too_few_large_trials_are_left():
     rows = [trial(f"nu{2000 + i}", n=40 if i else 200, es=0.5, se=0.2) for i in range(3)]
     change = effectmap.size_change(effectmap.pooled_estimates(effectmap.trial_effects(frame(rows)))).iloc[0]
     assert change["large"] == "1 trial, too few to pool"
-    assert change["change_text"] == "leaving out small trials leaves 1: too few to pool"
+    assert change["change_text"] == "without the 2 small trial(s), 1 left: too few to pool"
 
 
 def test_certainty_cues_count_small_trials_large_trials_and_ratings():
