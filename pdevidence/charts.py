@@ -67,8 +67,16 @@ FINDING_COLOURS = {
     "no_difference": OKABE_ITO["grey"],
     "pd_worse": OKABE_ITO["vermillion"],
     "mixed": OKABE_ITO["orange"],
+    "not_tested": OKABE_ITO["purple"],
 }
-FINDING_SYMBOLS = {"pd_better": "circle", "no_difference": "diamond", "pd_worse": "x", "mixed": "triangle-up"}
+# not_tested (no head-to-head test reported) is drawn hollow: it is not a result, and never equivalence.
+FINDING_SYMBOLS = {
+    "pd_better": "circle",
+    "no_difference": "diamond",
+    "pd_worse": "x",
+    "mixed": "triangle-up",
+    "not_tested": "circle-open",
+}
 BAND_COLOURS = [OKABE_ITO["sky"], OKABE_ITO["blue"], OKABE_ITO["orange"], OKABE_ITO["vermillion"]]
 
 
