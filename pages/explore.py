@@ -23,7 +23,8 @@ ui.render_chart(
         finding=subset["finding"].map(vocab.FINDINGS)
     ),
     "Each mark is one comparison in one trial. Findings are on the trial's main outcome, "
-    "as the trial report states them; 'no clear difference' is not proof that two treatments are equal.",
+    "as the trial report states them; 'no clear difference' is not proof that two treatments are equal. "
+    "Hollow marks are comparisons where no head-to-head test was reported; they are not counted as equal.",
     key="explore_points",
 )
 
@@ -124,7 +125,11 @@ else:
     )
 
 st.subheader("The studies")
-listing = subset.assign(link=evidence.publication_links(subset))[
+listing = subset.assign(
+    link=evidence.publication_links(subset),
+    finding=subset["finding"].map(vocab.FINDINGS),
+    markers=evidence.trial_markers(subset),
+)[
     [
         "first_author",
         "year",
@@ -135,6 +140,7 @@ listing = subset.assign(link=evidence.publication_links(subset))[
         "n_randomized",
         "followup_months",
         "finding",
+        "markers",
         "es_type",
         "es_value",
         "es_ci_low",
@@ -158,6 +164,15 @@ st.dataframe(
         "es_ci_low": st.column_config.NumberColumn("CI low", format="%.2f"),
         "es_ci_high": st.column_config.NumberColumn("CI high", format="%.2f"),
         "risk_of_bias": "Risk of bias",
+        "finding": "Finding",
+        "markers": st.column_config.TextColumn(
+            "How to read it",
+            help="No head-to-head test reported: the paper did not compare these two groups directly, so this is "
+            "not a finding of 'no difference'. Direction inferred by us: our reading, not a reported test. "
+            "Add-on: therapy added to a treatment both groups got. Derived by us: a figure we worked out, "
+            "not one the paper printed.",
+            width="medium",
+        ),
         "link": st.column_config.LinkColumn("Paper", display_text="open"),
     },
 )
