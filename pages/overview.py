@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from pdevidence import charts, stats, ui, vocab
+from pdevidence import charts, effectmap, stats, ui, vocab
 
 ui.require_frame()
 
@@ -15,6 +15,8 @@ st.markdown(
 
 trials, chosen, subset = ui.filtered_trials()
 verdicts = ui.table("verdicts")
+meta = ui.table("meta_analyses")
+bundled = ui.table("metapsy_effects")
 
 summary = stats.condition_summary(subset)
 left, mid, right = st.columns(3)
@@ -22,9 +24,176 @@ left.metric("Trials", int(summary["studies"].sum()))
 mid.metric("Participants randomized", f"{int(summary['participants'].sum()):,}")
 right.metric("Trials with under 100 participants", int(summary["under_100"].sum()))
 
+st.subheader("Does it work? Effects by condition")
+st.markdown(
+    "Each line is one condition. A mark shows how much better (right of 0) or worse (left of 0) "
+    "people did with psychodynamic therapy than with the comparison, in one trial. "
+    "A diamond pools at least 3 trials from one source. "
+    "Effects against no real treatment and against another treatment answer different questions, "
+    "so they are in separate panels and never pooled together. "
+    "Blue marks come from the trial reports; orange marks come from the Metapsy databases, "
+    "which work out each effect from the trial's own numbers. The two are never pooled together."
+)
+lens = ui.url_choice(
+    "Which trials",
+    "lens",
+    {
+        "all": "All trials",
+        "large": "Only trials with 100 or more people",
+        "small": "How many trials are small",
+    },
+    "all",
+    help="Small trials give less certain answers and sometimes larger effects. "
+    "Leave them out to see if the picture changes.",
+)
+effects = effectmap.trial_effects(subset, bundled)
+estimates = effectmap.pooled_estimates(effects)
+labels = effectmap.specific_labels()
+table = effectmap.condition_table(
+    subset, estimates, verdicts, meta, effects, lens="large" if lens == "large" else "all"
+)
+changes = effectmap.size_change(estimates)
+
+if lens == "small":
+    ui.render_chart(
+        charts.small_trial_share(table, labels),
+        table[["group_label", "condition", "trials", "participants", "share_under_100", "largest"]],
+        "Share of each condition's trials with fewer than 100 people. "
+        "Where most trials are small, any pooled effect is less certain.",
+        key="overview_small_share",
+    )
+elif effects.empty:
+    st.info(
+        "None of the trials in this selection has an effect size we can show. "
+        "The table below still shows how many trials there are and what the 2015 review says."
+    )
+else:
+    published = effectmap.published_estimates(meta)
+    ui.render_chart(
+        charts.effect_map(effects, estimates, labels, lens=lens, published=published),
+        effectmap.map_table(effects, estimates, lens),
+        "Effect sizes are standardized (0.2 is small, 0.5 medium, 0.8 large). Lines show 95% confidence "
+        "intervals. 'Too few to pool' means fewer than 3 trials from one source. "
+        + (
+            "Small trials are left out; the faint diamond is the estimate with every trial."
+            if lens == "large"
+            else "Trials differ in outcome and comparison, so read pooled values as rough summaries."
+        ),
+        key="overview_effect_map",
+    )
+
+st.markdown("**Every condition at a glance**")
+view = table.assign(
+    link=[
+        effectmap.explore_link(g, s) for g, s in zip(table["condition_group"], table["condition_specific"], strict=True)
+    ],
+    change=table["condition_specific"].map(
+        changes.assign(said=changes["source"].map(effectmap.SOURCES) + ": " + changes["change_text"])
+        .groupby("condition_specific")["said"]
+        .agg("; ".join)
+        if len(changes)
+        else {}
+    ),
+)
+view["change"] = view["change"].fillna("no trial effects")
+view["i2"] = view[[c for c in view.columns if c.endswith("_i2")]].max(axis=1)
+st.dataframe(
+    view[
+        [
+            "group_label",
+            "condition",
+            "link",
+            "trials",
+            "participants",
+            "inactive_curated",
+            "inactive_metapsy",
+            "active_curated",
+            "active_metapsy",
+            "add_on_curated",
+            "add_on_metapsy",
+            "published",
+            "verdict_inactive",
+            "verdict_active",
+            "share_under_100",
+            "any_large",
+            "share_low_rob",
+            "i2",
+            "change",
+        ]
+    ],
+    hide_index=True,
+    width="stretch",
+    column_config={
+        "group_label": "Group",
+        "condition": "Condition",
+        "link": st.column_config.LinkColumn("Trials in Explore", display_text="See the trials"),
+        "trials": st.column_config.NumberColumn("Trials"),
+        "participants": st.column_config.NumberColumn("People", help="Total randomized across these trials."),
+        "inactive_curated": "vs no real treatment (trial reports)",
+        "inactive_metapsy": "vs no real treatment (Metapsy)",
+        "active_curated": "vs another treatment (trial reports)",
+        "active_metapsy": "vs another treatment (Metapsy)",
+        "add_on_curated": "Added to a treatment (trial reports)",
+        "add_on_metapsy": "Added to a treatment (Metapsy)",
+        "published": st.column_config.TextColumn("Published meta-analysis", width="medium"),
+        "verdict_inactive": "2015 review: vs no real treatment",
+        "verdict_active": "2015 review: vs another treatment",
+        "share_under_100": st.column_config.ProgressColumn(
+            "Share of small trials",
+            help="Trials with fewer than 100 people.",
+            format="percent",
+            min_value=0,
+            max_value=1,
+        ),
+        "any_large": st.column_config.CheckboxColumn("Any trial with 100+ people"),
+        "share_low_rob": st.column_config.NumberColumn(
+            "Low risk of bias",
+            help="Share of rated trials at low risk of bias. Empty when no trial was rated.",
+            format="percent",
+        ),
+        "i2": st.column_config.NumberColumn(
+            "Spread between trials (I²)", help=ui.glossary_help("heterogeneity"), format="percent"
+        ),
+        "change": st.column_config.TextColumn("Without small trials", width="medium"),
+    },
+)
+st.caption(
+    "'No real treatment' means a waitlist, usual care or a placebo. Pooled values are random-effects "
+    "estimates with 95% confidence intervals (statsmodels); fewer than 3 trials from one source are not pooled. "
+    "Risk of bias is as rated in the trial table or, where it has none, by the Metapsy database. "
+    "Metapsy effects: © Metapsy project (metapsy.org), ODC-By 1.0; each row names its database, DOI and version."
+)
+
+st.markdown("**Open a condition in Explore** (each link can be shared)")
+for group, part in table.groupby("condition_group", sort=False):
+    links = ", ".join(
+        f"[{effectmap.specific_label(s)}]({effectmap.explore_link(group, s)})" for s in part["condition_specific"]
+    )
+    st.markdown(f"{vocab.label(vocab.CONDITION_GROUPS, group)}: {links}")
+
+with st.expander("Every trial effect behind the map, with its source"):
+    trial_table = effectmap.trial_effects_table(subset, bundled, effects)
+    st.dataframe(
+        trial_table,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "n_randomized": st.column_config.NumberColumn("N"),
+            "effect": st.column_config.NumberColumn("Effect", format="%.2f"),
+            "ci_low": st.column_config.NumberColumn("CI low", format="%.2f"),
+            "ci_high": st.column_config.NumberColumn("CI high", format="%.2f"),
+            "se": st.column_config.NumberColumn("SE", format="%.3f"),
+            "in_map": "Used in the map",
+        },
+    )
+    st.caption(
+        "The map uses one effect per trial and source: the end-of-treatment effect on the main outcome. "
+        "Effects without a confidence interval or standard error cannot be pooled and are shown here only."
+    )
+
 st.subheader("By condition")
 review = verdicts.groupby("condition_group")["summary"].first()
-table = summary.assign(
+counts_table = summary.assign(
     condition=summary["condition_group"].map(vocab.CONDITION_GROUPS),
     review_says=summary["condition_group"].map(review),
 )[
@@ -43,7 +212,7 @@ table = summary.assign(
     ]
 ]
 st.dataframe(
-    table,
+    counts_table,
     hide_index=True,
     width="stretch",
     column_config={

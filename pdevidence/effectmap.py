@@ -587,3 +587,49 @@ def trial_effects_table(trials: pd.DataFrame, metapsy: pd.DataFrame | None, used
         )
     out = pd.concat([p for p in parts if not p.empty] or [curated], ignore_index=True)
     return out[TRIAL_EFFECT_COLUMNS].sort_values(["trial", "source"], kind="stable").reset_index(drop=True)
+
+
+def map_table(effects: pd.DataFrame, estimates: pd.DataFrame, lens: str = "all") -> pd.DataFrame:
+    """The map's figures as a table: every trial effect and every pooled estimate, each with its source."""
+    trials_part = effects if lens == "all" else effects[effects["large"].astype(bool)]
+    rows = pd.DataFrame(
+        {
+            "condition": trials_part["condition_specific"].map(specific_label),
+            "compared_with": trials_part["comparator_type"].map(COMPARATORS),
+            "source": trials_part["source"].map(SOURCES),
+            "what": "one trial: " + trials_part["label"],
+            "trials": 1,
+            "participants": trials_part["n_randomized"].astype(int),
+            "effect": trials_part["estimate"],
+            "ci_low": trials_part["ci_low"],
+            "ci_high": trials_part["ci_high"],
+            "i2": np.nan,
+            "where": trials_part["detail"],
+        }
+    )
+    parts = [rows]
+    if not estimates.empty:
+        mine = estimates[(estimates["lens"] == lens) & (estimates["k"] > 0)]
+        parts.append(
+            pd.DataFrame(
+                {
+                    "condition": mine["condition_specific"].map(specific_label),
+                    "compared_with": mine["comparator_type"].map(COMPARATORS),
+                    "source": mine["source"].map(SOURCES),
+                    "what": np.where(mine["status"] == "pooled", "pooled: ", "not pooled (" + mine["text"] + "): ")
+                    + mine["trials"],
+                    "trials": mine["k"],
+                    "participants": mine["participants"],
+                    "effect": mine["estimate"],
+                    "ci_low": mine["ci_low"],
+                    "ci_high": mine["ci_high"],
+                    "i2": mine["i2"],
+                    "where": np.where(
+                        mine["status"] == "pooled",
+                        "random effects (" + mine["method"] + "), statsmodels",
+                        "",
+                    ),
+                }
+            )
+        )
+    return pd.concat([p for p in parts if not p.empty] or [rows], ignore_index=True)
