@@ -31,6 +31,19 @@ if isinstance(claim["note"], str):
 
 rows = evidence.rows_for(load.split_ids(claim["evidence"]), all_rows)
 st.markdown(f"**The evidence behind this verdict ({len(rows)} rows)**")
+counts = evidence.tally(rows)
+if counts["trials"]:
+    parts = [
+        f"{counts['trials']} trial comparison(s)",
+        f"{counts['tested']} with a reported test between the two groups",
+    ]
+    if counts["not_tested"]:
+        parts.append(
+            f"{counts['not_tested']} with no head-to-head test reported (not counted as 'about as good' or as any result)"
+        )
+    if counts["add_on"]:
+        parts.append(f"{counts['add_on']} add-on trial(s), where therapy was added to a treatment both groups got")
+    st.caption("Of these rows: " + "; ".join(parts) + ".")
 st.dataframe(
     rows[
         [
@@ -38,6 +51,7 @@ st.dataframe(
             "label",
             "detail",
             "finding",
+            "markers",
             "es_type_label",
             "timepoint",
             "es_value",
@@ -54,6 +68,12 @@ st.dataframe(
         "label": "Study",
         "detail": st.column_config.TextColumn("Details", width="large"),
         "finding": "Finding",
+        "markers": st.column_config.TextColumn(
+            "How to read it",
+            help="No head-to-head test reported, inferred by us, add-on design, derived by us, or a figure "
+            "found only in a source quoting the study. Our readings are marked as ours.",
+            width="medium",
+        ),
         "es_type_label": "Effect size type",
         "timepoint": "Time point",
         "es_value": st.column_config.NumberColumn("Effect", format="%.2f"),
@@ -63,6 +83,28 @@ st.dataframe(
         "link": st.column_config.LinkColumn("Source", display_text="open"),
     },
 )
+secondary_ids = load.split_ids(claim["secondary_evidence"])
+if secondary_ids:
+    quoted = evidence.secondary_rows(secondary_ids, all_rows)
+    st.markdown("**Figures quoted elsewhere, not found in the cited review**")
+    st.caption(
+        "These figures appear in sources that quote a review (such as a press release), but we could not find "
+        "them in the review itself. They are shown for reference only and do not support the verdict."
+    )
+    st.dataframe(
+        quoted[["label", "es_type_label", "timepoint", "es_value", "n", "link"]],
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "label": st.column_config.TextColumn("Figure and where it comes from", width="large"),
+            "es_type_label": "Effect size type",
+            "timepoint": "Time point",
+            "es_value": st.column_config.NumberColumn("Effect as quoted", format="%.2f"),
+            "n": "N",
+            "link": st.column_config.LinkColumn("Cited review", display_text="open"),
+        },
+    )
+
 trials_here = rows[rows["kind"] == "trial"]
 if not trials_here.empty:
     ui.render_chart(

@@ -1,8 +1,9 @@
 """Sources & method: the cited sources, how the data were extracted and checked, the data dictionary."""
 
+import pandas as pd
 import streamlit as st
 
-from pdevidence import load, ui
+from pdevidence import evidence, load, ui, vocab
 
 ui.require_frame()
 
@@ -48,6 +49,22 @@ st.markdown(
   variance), with 95% confidence and prediction intervals and I². Only between-group effect sizes
   against the same kind of comparator, at the same time point, are pooled; at least 3 trials are
   needed. Egger's test for small-study effects is shown only with 10 or more trials.
+- **Findings say only what the paper tested:** a finding is coded only when the paper reports a
+  test between the two groups in that row. When it does not (for example, each group was only
+  compared with a third group), the finding is *no head-to-head test reported*, which is never
+  counted as "about as good". A direction we read from a statement about several groups together
+  is marked *inferred by us*.
+- **Add-on trials:** trials that add psychodynamic therapy to a treatment both groups get (such as
+  a medicine) are marked *add-on*. They are not counted or pooled as comparisons with another
+  treatment.
+- **Derived figures:** a few figures were worked out by us (for example a total as the sum of the
+  groups, or a follow-up time from two dates). They are marked *derived by us* in the tables.
+- **The review's conclusions:** the verdicts hold only what the 2015 review states. Where it states
+  nothing for a condition, the verdict is *not stated in the review*; where we kept a reading of our
+  own, it is labelled as ours.
+- **Figures quoted elsewhere:** two headline figures (0.97 and 1.51) come from a press release about
+  a review and could not be found in the review itself. They are shown with that label and never
+  support a verdict.
 - **Risk of bias:** shown where an independent rating exists (for example from a Metapsy database
   or a Cochrane review); otherwise marked *not assessed*.
 """
@@ -57,6 +74,54 @@ trials = ui.studies()
 st.subheader("Verification status of the trial rows")
 status = trials.groupby(["verification", "confidence"]).size().rename("rows").reset_index()
 st.dataframe(status, hide_index=True)
+
+st.subheader("How the codes are marked")
+verdicts = ui.table("verdicts")
+meta = ui.table("meta_analyses")
+marks = pd.DataFrame(
+    [
+        ("Trial comparisons with no head-to-head test reported", int((trials["finding"] == "not_tested").sum())),
+        ("Trial findings inferred by us", int(trials["inferred"].fillna(False).astype(bool).sum())),
+        ("Add-on trial comparisons", int((trials["comparator_type"] == "add_on").sum())),
+        ("Trial rows with a figure derived by us", int(trials["derived_fields"].notna().sum())),
+        (
+            "Review conclusions not stated in the review",
+            int((verdicts[["vs_inactive", "vs_active"]] == "not_stated").sum().sum()),
+        ),
+        ("Review conclusions that are our reading", int((verdicts["inferred"] != "no").sum())),
+        (
+            "Pooled figures found only in a source quoting the review",
+            int((meta["figure_source"] == "citing_source_only").sum()),
+        ),
+    ],
+    columns=["what", "rows"],
+)
+st.dataframe(marks, hide_index=True, column_config={"what": "Marked as", "rows": "Count"})
+
+st.subheader("Trials considered and left out")
+exclusions = ui.table("exclusions")
+if exclusions.empty:
+    st.info("No trial has been recorded as left out yet.")
+else:
+    st.caption(
+        f"{len(exclusions)} trial(s) with a psychodynamic arm were looked at and left out of the trial table, "
+        "each with the reason. None of them is counted anywhere else on this site."
+    )
+    st.dataframe(
+        exclusions.assign(link=evidence.publication_links(exclusions))[
+            ["first_author", "year", "condition_group", "reason", "source_location", "link"]
+        ].assign(condition_group=exclusions["condition_group"].map(vocab.CONDITION_GROUPS)),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "first_author": "First author",
+            "year": st.column_config.NumberColumn("Year", format="%d"),
+            "condition_group": "Condition",
+            "reason": st.column_config.TextColumn("Why it is left out", width="large"),
+            "source_location": st.column_config.TextColumn("Where it was read", width="medium"),
+            "link": st.column_config.LinkColumn("Report", display_text="open"),
+        },
+    )
 
 st.header("Data dictionary")
 st.markdown(

@@ -35,10 +35,27 @@ else:
     ui.render_chart(
         charts.effect_estimates(rows, title=None),
         rows[
-            ["therapy", "label", "es_type_label", "timepoint", "es_value", "es_ci_low", "es_ci_high", "k_studies", "n"]
+            [
+                "therapy",
+                "label",
+                "markers",
+                "es_type_label",
+                "timepoint",
+                "es_value",
+                "es_ci_low",
+                "es_ci_high",
+                "k_studies",
+                "n",
+            ]
         ],
         "Each bar is one pooled estimate from one meta-analysis, with its 95% confidence interval where "
         "reported. Colours show the kind of effect size: before-after effects within one group are much "
         "larger than differences between groups and must not be compared with them.",
         key="types_estimates",
     )
+    quoted = rows[rows["secondary"].fillna(False).astype(bool)]
+    if not quoted.empty:
+        st.caption(
+            f"{len(quoted)} figure(s) above are marked 'not found in the cited review': a source quoting the "
+            "review reports them, but the review itself does not show them. Read them with care."
+        )
