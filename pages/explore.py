@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from pdevidence import charts, evidence, stats, ui, vocab
+from pdevidence import charts, citations, effectmap, evidence, stats, ui, vocab
 
 ui.require_frame()
 
@@ -176,4 +176,52 @@ st.dataframe(
         "link": st.column_config.LinkColumn("Paper", display_text="open"),
     },
 )
-ui.render_download(subset, "psychodynamic-trials-filtered.csv")
+
+st.subheader("Effect sizes per trial, by source")
+bundled = ui.table("metapsy_effects")
+per_trial = effectmap.trial_effects_table(subset, bundled, effectmap.trial_effects(subset, bundled))
+if per_trial.empty:
+    st.info("None of the selected trials has an effect size in its report or in a Metapsy database.")
+else:
+    st.dataframe(
+        per_trial,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "n_randomized": st.column_config.NumberColumn("N"),
+            "effect": st.column_config.NumberColumn("Effect", format="%.2f"),
+            "ci_low": st.column_config.NumberColumn("CI low", format="%.2f"),
+            "ci_high": st.column_config.NumberColumn("CI high", format="%.2f"),
+            "se": st.column_config.NumberColumn("SE", format="%.3f"),
+            "in_map": "Used in the Overview map",
+        },
+    )
+    st.caption(
+        "Each row says where its effect comes from: the trial report, or a Metapsy database that works the "
+        "effect out from the trial's own numbers (© Metapsy project, metapsy.org, ODC-By 1.0; database, DOI and "
+        "version in the row). The two can differ because they use different outcomes or analyses."
+    )
+
+st.subheader("Take the list with you")
+n_trials = subset["study"].nunique()
+cols = st.columns(3)
+with cols[0]:
+    ui.render_download(subset, "psychodynamic-trials-filtered.csv")
+cols[1].download_button(
+    "Download citations (RIS)",
+    citations.to_ris(subset).encode("utf-8"),
+    file_name="psychodynamic-trials.ris",
+    mime="application/x-research-info-systems",
+    icon="⬇️",
+)
+cols[2].download_button(
+    "Download citations (BibTeX)",
+    citations.to_bibtex(subset).encode("utf-8"),
+    file_name="psychodynamic-trials.bib",
+    mime="application/x-bibtex",
+    icon="⬇️",
+)
+st.caption(
+    f"The citation files hold one record for each of these {n_trials} trials, with its DOI or PubMed number, "
+    "ready for a reference manager. Only the first author is listed; the full list is at the link."
+)
