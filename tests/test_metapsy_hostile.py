@@ -424,3 +424,22 @@ def test_a_large_upload_is_analysed_in_seconds(offline_catalogue):
     assert not at.exception
     assert any("Psychodynamic therapy: g =" in t for t in rendered(at))
     assert elapsed < 60, elapsed
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        st.tuples(st.integers(min_value=0, max_value=7), st.integers(min_value=3, max_value=10), CELL),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_a_poolable_file_with_generated_bad_numbers_never_shows_a_non_finite_estimate(changes):
+    rows = good_rows(8)
+    for row, column, value in changes:
+        rows[row][column] = value.replace(";", ",").replace('"', "'")
+    try:
+        db = read_database(table(rows), name="upload")
+    except MetapsyError:
+        return
+    assert_usable(db)
