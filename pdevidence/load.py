@@ -239,8 +239,24 @@ def _check_codes(frame: pd.DataFrame) -> list[str]:
     return messages
 
 
+def _check_specific_lists(frame: pd.DataFrame) -> list[str]:
+    """Semicolon lists of specific-condition codes must belong to the row's condition group."""
+    if "condition_group" not in frame or "condition_specific" not in frame:
+        return []
+    wrong = pd.Series(
+        [
+            isinstance(codes, str) and any(vocab.SPECIFIC_GROUP.get(c) != group for c in split_ids(codes))
+            for codes, group in zip(frame["condition_specific"], frame["condition_group"])
+        ],
+        index=frame.index,
+    )
+    if wrong.any():
+        return [f"condition_specific does not belong to condition_group on row(s) {_rows(wrong)}"]
+    return []
+
+
 def _check_verdicts(frame: pd.DataFrame) -> list[str]:
-    messages = []
+    messages = _check_specific_lists(frame)
     inferred = frame["inferred"]
     for side in ("vs_inactive", "vs_active"):
         flagged = inferred.isin([side, "both"])
