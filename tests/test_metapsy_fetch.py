@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import hashlib
 import http.server
@@ -630,3 +631,21 @@ def test_downloads_wait_for_a_free_slot_and_say_when_the_server_is_busy(github, 
             cache.ensure(info)
     finally:
         cache._fetch_slots.release()
+
+
+@pytest.mark.parametrize("value", ["../../etc/passwd", "/etc/passwd", "..", "depression-psyctr/../../x"])
+def test_a_path_in_the_db_parameter_is_ignored_with_a_notice(github, value, monkeypatch):
+    opened = []
+    real_open = Path.open
+
+    def watch(self, *args, **kwargs):
+        opened.append(str(self))
+        return real_open(self, *args, **kwargs)
+
+    info = dataclasses.replace(sources.KNOWN_DATABASES["depression-psyctr"], sha256=None)
+    monkeypatch.setitem(sources.KNOWN_DATABASES, info.name, info)
+    publish(github, info, data=bigger_csv())
+    monkeypatch.setattr(Path, "open", watch)
+    at = run_page(db=value)
+    assert "Ignored db" in page_text(at)
+    assert not any("etc" in p or "passwd" in p for p in opened)
