@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from pdevidence import charts, effectmap, stats, ui, vocab
+from pdevidence import charts, effectmap, evidence, stats, ui, vocab
 
 ui.require_frame()
 
@@ -193,9 +193,12 @@ with st.expander("Every trial effect behind the map, with its source"):
 
 st.subheader("By condition")
 review = verdicts.groupby("condition_group")["summary"].first()
+marked = summary[["condition_group"]].merge(evidence.finding_counts(subset), on="condition_group", how="left").fillna(0)
 counts_table = summary.assign(
     condition=summary["condition_group"].map(vocab.CONDITION_GROUPS),
     review_says=summary["condition_group"].map(review),
+    not_tested=marked["not_tested"].astype(int).to_numpy(),
+    add_on=marked["add_on"].astype(int).to_numpy(),
 )[
     [
         "condition",
@@ -204,10 +207,12 @@ counts_table = summary.assign(
         "median_n",
         "vs_inactive",
         "vs_active",
+        "add_on",
         "pd_better",
         "no_difference",
         "pd_worse",
         "mixed",
+        "not_tested",
         "review_says",
     ]
 ]
@@ -228,11 +233,18 @@ st.dataframe(
         "no_difference": st.column_config.NumberColumn("No clear difference"),
         "pd_worse": st.column_config.NumberColumn("Psychodynamic worse"),
         "mixed": st.column_config.NumberColumn("Mixed"),
+        "add_on": st.column_config.NumberColumn(
+            "Add-on trials", help="Therapy added to a treatment both groups got; not counted as 'vs active'."
+        ),
+        "not_tested": st.column_config.NumberColumn(
+            "No head-to-head test", help="The paper did not test these two groups against each other."
+        ),
         "review_says": st.column_config.TextColumn("What the 2015 review concludes", width="large"),
     },
 )
 st.caption(
     "Counts of findings are per comparison (a trial with two comparison groups counts twice). "
+    "'No head-to-head test' counts comparisons the paper never tested directly; they are not 'no clear difference'. "
     "'Inactive control' means waitlist, usual care or placebo; 'active' means another therapy or medication."
 )
 

@@ -332,11 +332,23 @@ def _verdict_by_specific(verdicts: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "condition_specific": first["condition_specific"],
-            "verdict_inactive": first["vs_inactive"].map(lambda c: verdict_label(c, vocab.VS_INACTIVE)),
-            "verdict_active": first["vs_active"].map(lambda c: verdict_label(c, vocab.VS_ACTIVE)),
+            "verdict_inactive": _ours(
+                first["vs_inactive"].map(lambda c: verdict_label(c, vocab.VS_INACTIVE)), first, "vs_inactive"
+            ),
+            "verdict_active": _ours(
+                first["vs_active"].map(lambda c: verdict_label(c, vocab.VS_ACTIVE)), first, "vs_active"
+            ),
             "verdict_id": first["id"],
         }
     )
+
+
+def _ours(labels: pd.Series, verdicts: pd.DataFrame, side: str) -> pd.Series:
+    """Mark a verdict that is our inference (verdicts.inferred), not the review's words."""
+    if "inferred" not in verdicts:
+        return labels
+    flagged = verdicts["inferred"].isin([side, "both"])
+    return labels.where(~flagged, labels + " (our reading, not the review's words)")
 
 
 def verdict_label(code, mapping: dict[str, str]) -> str:
@@ -380,10 +392,15 @@ def published_estimates(meta: pd.DataFrame) -> pd.DataFrame:
     ]
     rows = rows.sort_values(["condition_specific", "comparison", "year"], ascending=[True, True, False])
     rows = rows.drop_duplicates(["condition_specific", "comparison"])
-    ci = np.where(
-        rows["es_ci_low"].notna() & rows["es_ci_high"].notna(),
-        " (" + rows["es_ci_low"].map(_fmt_or_blank) + " to " + rows["es_ci_high"].map(_fmt_or_blank) + ")",
-        " (no CI reported)",
+    if rows.empty:
+        return pd.DataFrame(columns=columns)
+    ci = pd.Series(
+        np.where(
+            rows["es_ci_low"].notna() & rows["es_ci_high"].notna(),
+            " (" + rows["es_ci_low"].map(_fmt_or_blank) + " to " + rows["es_ci_high"].map(_fmt_or_blank) + ")",
+            " (no CI reported)",
+        ),
+        index=rows.index,
     )
     comparison = rows["comparison"].map({"vs_control": "vs control", "vs_other_treatments": "vs other treatments"})
     k = rows["k_studies"].map(lambda v: f", {int(v)} studies" if pd.notna(v) else "")
