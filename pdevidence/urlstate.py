@@ -119,6 +119,8 @@ FIELDS: tuple[Field, ...] = (
     Field("pool_vs", "choice", POOL_PAGES, "comparison to pool", values=("inactive", "active"), default="inactive"),
     Field("pool_time", "choice", POOL_PAGES, "time point", values=tuple(vocab.TIMEPOINTS), default="post"),
     Field("tau2", "choice", ("explore",), "between-study variance", values=("dl", "pm"), default="dl"),
+    # Overview's effect map: all trials, trials with 100+ participants only, or the share of small trials.
+    Field("lens", "choice", ("overview",), "study-size lens", values=("all", "large", "small"), default="all"),
     # Explainers.
     Field("claim", "choice", ("claims",), "claim"),
     Field("compare", "multi", ("therapy_types",), "therapy types", max_items=3),
