@@ -217,3 +217,189 @@ def test_sample_sizes_agree_with_metapsy_or_the_note_explains(trials, capsys):
         print(f"\nTrials also in the Metapsy databases: {overlapping}")
     assert overlapping >= 3
     assert not problems, problems
+
+
+# --- issue 10: codes say only what the sources say -----------------------------
+
+
+def _frame(table):
+    path = load.DATA_DIR / load.read_schema()[table]["file"]
+    return pd.read_csv(path, dtype=str, keep_default_na=False)
+
+
+def _set(frame, row_id, **values):
+    frame = frame.copy()
+    idx = frame.index[frame["id"] == row_id][0]
+    for column, value in values.items():
+        frame.loc[idx, column] = value
+    return frame.to_csv(index=False)
+
+
+def test_specific_condition_codes_have_labels_and_one_group_each():
+    from pdevidence import vocab
+
+    enum = load.read_schema()["trials"]["columns"]["condition_specific"]["enum"]
+    assert set(enum) == set(vocab.CONDITIONS_SPECIFIC) == set(vocab.SPECIFIC_GROUP)
+    groups = load.read_schema()["trials"]["columns"]["condition_group"]["enum"]
+    assert set(vocab.SPECIFIC_GROUP.values()) <= set(groups)
+
+
+def test_every_trial_has_a_specific_condition_of_its_group(trials):
+    from pdevidence import vocab
+
+    assert trials["condition_specific"].notna().all()
+    assert (trials["condition_specific"].map(vocab.SPECIFIC_GROUP) == trials["condition_group"]).all()
+    social = trials[trials["condition"].str.contains("social anxiety|social phobia", case=False)]
+    assert set(social["condition_specific"]) == {"social_anxiety"}
+
+
+@pytest.mark.parametrize(
+    "row_id, values, message",
+    [
+        # no_difference needs a reported test between the two arms
+        ("barber2012-med", {"between_arm_test": "not_reported"}, r"no_difference needs a reported between-arm test"),
+        ("cooper2003-cbt", {"finding": "no_difference"}, r"no_difference needs a reported between-arm test"),
+        # not_tested contradicts a reported test
+        ("cooper2003-cbt", {"between_arm_test": "reported"}, r"not_tested with a reported between-arm test"),
+        # a direction without a reported test must be flagged as our inference
+        ("brom1989-wl", {"inferred": "false"}, r"must be flagged inferred = true"),
+        ("brom1989-wl", {"inferred": "maybe"}, r"column inferred: 'maybe' is not true or false"),
+        # an add-on design is never an active comparison
+        (
+            "wiborg1996",
+            {"comparator_type": "active"},
+            r"add-on design \(add_on_to filled\) coded as comparator_type active",
+        ),
+        ("wiborg1996", {"add_on_to": ""}, r"comparator_type add_on without add_on_to"),
+        ("milrod2007", {"condition_specific": "ibs"}, r"condition_specific does not belong to condition_group"),
+        ("milrod2007", {"condition_specific": "panic disorder"}, r"column condition_specific"),
+        ("hamilton2000", {"derived_fields": "n_randomized;title"}, r"column derived_fields"),
+    ],
+)
+def test_the_schema_forbids_codes_the_source_does_not_support(row_id, values, message):
+    with pytest.raises(load.DataError, match=message):
+        load.parse_table("trials", _set(_frame("trials"), row_id, **values))
+
+
+@pytest.mark.parametrize(
+    "row_id, values, message",
+    [
+        ("v-opioids", {"inferred": "vs_inactive"}, r"vs_inactive is not_stated but flagged as inferred"),
+        ("v-panic", {"vs_inactive": "effective", "inferred": "vs_inactive"}, r"note beginning 'Inferred:'"),
+        ("v-panic", {"vs_inactive": "somewhat"}, r"column vs_inactive"),
+        ("v-panic", {"condition_specific": "panic;anorexia"}, r"condition_specific does not belong"),
+    ],
+)
+def test_a_verdict_other_than_the_review_states_needs_the_inferred_flag(row_id, values, message):
+    with pytest.raises(load.DataError, match=message):
+        load.parse_table("verdicts", _set(_frame("verdicts"), row_id, **values))
+
+
+def test_a_press_release_figure_cannot_support_a_claim_or_a_therapy_type(tables):
+    for name, row_id in (("claims", "pdt-is-effective"), ("therapy_types", "stpp")):
+        broken = dict(tables)
+        frame = tables[name].copy()
+        idx = frame.index[frame["id"] == row_id][0]
+        frame.loc[idx, "evidence"] = frame.loc[idx, "evidence"] + ";abbass2006-stpp-general-post"
+        broken[name] = frame
+        problems = load.check_references(broken)
+        assert any("figure from a citing source only" in p and row_id in p for p in problems), problems
+    broken = dict(tables)
+    frame = tables["claims"].copy()
+    frame.loc[0, "secondary_evidence"] = "keefe2014-anxiety-control"
+    broken["claims"] = frame
+    assert any(
+        "is not a meta-analysis row with figure_source citing_source_only" in p for p in load.check_references(broken)
+    )
+
+
+def test_press_release_figures_are_labelled_and_only_secondary(tables):
+    meta = tables["meta_analyses"].set_index("id")
+    secondary = load.secondary_ids(tables["meta_analyses"])
+    assert secondary == {"abbass2006-stpp-general-post", "abbass2006-stpp-general-fu"}
+    assert set(meta.loc[list(secondary), "es_value"]) == {0.97, 1.51}
+    for name in ("claims", "therapy_types"):
+        for row in tables[name].itertuples():
+            assert not set(load.split_ids(row.evidence)) & secondary, (name, row.id)
+    assert "abbass2006-stpp-general-post" in load.split_ids(
+        tables["therapy_types"].set_index("id").loc["stpp", "secondary_evidence"]
+    )
+
+
+def test_an_excluded_trial_is_never_also_in_the_trial_table(tables):
+    assert not set(tables["exclusions"]["study"]) & set(tables["trials"]["study"])
+    broken = dict(tables)
+    extra = pd.DataFrame([{c: pd.NA for c in tables["exclusions"].columns}])
+    extra["study"] = tables["trials"]["study"].iloc[0]
+    broken["exclusions"] = pd.concat([tables["exclusions"], extra], ignore_index=True)
+    problems = load.check_references(broken)
+    assert any("studies both excluded and in trials" in p for p in problems), problems
+
+
+def test_excluded_trials_name_a_reason_and_well_formed_identifiers(tables):
+    exclusions = tables["exclusions"]
+    assert exclusions["reason"].str.len().gt(10).all()
+    assert exclusions["source_location"].str.len().gt(3).all()
+
+
+def test_the_rows_the_review_flagged_are_recoded(tables):
+    trials = tables["trials"].set_index("id")
+    untested = [
+        "cooper2003-cbt",
+        "cooper2003-couns",
+        "trowell2007",
+        "creed2003-ssri",
+        "dare2001-cat",
+        "dare2001-family",
+        "critschristoph1999-ct",
+        "woody1983-cbt",
+        "bastos2014-comb",
+    ]
+    assert (trials.loc[untested, "finding"] == "not_tested").all()
+    assert (trials.loc[untested, "between_arm_test"] != "reported").all()
+    assert trials.loc["brom1989-wl", "inferred"] and trials.loc["brom1989-wl", "between_arm_test"] == "pooled_only"
+    for add_on, drug in (("wiborg1996", "clomipramine"), ("knijnik2008", "clonazepam")):
+        assert trials.loc[add_on, "comparator_type"] == "add_on"
+        assert drug in trials.loc[add_on, "add_on_to"]
+    assert "Recoded" in trials.loc["cooper2003-cbt", "note"]
+    verdicts = tables["verdicts"].set_index("id")
+    assert verdicts.loc["v-opioids", ["vs_inactive", "vs_active"]].tolist() == ["not_stated", "not_stated"]
+    assert verdicts.loc["v-binge-eating", ["vs_inactive", "vs_active"]].tolist() == ["not_stated", "not_stated"]
+    for condition in ("v-panic", "v-gad", "v-social-anxiety"):
+        assert verdicts.loc[condition, "vs_inactive"] == "not_stated"
+    assert verdicts.loc["v-anorexia", "inferred"] == "vs_inactive"
+    assert verdicts.loc["v-anorexia", "note"].startswith("Inferred:")
+    assert "no_difference" not in set(verdicts["vs_active"])
+    assert "trials_pers_psy" not in verdicts.loc["v-borderline", "note"]
+
+
+def test_untested_and_add_on_comparisons_never_count_as_equivalence_or_active(trials):
+    from pdevidence import evidence
+
+    summary = stats.condition_summary(trials)
+    assert summary["no_difference"].sum() == (trials["finding"] == "no_difference").sum()
+    assert summary["vs_active"].sum() == (trials["comparator_type"] == "active").sum()
+    for time in ("post", "followup"):
+        chosen = stats.pooling_set(trials, "active", time)
+        assert "add_on" not in set(chosen["comparator_type"])
+        assert "not_tested" not in set(chosen["finding"])
+    rows = evidence.all_evidence(load.read_all())
+    tally = evidence.tally(
+        rows[rows["id"].isin(["cooper2003-cbt", "cooper2003-couns", "barber2012-med", "wiborg1996"])]
+    )
+    assert tally == {"trials": 4, "tested": 2, "no_difference": 1, "not_tested": 2, "add_on": 1, "secondary": 0}
+    markers = rows.set_index("id")["markers"]
+    assert "no head-to-head test reported" in markers["cooper2003-cbt"]
+    assert "derived by us: follow-up" in markers["cooper2003-cbt"]
+    assert "direction inferred by us" in markers["brom1989-wl"]
+    assert markers["wiborg1996"].startswith("add-on: therapy added to clomipramine")
+    assert "not found in the cited review" in markers["abbass2006-stpp-general-post"]
+    assert "our reading" in rows.set_index("id").loc["v-anorexia", "finding"]
+
+
+def test_derived_figures_are_marked_where_the_note_says_so(trials):
+    derived = trials.set_index("id")["derived_fields"]
+    assert derived["hamilton2000"] == "n_randomized"
+    assert derived["cooper2003-uc"] == "followup_months"
+    marked = trials[trials["derived_fields"].notna()]
+    assert marked["note"].notna().all()
