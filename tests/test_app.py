@@ -37,6 +37,14 @@ def markdown_text(at: AppTest) -> str:
     return "\n".join(m.value for m in at.markdown)
 
 
+def frame_with(at: AppTest, *columns: str):
+    """The first table on the page that has all these columns."""
+    for frame in at.dataframe:
+        if set(columns) <= set(frame.value.columns):
+            return frame.value
+    raise AssertionError(f"no table with columns {columns}")
+
+
 @pytest.mark.parametrize("page", PAGES)
 def test_every_page_renders_inside_the_frame_without_errors(page):
     at = open_page(page)
@@ -55,7 +63,7 @@ def test_overview_counts_trials_and_participants_from_the_data(trials):
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Trials"] == str(len(per_study))
     assert metrics["Participants randomized"] == f"{int(per_study['n_randomized'].sum()):,}"
-    table = at.dataframe[0].value
+    table = frame_with(at, "condition", "studies")
     assert set(table["condition"]) == {vocab.CONDITION_GROUPS[c] for c in per_study["condition_group"].unique()}
     depression = table.set_index("condition").loc["Depression"]
     assert depression["studies"] == per_study["condition_group"].eq("depression").sum()
@@ -126,7 +134,7 @@ def test_broken_links_show_a_notice_not_a_traceback(params, notice):
 def test_explore_lists_exactly_the_filtered_studies(trials):
     at = open_page("pages/explore.py", condition="depression", comparator="active")
     expected = filters.apply(trials, filters.Filters(conditions=("depression",), comparator_types=("active",)))
-    listing = at.dataframe[-1].value
+    listing = frame_with(at, "first_author", "link")
     assert len(listing) == len(expected)
     assert set(listing["first_author"]) == set(expected["first_author"])
     assert all(link.startswith("https://") for link in listing["link"])
@@ -243,3 +251,96 @@ def test_the_postnatal_claim_charts_the_findings_of_its_trials(tables):
     cooper_rows = [i for i in load.split_ids(claim["evidence"]) if i.startswith("cooper2003")]
     assert len(shown) == len(cooper_rows)
     assert all("Cooper 2003" in label for label in shown)
+
+def test_the_overview_effect_map_shows_every_condition_with_its_pooled_effects(tables):
+    from pdevidence import effectmap
+
+    at = open_page("pages/overview.py")
+    assert not at.exception
+    trials = tables["trials"]
+    effects, estimates = effectmap.build(tables)
+    glance = frame_with(at, "condition", "link", "inactive_metapsy")
+    assert len(glance) == trials["condition_specific"].nunique()
+    by_condition = glance.set_index("condition")
+    for row in estimates[(estimates["lens"] == "all") & (estimates["status"] != "none")].itertuples():
+        column = f"{row.comparator_type}_{row.source}"
+        assert by_condition.loc[effectmap.specific_label(row.condition_specific), column] == row.text
+    pooled = estimates[(estimates["lens"] == "all") & (estimates["status"] == "pooled")]
+    too_few = estimates[(estimates["lens"] == "all") & (estimates["status"] == "too_few")]
+    assert len(pooled) + len(too_few) > 0
+    # The chart's table view lists every trial effect and every estimate, each with its source.
+    chart_table = frame_with(at, "what", "source")
+    assert len(chart_table) == len(effects) + (estimates["lens"].eq("all") & estimates["k"].gt(0)).sum()
+    assert set(chart_table["source"]) <= set(effectmap.SOURCES.values())
+    links = markdown_text(at)
+    for group, specific in trials[["condition_group", "condition_specific"]].drop_duplicates().itertuples(index=False):
+        assert f"(explore?condition={group}&specific={specific})" in links
+    assert "Every trial effect behind the map" in " ".join(e.label for e in at.expander)
+
+
+def test_the_overview_effect_map_for_one_condition(tables):
+    from pdevidence import effectmap
+
+    at = open_page("pages/overview.py", condition="anxiety", specific="social_anxiety")
+    assert not at.exception
+    glance = frame_with(at, "condition", "link", "inactive_metapsy")
+    assert glance["condition"].tolist() == ["Social anxiety disorder"]
+    assert glance["link"].tolist() == ["explore?condition=anxiety&specific=social_anxiety"]
+    trials = tables["trials"]
+    subset = trials[trials["condition_specific"] == "social_anxiety"]
+    assert glance.loc[0, "trials"] == subset["study"].nunique()
+    effects = effectmap.trial_effects(subset, tables["metapsy_effects"])
+    metapsy = effects[(effects["source"] == "metapsy") & (effects["comparator_type"] == "inactive")]
+    if len(metapsy) < 3:
+        assert (
+            glance.loc[0, "inactive_metapsy"]
+            == f"{len(metapsy)} trial{'s' if len(metapsy) != 1 else ''}, too few to pool"
+        )
+
+
+def test_a_condition_without_effects_says_so_and_still_lists_its_trials(tables):
+    trials = tables["trials"]
+    from pdevidence import effectmap
+
+    effects = effectmap.trial_effects(trials, tables["metapsy_effects"])
+    without = sorted(set(trials["condition_group"]) - set(effects["condition_group"]))
+    assert without, "every condition group has an effect: pick another empty case"
+    at = open_page("pages/overview.py", condition=without[0])
+    assert not at.exception
+    assert any("None of the trials in this selection has an effect size" in i.value for i in at.info)
+    glance = frame_with(at, "condition", "link", "inactive_metapsy")
+    assert set(glance["inactive_curated"]) == {"no trial effects"}
+    assert glance["trials"].sum() == trials.loc[trials["condition_group"] == without[0], "study"].nunique()
+
+
+@pytest.mark.parametrize("lens", ["large", "small"])
+def test_the_study_size_lens_is_kept_in_the_link(lens, tables):
+    at = open_page("pages/overview.py", lens=lens)
+    assert not at.exception
+    assert at.query_params["lens"] in (lens, [lens])
+    if lens == "small":
+        shares = frame_with(at, "share_under_100", "largest")
+        trials = tables["trials"].drop_duplicates("study")
+        assert shares["trials"].sum() == len(trials)
+        assert shares["share_under_100"].mul(shares["trials"]).round().sum() == (trials["n_randomized"] < 100).sum()
+    else:
+        chart_table = frame_with(at, "what", "source")
+        singles = chart_table[chart_table["what"].str.startswith("one trial")]
+        assert (singles["participants"] >= 100).all()
+
+
+def test_the_overview_effect_text_reads_at_grade_9_or_below():
+    import textstat
+
+    at = open_page("pages/overview.py")
+    intro = next(m.value for m in at.markdown if m.value.startswith("Each line is one condition"))
+    assert textstat.flesch_kincaid_grade(intro) <= 9
+
+
+def test_explore_offers_the_filtered_list_as_csv_ris_and_bibtex():
+    at = open_page("pages/explore.py", condition="eating")
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert labels == ["Download these rows (CSV)", "Download citations (RIS)", "Download citations (BibTeX)"]
+    per_trial = frame_with(at, "trial", "source", "in_map")
+    assert set(per_trial["source"]) <= {"Trial reports"} | {s for s in per_trial["source"] if s.startswith("Metapsy")}
+
