@@ -20,7 +20,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from pdevidence import filters, ui
+from pdevidence import ui, urlstate
 from pdevidence.metapsy import cache, fetch, sources
 from pdevidence.metapsy.database import Database, read_database
 from pdevidence.metapsy.errors import MetapsyError, SourceError
@@ -30,11 +30,8 @@ SRC_PARAM = "src"
 SOURCE_PARAMS = (SRC_PARAM,)
 UPLOAD_LIMIT_MB = fetch.MAX_BYTES // fetch.MB
 UPLOAD_LIMIT_BYTES = fetch.MAX_BYTES
-MAX_ADDRESS_CHARS = 500
 _DB_KEY = "mp_db"  # the database selectbox (drawn by metapsy_ui.settings_sidebar)
 _UPLOADS = "mp_uploads"
-_ADDRESS = "mp_address"
-_ADDRESS_LAST = "mp_address_last"
 _EXPANDER = "mp_source_panel"
 
 
@@ -262,8 +259,8 @@ def load_databases() -> Databases | None:
 def _wanted(found: Databases) -> list[str]:
     """Databases asked for, most recent first: the link's `db`, the selector's value, the default."""
     out: list[str] = []
-    url = filters.last_value(st.query_params.get_all(DB_PARAM)) if DB_PARAM in st.query_params else None
-    if url is not None and (url in found.catalogue.databases or url in found.extra):
+    url = _url_database(found)
+    if url is not None:
         out.append(url)
     current = st.session_state.get(_DB_KEY)
     if (
@@ -279,6 +276,16 @@ def _wanted(found: Databases) -> list[str]:
     if not out and sources.DEFAULT_DATABASE in found.catalogue.offered:
         out.append(sources.DEFAULT_DATABASE)
     return out[:2]
+
+
+def _url_database(found: Databases) -> str | None:
+    """The link's `db`, read through urlstate, if it names a database here (its notices are the settings' job)."""
+    query = {DB_PARAM: st.query_params.get_all(DB_PARAM)} if DB_PARAM in st.query_params else {}
+    if not query:
+        return None
+    names = (*found.catalogue.databases, *found.extra)
+    parsed = urlstate.parse(query, {DB_PARAM: urlstate.Domain(names)}, fields=(DB_PARAM,))
+    return None if parsed.notices else parsed.state[DB_PARAM]
 
 
 def _first_available(found: Databases) -> str | None:
@@ -312,24 +319,13 @@ def _render_catalogue_note(found: Databases) -> None:
 
 def _address_source() -> tuple[tuple[str, Database, dict] | None, str | None]:
     """The database given by its address (`?src=`), fetched within the limits; a message if it cannot be used."""
-    state = st.session_state
-    raw = st.query_params.get(SRC_PARAM)
-    if raw is not None and raw != state.get(_ADDRESS_LAST):
-        state[_ADDRESS] = str(raw)[:MAX_ADDRESS_CHARS]
-    address = st.text_input(
+    address = ui.url_text(
         "Address of a Metapsy data.csv (https only)",
-        key=_ADDRESS,
-        max_chars=MAX_ADDRESS_CHARS,
+        SRC_PARAM,
         placeholder="https://raw.githubusercontent.com/metapsy-project/data-…/main/data.csv",
-        help="Any file in the Metapsy data standard. Its codebook is looked for beside it.",
     ).strip()
-    state[_ADDRESS_LAST] = address or None
     if not address:
-        if SRC_PARAM in st.query_params:
-            del st.query_params[SRC_PARAM]
         return None, None
-    if st.query_params.get(SRC_PARAM) != address:
-        st.query_params[SRC_PARAM] = address
     try:
         fetch.check_url(address, fetch.Limits.default())
     except fetch.FetchError as exc:
