@@ -252,6 +252,7 @@ def test_the_postnatal_claim_charts_the_findings_of_its_trials(tables):
     assert len(shown) == len(cooper_rows)
     assert all("Cooper 2003" in label for label in shown)
 
+
 def test_the_overview_effect_map_shows_every_condition_with_its_pooled_effects(tables):
     from pdevidence import effectmap
 
@@ -343,4 +344,3 @@ def test_explore_offers_the_filtered_list_as_csv_ris_and_bibtex():
     assert labels == ["Download these rows (CSV)", "Download citations (RIS)", "Download citations (BibTeX)"]
     per_trial = frame_with(at, "trial", "source", "in_map")
     assert set(per_trial["source"]) <= {"Trial reports"} | {s for s in per_trial["source"] if s.startswith("Metapsy")}
-
