@@ -344,3 +344,70 @@ def test_explore_offers_the_filtered_list_as_csv_ris_and_bibtex():
     assert labels == ["Download these rows (CSV)", "Download citations (RIS)", "Download citations (BibTeX)"]
     per_trial = frame_with(at, "trial", "source", "in_map")
     assert set(per_trial["source"]) <= {"Trial reports"} | {s for s in per_trial["source"] if s.startswith("Metapsy")}
+
+
+def _frame_with(at: AppTest, column: str):
+    for frame in at.dataframe:
+        if column in frame.value.columns:
+            return frame.value
+    raise AssertionError(f"no table with a {column!r} column")
+
+
+def test_explore_table_marks_untested_inferred_add_on_and_derived_rows(trials):
+    at = open_page("pages/explore.py")
+    table = _frame_with(at, "markers")
+    assert len(table) == len(trials)
+    marks = "\n".join(table["markers"].astype(str))
+    assert (table["finding"] == "No head-to-head test reported").sum() == (trials["finding"] == "not_tested").sum()
+    assert "no head-to-head test reported" in marks
+    assert "direction inferred by us" in marks
+    assert "add-on: therapy added to clomipramine" in marks
+    assert "derived by us: total N" in marks
+
+
+def test_the_postnatal_claim_says_cbt_was_never_tested_head_to_head():
+    at = open_page("pages/claims.py", claim="beats-cbt-postnatal")
+    table = _frame_with(at, "markers")
+    cbt = table[table["label"].str.contains("cognitive-behavioural")]
+    assert cbt["finding"].tolist() == ["No head-to-head test reported"]
+    captions = "\n".join(c.value for c in at.caption)
+    assert "1 with no head-to-head test reported" in captions
+    assert "not counted as 'about as good'" in captions
+
+
+def test_press_release_figures_are_shown_apart_and_labelled_on_claims_and_therapy_types():
+    at = open_page("pages/claims.py", claim="pdt-is-effective")
+    evidence_table = _frame_with(at, "markers")
+    assert not evidence_table["label"].str.contains("Abbass 2006").any()
+    quoted = [f for f in at.dataframe if "Figure and where it comes from" in str(f.proto)]
+    assert quoted, "no table of quoted figures"
+    labels = "\n".join(quoted[0].value["label"])
+    assert "Abbass 2006" in labels and "not found in the cited review" in labels
+    at = open_page("pages/therapy_types.py", compare="stpp")
+    table = _frame_with(at, "markers")
+    abbass = table[table["label"].str.contains("Abbass 2006")]
+    assert len(abbass) == 2 and abbass["label"].str.contains("not found in the cited review").all()
+    assert any("not found in the cited review" in c.value for c in at.caption)
+
+
+def test_sources_page_counts_the_marked_codes_and_lists_exclusions(tables):
+    at = open_page("pages/sources.py")
+    marks = _frame_with(at, "what").set_index("what")["rows"]
+    trials = tables["trials"]
+    assert marks["Trial comparisons with no head-to-head test reported"] == (trials["finding"] == "not_tested").sum()
+    assert marks["Add-on trial comparisons"] == (trials["comparator_type"] == "add_on").sum()
+    assert marks["Review conclusions that are our reading"] == (tables["verdicts"]["inferred"] != "no").sum()
+    exclusions = tables["exclusions"]
+    if exclusions.empty:
+        assert any("No trial has been recorded as left out yet" in i.value for i in at.info)
+    else:
+        listed = _frame_with(at, "reason")
+        assert len(listed) == len(exclusions)
+
+
+def test_overview_counts_untested_and_add_on_comparisons_per_condition(trials):
+    at = open_page("pages/overview.py")
+    table = _frame_with(at, "not_tested").set_index("condition")
+    assert table["not_tested"].sum() == (trials["finding"] == "not_tested").sum()
+    assert table["add_on"].sum() == (trials["comparator_type"] == "add_on").sum()
+    assert table.loc["Anxiety disorders", "add_on"] == 3
