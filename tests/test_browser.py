@@ -332,3 +332,47 @@ def test_a_metapsy_link_on_a_fresh_server_shows_the_analysis_without_a_click(chr
         fresh.stop()
         upstream.shutdown()
         upstream.server_close()
+
+
+def test_a_condition_link_on_the_overview_opens_explore_with_the_same_filter(page, server):
+    from pdevidence import load
+
+    trials = load.read_table("trials")
+    expected = trials.loc[trials["condition_specific"] == "social_anxiety", "study"].nunique()
+    page.goto(f"{server.url}/overview")
+    wait_ready(page)
+    link = page.get_by_test_id("stMain").locator("a[href$='explore?condition=anxiety&specific=social_anxiety']")
+    playwright_api.expect(link).to_have_count(1)
+    playwright_api.expect(link).to_have_text("Social anxiety disorder")
+    if link.get_attribute("target") == "_blank":
+        with page.context.expect_page() as info:
+            link.click()
+        opened = info.value
+    else:
+        link.click()
+        opened = page
+    opened.wait_for_url(lambda url: "/explore" in url, timeout=30_000)
+    wait_ready(opened)
+    query = parse_qs(urlparse(opened.url).query)
+    assert query["condition"] == ["anxiety"] and query["specific"] == ["social_anxiety"]
+    sidebar = opened.get_by_test_id("stSidebar")
+    playwright_api.expect(sidebar.get_by_text("Social anxiety disorder", exact=True)).to_be_visible()
+    expect_metric(opened, "Trials", str(expected))
+    assert opened.get_by_test_id("stException").count() == 0
+
+
+def test_the_citation_downloads_hold_exactly_the_filtered_trials(page, server):
+    import bibtexparser
+    import rispy
+
+    page.goto(f"{server.url}/explore?condition=eating")
+    wait_ready(page)
+    trials = int(metrics(page)["Trials"])
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Download citations (RIS)").click()
+    records = rispy.loads(Path(info.value.path()).read_text(encoding="utf-8"))
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Download citations (BibTeX)").click()
+    entries = bibtexparser.parse_string(Path(info.value.path()).read_text(encoding="utf-8")).entries
+    assert len(records) == len(entries) == trials
+    assert [r["id"] for r in records] == [e.key for e in entries]
