@@ -320,3 +320,36 @@ def test_no_effects_at_all_gives_empty_estimates_not_an_error():
 
 def test_pooling_uses_the_stats_module_minimum():
     assert stats.MIN_STUDIES_TO_POOL == 3
+
+
+def test_every_bundled_metapsy_effect_belongs_to_a_curated_trial_and_fits_its_size(tables):
+    trials = tables["trials"].set_index("id")
+    bundled = tables["metapsy_effects"]
+    assert len(bundled) > 0
+    assert set(bundled["trial_id"]) <= set(trials.index)
+    rows = bundled.join(trials[["study", "n_randomized", "n_pd"]], on="trial_id", rsuffix="_trial")
+    assert (rows["study"] == rows["study_trial"]).all()
+    assert (rows["n_arm1"] + rows["n_arm2"] <= rows["n_randomized"]).all()
+    known = rows["n_pd"].notna()
+    assert (rows.loc[known, "n_arm1"] <= rows.loc[known, "n_pd"]).all()
+    # One effect per comparison feeds the map, and each row carries its credit.
+    assert not bundled[bundled["main"] == "yes"].duplicated(["trial_id", "time_point"]).any()
+    assert set(bundled["licence"]) == {"ODC-By-1.0"}
+    assert bundled["database_version"].str.len().gt(0).all()
+
+
+def test_the_bundled_metapsy_effects_match_a_fresh_build_from_the_shared_databases():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    if not (root.parent / "shared" / "metapsy").is_dir():
+        pytest.skip("no shared Metapsy folder beside the checkout")
+    done = subprocess.run(
+        [sys.executable, str(root / "scripts" / "build_metapsy_effects.py"), "--check"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
