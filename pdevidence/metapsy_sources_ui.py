@@ -474,6 +474,8 @@ def render_credit(db: Database, found: Databases) -> None:
     last_search = recorded.get("last_search") or info.last_search or "not stated"
     doi = f"[{info.doi}]({info.doi_url})" if info.doi else "none given"
     licence = f"[{info.licence_name}]({info.licence_url})" if info.licence_url else ui.escape(info.licence_name)
+    if (info.licence_source or "").startswith("Metapsy default"):
+        licence += " (the Metapsy project's default licence; this repository's own licence file was not checked)"
     # Markdown, not a caption: caption links are drawn faded, below a 4.5:1 contrast.
     # Repository names, commits and dates come from the catalogue or were checked against a pattern.
     st.markdown(
