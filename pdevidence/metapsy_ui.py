@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from pdevidence import charts, filters, stats, ui
+from pdevidence import charts, stats, ui, urlstate
 from pdevidence.metapsy import effects as mp_effects
 from pdevidence.metapsy import outcomes as mp_outcomes
 from pdevidence.metapsy.analysis import (
@@ -30,7 +30,6 @@ from pdevidence.metapsy.settings import (
     parse_settings,
     serialize_settings,
 )
-from pdevidence.metapsy_sources_ui import SOURCE_PARAMS
 
 _KEYS = {
     "database": "mp_db",
@@ -76,7 +75,7 @@ def settings_sidebar(found: dict[str, Database]) -> Settings:
     names = tuple(found)
     options_for = lambda name: DatabaseOptions.of(found[name])  # noqa: E731
     state = st.session_state
-    url = {k: st.query_params[k] for k in PARAMS if k in st.query_params}
+    url = {k: st.query_params.get_all(k) for k in PARAMS if k in st.query_params}
     last = state.get(_LAST_URL)
     notices: list[str] = []
     if last is None or (url and url != last) or _KEYS["database"] not in state:
@@ -90,11 +89,9 @@ def settings_sidebar(found: dict[str, Database]) -> Settings:
         _set_widgets(state.get(_SETTINGS) or Settings())
     if state.get(_KEYS["database"]) not in found:
         state[_KEYS["database"]] = default_database(names)
-    notices += [
-        f"Ignored unknown link parameter {filters.shown(k)}."
-        for k in st.query_params
-        if k not in PARAMS and k not in SOURCE_PARAMS
-    ]
+    # The app's frame drops keys the page does not use; this covers the page run on its own.
+    query = {k: st.query_params.get_all(k) for k in st.query_params}
+    notices += [urlstate.unknown_notice(k) for k in urlstate.unknown_keys(query, "metapsy")]
     ui.render_notices(notices)
 
     sb = st.sidebar

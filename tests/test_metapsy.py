@@ -604,10 +604,12 @@ def serialize(settings):
 
 
 def canonical(params: dict) -> dict:
-    """The link written back: database and outcome always, then the other non-default values in order."""
+    """The link written back: database and outcome always, then the other non-default values in
+    table order, every value as a list (a list of several values becomes repeated keys)."""
     db = params.get("db", "depression-psyctr")
     out = {"db": db, "outcome": params.get("outcome", OPTIONS[db].default_outcome)}
-    return {**out, **{k: v for k, v in params.items() if k not in out}}
+    rest = {k: v for k, v in params.items() if k not in out}
+    return {k: v if isinstance(v, list) else [v] for k, v in {**out, **rest}.items()}
 
 
 @pytest.mark.parametrize(
@@ -617,7 +619,7 @@ def canonical(params: dict) -> dict:
         {"db": "panic-psyctr"},
         {"outcome": "d-response"},
         {"family": "cbt"},
-        {"vs": "cau,wl"},
+        {"vs": ["cau", "wl"]},
         {"tau": "pm"},
         {"size": "250"},
         {"lowrob": "1"},
@@ -645,25 +647,24 @@ def test_settings_round_trip_exactly_through_the_url(params):
     "params, notice, kept",
     [
         ({"db": "nope"}, r"Ignored db 'nope'", {}),
-        ({"outcome": "d-relapse"}, r"Ignored outcome 'd-relapse': not a pooled outcome", {}),
-        ({"db": "panic-psyctr", "outcome": "d-response"}, r"not a pooled outcome in panic", {"db": "panic-psyctr"}),
+        ({"outcome": "d-relapse"}, r"Ignored outcome 'd-relapse': expected one of c-symptoms, d-response", {}),
+        ({"db": "panic-psyctr", "outcome": "d-response"}, r"Ignored outcome 'd-response'", {"db": "panic-psyctr"}),
         ({"family": "astrology"}, r"Ignored family 'astrology'", {}),
-        (
-            {"family": "psychodynamic", "db": "panic-psyctr"},
-            r"not a pooled therapy family in panic",
-            {"db": "panic-psyctr"},
-        ),
+        ({"family": "psychodynamic", "db": "panic-psyctr"}, r"Ignored family 'psychodynamic'", {"db": "panic-psyctr"}),
         ({"vs": "wl,moon"}, r"Ignored vs 'moon'", {"vs": "wl"}),
+        ({"vs": ["wl", "moon"]}, r"Ignored vs 'moon'", {"vs": "wl"}),
         ({"tau": "reml"}, r"Ignored tau 'reml'", {}),
-        ({"size": "-5"}, r"Ignored size '-5'", {}),
-        ({"size": "1e9"}, r"Ignored size '1e9'", {}),
-        ({"size": "5"}, r"from 10 to 10000", {}),
-        ({"lowrob": "yes"}, r"Ignored lowrob 'yes'", {}),
+        ({"size": "-5"}, r"Ignored size '-5': cannot be negative", {}),
+        ({"size": "1e9"}, r"Ignored size '1e9': not a whole number", {}),
+        ({"size": "5"}, r"size 5 is below the smallest value .*10 is used", {"size": "10"}),
+        ({"size": "99999"}, r"above the largest value .*10000 is used", {"size": "10000"}),
+        ({"lowrob": "maybe"}, r"Ignored lowrob 'maybe'", {}),
         ({"time": "follow up"}, r"Ignored time 'follow up'", {}),
         ({"tau": "<script>" + "x" * 100}, r"…", {}),
+        ({"tau": ["pm", "dl"]}, r"gives tau 2 times; only the last one", {}),
     ],
 )
-def test_invalid_url_values_are_dropped_with_a_notice(params, notice, kept):
+def test_invalid_url_values_are_dropped_or_clamped_with_a_notice(params, notice, kept):
     parsed = parse(params)
     assert any(re.search(notice, n) for n in parsed.notices), parsed.notices
     assert serialize(parsed.settings) == canonical(kept)
@@ -672,14 +673,15 @@ def test_invalid_url_values_are_dropped_with_a_notice(params, notice, kept):
 def test_non_canonical_url_values_normalise_to_one_form():
     default = canonical({})
     assert serialize(parse({"size": "100", "lowrob": "0", "tau": "dl", "vs": "wl,cau,other ctr"}).settings) == default
-    assert serialize(parse({"vs": "wl,cau"}).settings) == {**default, "vs": "cau,wl"}
+    assert serialize(parse({"vs": "wl,cau"}).settings) == {**default, "vs": ["cau", "wl"]}
     assert serialize(parse({"db": "depression-psyctr", "family": "psychodynamic"}).settings) == default
+    assert parse("db=panic-psyctr&vs=WL&vs=TAU%2FNT").settings.comparators == ()  # every comparator = any
 
 
 def test_the_outcome_defaults_to_the_primary_symptom_outcome_and_is_always_in_the_link():
     assert parse({}).settings.outcome == "c-symptoms"
     assert parse({"outcome": "d-response"}).settings.outcome == "d-response"
-    assert serialize(parse({"outcome": "d-response"}).settings)["outcome"] == "d-response"
+    assert serialize(parse({"outcome": "d-response"}).settings)["outcome"] == ["d-response"]
 
 
 def test_the_default_family_is_psychodynamic_where_present_else_the_first():

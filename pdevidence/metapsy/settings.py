@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
-from pdevidence import filters, stats
+from pdevidence import urlstate
 from pdevidence.metapsy.analysis import DEFAULT_THRESHOLD, Analysis
 from pdevidence.metapsy.database import TIME_POST, Database
 from pdevidence.metapsy.families import PSYCHODYNAMIC, UNMAPPED
 
+# The page's query keys; their types and checks are rows of pdevidence.urlstate.FIELDS.
 PARAMS = ("db", "outcome", "family", "vs", "tau", "size", "lowrob", "time")
-THRESHOLD_RANGE = (10, 10000)
+THRESHOLD_RANGE = urlstate.BY_NAME["size"].bounds
 DEFAULT_DATABASE = "depression-psyctr"
 
 
@@ -72,101 +72,73 @@ class ParsedSettings:
     notices: list[str] = field(default_factory=list)
 
 
-def parse_settings(params, databases: tuple[str, ...], options_for) -> ParsedSettings:
-    """Settings from query parameters; an invalid value is dropped (default kept) with a notice.
+def _context(databases: tuple[str, ...], options: DatabaseOptions | None, *, for_link: bool = False) -> dict:
+    """The urlstate context of the Metapsy fields: values that depend on the databases on offer.
 
+    For a link (`for_link`), the database and the outcome get an empty default so that they
+    are always written: a shared link then opens the same analysis wherever the defaults differ.
+    """
+    always = "" if for_link else None
+    context: dict = {
+        "db": urlstate.Domain(databases, always if for_link else default_database(databases)),
+        "size": THRESHOLD_RANGE,
+    }
+    if options is not None:
+        context.update(
+            outcome=urlstate.Domain(options.outcomes, always if for_link else options.default_outcome),
+            family=urlstate.Domain(options.families, default_family(options)),
+            vs=options.comparators,
+            time=urlstate.Domain(options.times, TIME_POST),
+        )
+    return context
+
+
+def parse_settings(params, databases: tuple[str, ...], options_for) -> ParsedSettings:
+    """Settings from query parameters, through urlstate: an invalid value is dropped or clamped with a notice.
+
+    `params` is any query (a mapping of key -> value or list of values, or a query string);
     `options_for(name)` gives the DatabaseOptions of a database.
     """
-    params = {k: filters.last_value(v) for k, v in dict(params).items()}
-    notices: list[str] = []
-    out: dict = {}
-    db = default_database(databases)
-    if "db" in params:
-        if params["db"] in databases:
-            db = params["db"]
-        else:
-            notices.append(
-                f"Ignored db {filters.shown(params['db'])}: no such database here "
-                f"(available: {', '.join(databases) or 'none'})."
-            )
+    first = urlstate.parse(params, _context(databases, None), fields=("db",))
+    notices = list(first.notices)
+    db = first.state["db"]
     if db is None:
         return ParsedSettings(Settings(), notices)
-    out["database"] = db
     options = options_for(db)
-    if "outcome" in params:
-        if params["outcome"] in options.outcomes:
-            out["outcome"] = params["outcome"]
-        else:
-            notices.append(
-                f"Ignored outcome {filters.shown(params['outcome'])}: not a pooled outcome in {db} "
-                f"(use one of {', '.join(options.outcomes) or 'none'})."
-            )
-    out.setdefault("outcome", options.default_outcome)
-    if "family" in params:
-        if params["family"] in options.families:
-            out["family"] = params["family"]
-        else:
-            notices.append(f"Ignored family {filters.shown(params['family'])}: not a pooled therapy family in {db}.")
-    out.setdefault("family", default_family(options))
-    if "vs" in params:
-        chosen = []
-        for item in (p.strip() for p in params["vs"].split(",")):
-            if not item:
-                continue
-            if item in options.comparators:
-                if item not in chosen:
-                    chosen.append(item)
-            else:
-                notices.append(f"Ignored vs {filters.shown(item)}: not a comparator code in {db}.")
-        order = {c: i for i, c in enumerate(options.comparators)}
-        chosen = sorted(chosen, key=order.__getitem__)
-        out["comparators"] = () if set(chosen) >= set(options.comparators) else tuple(chosen)
-    if "tau" in params:
-        if params["tau"] in stats.TAU2_METHODS:
-            out["method"] = params["tau"]
-        else:
-            notices.append(f"Ignored tau {filters.shown(params['tau'])}: use one of {', '.join(stats.TAU2_METHODS)}.")
-    if "size" in params:
-        raw = params["size"].strip()
-        low, high = THRESHOLD_RANGE
-        if re.fullmatch(r"\d{1,6}", raw) and low <= int(raw) <= high:
-            out["threshold"] = int(raw)
-        else:
-            notices.append(f"Ignored size {filters.shown(raw)}: expected a whole number from {low} to {high}.")
-    if "lowrob" in params:
-        if params["lowrob"] in ("0", "1"):
-            out["low_rob_only"] = params["lowrob"] == "1"
-        else:
-            notices.append(f"Ignored lowrob {filters.shown(params['lowrob'])}: use 1 (low risk of bias only) or 0.")
-    if "time" in params:
-        if params["time"] in options.times:
-            out["time"] = params["time"]
-        else:
-            notices.append(f"Ignored time {filters.shown(params['time'])}: use one of {', '.join(options.times)}.")
-    return ParsedSettings(Settings(**out), notices)
+    parsed = urlstate.parse(params, _context(databases, options), fields=PARAMS[1:])
+    notices += parsed.notices
+    state = parsed.state
+    chosen = tuple(state["vs"])
+    return ParsedSettings(
+        Settings(
+            database=db,
+            outcome=state["outcome"],
+            family=state["family"],
+            comparators=() if set(chosen) >= set(options.comparators) else chosen,
+            method=state["tau"],
+            threshold=int(state["size"]),
+            low_rob_only=bool(state["lowrob"]),
+            time=state["time"],
+        ),
+        notices,
+    )
 
 
-def serialize_settings(settings: Settings, databases: tuple[str, ...], options_for) -> dict[str, str]:
-    """Query parameters for settings in a fixed order: the database and outcome always (so that a
-    shared link opens the same analysis wherever the defaults differ), the rest only where not default."""
-    params: dict[str, str] = {}
+def serialize_settings(settings: Settings, databases: tuple[str, ...], options_for) -> dict[str, list[str]]:
+    """Query parameters for settings, through urlstate (lists as repeated keys): the database and the
+    outcome always, the other choices only where they differ from the defaults."""
     if settings.database is None:
-        return params
-    params["db"] = settings.database
+        return {}
     options = options_for(settings.database)
     outcome = settings.outcome if settings.outcome in options.outcomes else options.default_outcome
-    if outcome is not None:
-        params["outcome"] = outcome
-    if settings.family is not None and settings.family != default_family(options):
-        params["family"] = settings.family
-    if settings.comparators:
-        params["vs"] = ",".join(settings.comparators)
-    if settings.method != "dl":
-        params["tau"] = settings.method
-    if settings.threshold != DEFAULT_THRESHOLD:
-        params["size"] = str(int(settings.threshold))
-    if settings.low_rob_only:
-        params["lowrob"] = "1"
-    if settings.time != TIME_POST:
-        params["time"] = settings.time
-    return params
+    state = {
+        "db": settings.database,
+        "outcome": outcome,
+        "family": settings.family,
+        "vs": tuple(settings.comparators),
+        "tau": settings.method,
+        "size": int(settings.threshold),
+        "lowrob": bool(settings.low_rob_only),
+        "time": settings.time,
+    }
+    return urlstate.serialize(state, _context(databases, options, for_link=True))
