@@ -1,5 +1,7 @@
 """Shared test fixtures: paths and the bundled tables."""
 
+import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -8,6 +10,12 @@ from pdevidence import load
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_METAPSY = ROOT.parent / "shared" / "metapsy"
+
+# Tests never reach the real Metapsy upstream or the user's download cache: a closed loopback port stands
+# in for GitHub (tests that need one serve their own), and downloads go to a throwaway folder. Set here,
+# before any server is started, so browser-test servers inherit it too.
+os.environ.setdefault("PDEVIDENCE_METAPSY_UPSTREAM", "http://127.0.0.1:9")
+os.environ.setdefault("PDEVIDENCE_CACHE", tempfile.mkdtemp(prefix="pdevidence-test-cache-"))
 
 
 @pytest.fixture(scope="session")
