@@ -515,3 +515,20 @@ def test_study_effects_on_symptom_scales_are_positive_when_arm_1_ends_with_fewer
     assert len(checked) > 20
     agree = (np.sign(checked["g"]) == np.sign(checked["diff"])).mean()
     assert agree >= 0.98, agree
+
+
+@needs_shared
+def test_the_command_line_takes_a_catalogue_name_and_reads_the_local_copy():
+    result = subprocess.run(
+        [sys.executable, "-m", "pdevidence.metapsy", "panic-psyctr", "--json"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    records = {r["family"]: r for r in json.loads(result.stdout)}
+    db = read_database(SHARED / "panic-psyctr.csv")
+    cbt = family_summary(select_rows(db)).set_index("family").loc["cbt"]
+    assert records["cbt"]["outcome"] == "c-symptoms"
+    assert records["cbt"]["g"] == round(float(cbt["g"]), 4) and records["cbt"]["studies"] == cbt["studies"]

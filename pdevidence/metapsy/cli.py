@@ -7,10 +7,12 @@ import json
 import math
 import sys
 from dataclasses import replace
+from pathlib import Path
 
 import pandas as pd
 
 from pdevidence import stats
+from pdevidence.metapsy import cache, sources
 from pdevidence.metapsy.analysis import Analysis, family_summary, select_rows
 from pdevidence.metapsy.database import TIME_POST, read_database
 from pdevidence.metapsy.errors import MetapsyError
@@ -115,12 +117,23 @@ def _format_table(records: list[dict]) -> str:
     return "\n".join([fmt(header), *(fmt(line) for line in lines)])
 
 
+def _read(source: str):
+    """A database from a path or URL, or by its catalogue name (local copy, cache, or fetched at its pinned version)."""
+    if source in sources.KNOWN_DATABASES and not Path(source).exists():
+        got = cache.ensure(sources.KNOWN_DATABASES[source])
+        codebook = got.codebook.read_bytes() if got.codebook else None
+        return read_database(got.csv.read_bytes(), codebook=codebook or {}, name=source)
+    return read_database(source)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m pdevidence.metapsy",
         description="Pool a Metapsy database by therapy family (random effects, one effect per trial).",
     )
-    parser.add_argument("source", help="path or URL of a Metapsy data.csv")
+    parser.add_argument(
+        "source", help="path or URL of a Metapsy data.csv, or a catalogue name such as depression-psyctr"
+    )
     parser.add_argument("--json", action="store_true", help="print a JSON list instead of a table")
     parser.add_argument("--method", choices=tuple(stats.TAU2_METHODS), default="dl", help="tau² estimator")
     parser.add_argument("--time", default=TIME_POST, help="time point (post, all, or a value of `time`)")
@@ -132,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     try:
-        db = read_database(args.source)
+        db = _read(args.source)
     except MetapsyError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
