@@ -339,7 +339,7 @@ def test_a_condition_link_on_the_overview_opens_explore_with_the_same_filter(pag
 
     trials = load.read_table("trials")
     expected = trials.loc[trials["condition_specific"] == "social_anxiety", "study"].nunique()
-    page.goto(f"{server.url}/overview")
+    page.goto(url_of(server, "overview"))
     wait_ready(page)
     link = page.get_by_test_id("stMain").locator("a[href$='explore?condition=anxiety&specific=social_anxiety']")
     playwright_api.expect(link).to_have_count(1)
@@ -376,3 +376,23 @@ def test_the_citation_downloads_hold_exactly_the_filtered_trials(page, server):
     entries = bibtexparser.parse_string(Path(info.value.path()).read_text(encoding="utf-8")).entries
     assert len(records) == len(entries) == trials
     assert [r["id"] for r in records] == [e.key for e in entries]
+
+
+def test_on_a_phone_the_effect_map_fits_and_names_each_condition_in_full(chromium, server):
+    context = chromium.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    try:
+        phone = context.new_page()
+        phone.goto(url_of(server, "overview"))
+        wait_ready(phone)
+        assert phone.evaluate("() => document.documentElement.scrollWidth - window.innerWidth") <= 0
+        chart = phone.locator(".js-plotly-plot").first
+        box = chart.bounding_box()
+        assert box is not None and box["width"] <= 390
+        # Condition names are written above their lines, inside the chart's width, not cut off at the left.
+        label = chart.locator("text", has_text="Major depression").first
+        label_box = label.bounding_box()
+        assert label_box is not None and label_box["x"] >= box["x"] - 1
+        phone.get_by_text("Show this chart as a table").first.click()
+        playwright_api.expect(phone.get_by_test_id("stDataFrame").first).to_be_visible()
+    finally:
+        context.close()
