@@ -34,7 +34,16 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import harness  # noqa: E402
-from harness import ARTIFACTS, CHARTS_DRAWN, CHROMIUM, CHROMIUM_FLAGS, IDLE_PROBE, ROOT, SETTLED, median  # noqa: E402
+from harness import (  # noqa: E402
+    ARTIFACTS,
+    CHARTS_DRAWN,
+    CHROMIUM,
+    CHROMIUM_FLAGS,
+    IDLE_PROBE,
+    PROBE_STATE,
+    ROOT,
+    median,
+)
 
 sys.path.insert(0, str(ROOT))
 
@@ -63,18 +72,19 @@ def new_page(browser):
     return context, page
 
 
-def wait_settled(page, timeout_s: float = TIMEOUT_S, quiet_ms: int = 300) -> float:
-    """Wait until the app is idle and stays idle for `quiet_ms`; return the page-clock time it became idle."""
+def wait_settled(page, server=None, wall: float | None = None, timeout_s: float = TIMEOUT_S) -> float:
+    """Wait until the app has settled (harness.settled_at); return the page-clock time it did.
+
+    `server` and `wall` say which server runs count as this action's (for reruns too fast to show).
+    """
     deadline = time.monotonic() + timeout_s
-    while True:
-        remaining = max(deadline - time.monotonic(), 0.1) * 1000
-        page.wait_for_function(SETTLED, timeout=remaining, polling=50)
-        first = page.evaluate("window.__bench.idleAt")
-        page.wait_for_timeout(quiet_ms)
-        if page.evaluate("window.__bench.idleAt") == first:
-            return first
-        if time.monotonic() > deadline:
-            raise TimeoutError("the app did not settle")
+    while time.monotonic() < deadline:
+        ran = server is None or bool(server.runs_since(wall, wait_for_one=0))
+        at = harness.settled_at(page.evaluate(PROBE_STATE), ran)
+        if at is not None:
+            return at
+        page.wait_for_timeout(50)
+    raise TimeoutError(f"the app did not settle in {timeout_s} s")
 
 
 def charts_drawn_at(page) -> float | None:
@@ -127,7 +137,7 @@ def measure_load(browser, server, url: str, change) -> dict:
             page.evaluate("window.__bench.arm()")
             wall = time.time()
             change.act(page)
-            idle = wait_settled(page)
+            idle = wait_settled(page, server, wall)
             change.finish(page)
             runs = server.runs_since(wall)
             result |= {

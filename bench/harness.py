@@ -36,11 +36,21 @@ SERVE = Path(__file__).resolve().parent / "serve.py"
 # the app's script state "notRunning" with no spinner or skeleton on screen.
 # `arm()` starts a measurement; the next pointerdown (the click being timed)
 # sets its start time. Page loads are timed from navigation start (0).
+# A fast rerun can go from "notRunning" back to "notRunning" within one render,
+# so the probe also keeps the time of the last websocket frame and DOM change.
 IDLE_PROBE = """
 (() => {
-  const B = (window.__bench = { sawRunning: false, idleAt: null, runs: 0, t0: 0, armed: false });
+  const B = (window.__bench = {
+    sawRunning: false, idleAt: null, runs: 0, t0: 0, armed: false,
+    frames: 0, lastFrameAt: 0, lastMutationAt: 0,
+  });
   const busy = () => !!document.querySelector("[data-testid='stSpinner'], [data-testid='stSkeleton']");
+  B.idleNow = () => {
+    const app = document.querySelector("[data-testid='stApp']");
+    return !!app && app.getAttribute("data-test-script-state") === "notRunning" && !busy();
+  };
   const check = () => {
+    B.lastMutationAt = performance.now();
     const app = document.querySelector("[data-testid='stApp']");
     if (!app) return;
     const state = app.getAttribute("data-test-script-state");
@@ -58,10 +68,17 @@ IDLE_PROBE = """
       B.idleAt = null;
     }
   };
-  B.arm = () => { B.sawRunning = false; B.idleAt = null; B.runs = 0; B.armed = true; };
+  B.arm = () => { B.sawRunning = false; B.idleAt = null; B.runs = 0; B.frames = 0; B.armed = true; };
   document.addEventListener("pointerdown", (event) => {
     if (B.armed) { B.t0 = event.timeStamp; B.armed = false; }
   }, true);
+  const NativeWebSocket = window.WebSocket;
+  window.WebSocket = class extends NativeWebSocket {
+    constructor(...args) {
+      super(...args);
+      this.addEventListener("message", () => { B.frames += 1; B.lastFrameAt = performance.now(); });
+    }
+  };
   const observe = () => {
     new MutationObserver(check).observe(document.documentElement, {
       subtree: true, childList: true, attributes: true, attributeFilter: ["data-test-script-state"],
@@ -71,7 +88,33 @@ IDLE_PROBE = """
   if (document.documentElement) observe(); else document.addEventListener("readystatechange", observe, { once: true });
 })();
 """
-SETTLED = "() => window.__bench && window.__bench.idleAt !== null"
+# What the benchmarks poll: the probe's state and the page clock.
+PROBE_STATE = """() => {
+  const B = window.__bench;
+  return B ? { idleAt: B.idleAt, sawRunning: B.sawRunning, idleNow: B.idleNow(), frames: B.frames,
+               lastFrameAt: B.lastFrameAt, lastMutationAt: B.lastMutationAt, now: performance.now() } : null;
+}"""
+QUIET_MS = 300
+
+
+def settled_at(state: dict | None, server_ran: bool, quiet_ms: int = QUIET_MS) -> float | None:
+    """When the app settled (page clock), or None while it has not.
+
+    Settled: the app went through a script run and has been idle, with no
+    spinner, for `quiet_ms`. If the page never showed the run (too fast to
+    render), a finished server run, frames received since and a quiet page
+    count instead, settled at the last frame received.
+    """
+    if not state:
+        return None
+    if state["idleAt"] is not None:
+        return state["idleAt"] if state["now"] - state["idleAt"] >= quiet_ms else None
+    quiet = state["now"] - max(state["lastMutationAt"], state["lastFrameAt"]) >= quiet_ms
+    if not state["sawRunning"] and server_ran and state["frames"] and state["idleNow"] and quiet:
+        return state["lastFrameAt"]
+    return None
+
+
 CHARTS_DRAWN = """() => {
   const charts = Array.from(document.querySelectorAll("[data-testid='stPlotlyChart']"));
   return charts.every((chart) => chart.querySelector(".main-svg"));

@@ -36,24 +36,22 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import harness  # noqa: E402
-from harness import ARTIFACTS, CHROMIUM, CHROMIUM_FLAGS, IDLE_PROBE, SETTLED, median, percentile  # noqa: E402
+from harness import ARTIFACTS, CHROMIUM, CHROMIUM_FLAGS, IDLE_PROBE, PROBE_STATE, median, percentile  # noqa: E402
 
 CONDITION = "Depression"
 TIMEOUT_S = 180
 VIEWPORT = {"width": 1280, "height": 900}
 
 
-async def wait_settled(page, timeout_s: float = TIMEOUT_S, quiet_ms: int = 300) -> float:
+async def wait_settled(page, timeout_s: float = TIMEOUT_S) -> float:
+    """Wait until the app has settled (harness.settled_at); return the page-clock time it did."""
     deadline = time.monotonic() + timeout_s
-    while True:
-        remaining = max(deadline - time.monotonic(), 0.1) * 1000
-        await page.wait_for_function(SETTLED, timeout=remaining, polling=100)
-        first = await page.evaluate("window.__bench.idleAt")
-        await page.wait_for_timeout(quiet_ms)
-        if await page.evaluate("window.__bench.idleAt") == first:
-            return first
-        if time.monotonic() > deadline:
-            raise TimeoutError("the app did not settle")
+    while time.monotonic() < deadline:
+        at = harness.settled_at(await page.evaluate(PROBE_STATE), server_ran=True)
+        if at is not None:
+            return at
+        await page.wait_for_timeout(100)
+    raise TimeoutError(f"the app did not settle in {timeout_s} s")
 
 
 async def open_session(browser, url: str):

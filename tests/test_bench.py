@@ -1,0 +1,80 @@
+"""The benchmarks' code paths, once each on a tiny setting, so `make bench` cannot rot.
+
+No timing is asserted: only that every figure is produced and the report is written.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import pytest
+from browser import CHROMIUM
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCH = ROOT / "bench"
+
+pytestmark = pytest.mark.browser
+
+pytest.importorskip("playwright.sync_api")
+if not Path(CHROMIUM).exists():
+    pytest.skip(f"Chromium not found at {CHROMIUM} (make test installs it)", allow_module_level=True)
+
+
+def load_module(name: str):
+    sys.path.insert(0, str(BENCH))
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", BENCH / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_page_list_is_the_apps_navigation():
+    harness = load_module("harness")
+    pages = harness.nav_pages()
+    assert [p.url_path for p in pages][:3] == ["overview", "explore", "study_size"]
+    assert all((ROOT / p.script).exists() for p in pages)
+    assert sum(p.default for p in pages) == 1
+
+
+def test_the_synthetic_table_has_the_rows_asked_for_and_leaves_data_alone(trials):
+    synthetic = load_module("synthetic")
+    harness = load_module("harness")
+    before = harness.data_hashes()
+    big = synthetic.trials_table(500, trials)
+    assert len(big) == 500 and big["id"].is_unique
+    assert list(big.columns) == list(trials.columns)
+    assert (big["n_pd"].fillna(0) + big["n_comparator"].fillna(0) <= big["n_randomized"]).all()
+    assert harness.data_hashes() == before
+
+
+def test_page_benchmark_runs_once_on_a_tiny_setting(tmp_path):
+    bench = load_module("bench")
+    out = tmp_path / "bench.json"
+    bench.main(
+        ["--pages", "overview", "glossary", "--rounds", "1", "--rows", "200", "--sessions", "2", "--out", str(out)]
+    )
+    result = json.loads(out.read_text())
+    assert set(result["pages"]) == {"overview", "glossary"}
+    overview = result["pages"]["overview"]
+    assert overview["load_ms"] > 0 and overview["load_ratio"] > 0
+    assert overview["change_ms"] > 0 and overview["filter_ratio"] > 0  # the overview has the sidebar filters
+    assert overview["load_script_ms"] > 0 and overview["largest_msg_kb"] > 0
+    assert result["pages"]["glossary"].get("change_ms") is None
+    assert result["apptest_synthetic"]["overview"]["run_ms"] > 0
+    assert result["memory"]["sessions"] == 2 and result["memory"]["rss_mb_n"] > 0
+    assert "x bare" in result["report"]
+
+
+def test_load_benchmark_runs_once_on_a_tiny_setting(tmp_path):
+    load_test = load_module("load_test")
+    out = tmp_path / "load.json"
+    load_test.main(["--sessions", "2", "--abrupt", "1", "--pages", "explore", "glossary", "--out", str(out)])
+    result = json.loads(out.read_text())
+    assert result["settle_ms"]["n"] == 3  # two loads and one filter change
+    assert result["disconnects"]["healthy_after"] is True
+    assert result["data_unchanged"] is True
+    assert result["memory"]["rss_mb_n"] > 0
