@@ -230,9 +230,12 @@ def _split_legacy(raw: str, allowed: set[str]) -> tuple[list[str], list[str]]:
     if raw in allowed:
         return [raw], []
     parts = raw.split(",")
+    # A run never needs more parts than the most commas in one allowed value, plus one:
+    # this keeps a 10,000-comma value linear instead of cubic.
+    longest = 1 + max((value.count(",") for value in allowed), default=0)
     found, bad, i = [], [], 0
     while i < len(parts):
-        for j in range(len(parts), i, -1):
+        for j in range(min(len(parts), i + longest), i, -1):
             candidate = ",".join(parts[i:j])
             if candidate in allowed or candidate.strip() in allowed:
                 found.append(candidate if candidate in allowed else candidate.strip())
