@@ -649,3 +649,25 @@ def test_a_path_in_the_db_parameter_is_ignored_with_a_notice(github, value, monk
     at = run_page(db=value)
     assert "Ignored db" in page_text(at)
     assert not any("etc" in p or "passwd" in p for p in opened)
+
+
+@pytest.mark.parametrize(
+    "url, words",
+    [
+        ("http://127.0.0.1:9/data.csv", "only https"),
+        ("https://169.254.169.254/latest/meta-data/data.csv", "local, private or reserved"),
+        ("https://admin:hunter2@example.org/data.csv", "user name or password"),
+    ],
+)
+def test_the_command_line_fetches_within_the_same_bounds(url, words):
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != fetch.ALLOW_LOCAL_ENV}
+    done = subprocess.run(
+        [sys.executable, "-m", "pdevidence.metapsy", url], cwd=ROOT, capture_output=True, text=True, timeout=60, env=env
+    )
+    assert done.returncode != 0
+    assert words in done.stderr and "Traceback" not in done.stderr
+    assert "hunter2" not in done.stderr + done.stdout
