@@ -515,9 +515,9 @@ SOURCE_NAMES = {
     "published": "Published meta-analysis",
 }
 COMPARATOR_TITLES = {
-    "inactive": "Compared with inactive controls (waitlist, usual care, placebo)",
-    "active": "Compared with active treatments (another therapy or medication)",
-    "add_on": "Added to a treatment both groups get",
+    "inactive": "<b>Compared with inactive controls</b><br>(waitlist, usual care, placebo)",
+    "active": "<b>Compared with active treatments</b><br>(another therapy or medication)",
+    "add_on": "<b>Added to a treatment</b><br>(both groups get it)",
 }
 
 
@@ -560,7 +560,10 @@ def effect_map(
         row_heights=[max(1, len(rows_per[c])) for c in classes],
         vertical_spacing=0.12 if len(classes) > 1 else 0.05,
     )
+    # Panel titles start at the left edge, like the condition names under them.
+    fig.update_annotations(font=dict(size=13), xanchor="left", x=0, align="left")
     shown = set()
+    notes_per: dict[str, list[str]] = {}
     bounds = pd.concat([effects["ci_low"], effects["ci_high"], pd.Series([0.0, 1.0])]).astype(float)
     if not estimates.empty:
         bounds = pd.concat([bounds, estimates["ci_low"].astype(float), estimates["ci_high"].astype(float)])
@@ -705,32 +708,41 @@ def effect_map(
                 shown.add(name)
         # Each condition's name (and any "too few to pool" marker) is written above its line,
         # across the whole width, so the map reads on a phone as well as on a wide screen.
-        notes = []
+        notes = notes_per.setdefault(comparator, [])
         for specific in order:
             mine = pools[(pools["condition_specific"] == specific) & (pools["lens"] == lens)] if len(pools) else pools
             said = [
                 f"{SOURCE_NAMES[r.source]}: " + (f"pooled {r.text}" if r.status == "pooled" else r.text)
                 for r in mine.itertuples()
             ]
-            notes.append("; ".join(said))
+            notes.append("<br>".join(plain(line) for line in said))
+        # An invisible mark per line keeps every condition on the axis when a lens empties it.
         fig.add_trace(
             go.Scatter(
-                x=[x_left] * len(order),
+                x=[x_left] * len(ylabels),
                 y=ylabels,
-                mode="text",
-                text=[
-                    f"<b>{label}</b>" + (f"<br>{plain(note)}" if note else "")
-                    for label, note in zip(ylabels, notes, strict=True)
-                ],
-                textposition="top right",
-                textfont=dict(size=12, color="#1a1a1a"),
-                cliponaxis=False,
+                mode="markers",
+                marker=dict(opacity=0, size=1),
                 showlegend=False,
                 hoverinfo="skip",
             ),
             row=row,
             col=1,
         )
+        for label, note in zip(ylabels, notes, strict=True):
+            fig.add_annotation(
+                x=x_left,
+                y=label,
+                text=f"<b>{label}</b>" + (f"<br>{note}" if note else ""),
+                xanchor="left",
+                yanchor="bottom",
+                yshift=7,
+                align="left",
+                showarrow=False,
+                font=dict(size=12, color="#1a1a1a"),
+                row=row,
+                col=1,
+            )
         fig.update_yaxes(
             categoryorder="array",
             categoryarray=list(reversed(ylabels)),
@@ -742,10 +754,14 @@ def effect_map(
         )
         fig.add_vline(x=0, line=dict(color=OKABE_ITO["grey"], width=1), row=row, col=1)
     fig.update_xaxes(range=[x_left, x_right])
-    fig.update_xaxes(title=G_AXIS, row=len(classes), col=1)
-    fig.update_annotations(font=dict(size=13), xanchor="left", x=0)
+    fig.update_xaxes(title="Effect size<br>(positive favours psychodynamic therapy)", row=len(classes), col=1)
     lines = sum(max(1, len(rows_per[c])) for c in classes)
-    return _layout(fig, title, height=170 + 72 * lines + 60 * len(classes))
+    most = max((n.count("<br>") + 1 for c in classes for n in notes_per.get(c, [])), default=1)
+    fig = _layout(fig, title, height=250 + (56 + 16 * most) * lines + 70 * len(classes))
+    # Room above the first panel for a legend that wraps onto several lines on a phone.
+    return fig.update_layout(
+        margin=dict(t=130 if title else 110), legend=dict(y=0.995, yanchor="top", yref="container")
+    )
 
 
 def small_trial_share(cues: pd.DataFrame, labels: dict[str, str], title: str | None = None) -> go.Figure:
