@@ -211,7 +211,7 @@ def load_databases() -> Databases | None:
     panel_errors: list[str] = []
     with st.expander(
         "Data source: the Metapsy databases, an address, or your own file",
-        expanded=False,
+        expanded=SRC_PARAM in st.query_params,  # a link with an address shows its download
         icon=":material/database:",
         key=_EXPANDER,
     ):
