@@ -27,11 +27,9 @@ from pdevidence.metapsy.errors import MetapsyError, SourceError
 
 DB_PARAM = "db"
 SRC_PARAM = "src"
-SOURCE_PARAMS = (SRC_PARAM,)
 UPLOAD_LIMIT_MB = fetch.MAX_BYTES // fetch.MB
 UPLOAD_LIMIT_BYTES = fetch.MAX_BYTES
 _DB_KEY = "mp_db"  # the database selectbox (drawn by metapsy_ui.settings_sidebar)
-_UPLOADS = "mp_uploads"
 _EXPANDER = "mp_source_panel"
 
 
@@ -390,7 +388,6 @@ def read_uploads(files) -> tuple[dict[str, Database], list[str]]:
             errors.append(f"{code(_file_label(table.name))} cannot be used: {code(exc)}")
         except RecursionError:
             errors.append(f"{code(_file_label(table.name))} cannot be used: its codebook is nested too deeply.")
-    st.session_state[_UPLOADS] = found
     return found, errors
 
 
@@ -426,10 +423,6 @@ def _file_label(name: str) -> str:
     """A file name fit to show: printable, at most 60 characters."""
     text = "".join(ch for ch in str(name) if ch.isprintable())
     return text[:60] + ("…" if len(text) > 60 else "") or "file"
-
-
-def uploaded() -> dict[str, Database]:
-    return st.session_state.get(_UPLOADS, {})
 
 
 def render_no_data(found: Databases | None = None) -> None:
