@@ -403,6 +403,12 @@ def published_estimates(meta: pd.DataFrame) -> pd.DataFrame:
         index=rows.index,
     )
     comparison = rows["comparison"].map({"vs_control": "vs control", "vs_other_treatments": "vs other treatments"})
+    if "figure_source" in rows:
+        # A figure found only in a citing source is never shown as the review's own.
+        second_hand = rows["figure_source"] == "citing_source_only"
+        comparison = comparison.where(
+            ~second_hand, comparison + " (as reported by " + rows["cited_in"].astype(str) + "; not found in the review)"
+        )
     k = rows["k_studies"].map(lambda v: f", {int(v)} studies" if pd.notna(v) else "")
     text = (
         rows["es_value"].map(_fmt_or_blank)

@@ -353,3 +353,54 @@ def test_the_bundled_metapsy_effects_match_a_fresh_build_from_the_shared_databas
         timeout=300,
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_a_published_figure_read_only_in_a_citing_source_says_so():
+    meta = pd.DataFrame(
+        [
+            {
+                "id": "abbass2006-x",
+                "first_author": "Abbass",
+                "year": 2006,
+                "treatment": "psychodynamic_short",
+                "condition_specific": "panic;gad",
+                "comparison": "vs_control",
+                "es_value": 0.97,
+                "es_ci_low": None,
+                "es_ci_high": None,
+                "k_studies": None,
+                "cited_in": "APA press release",
+                "figure_source": "citing_source_only",
+            }
+        ]
+    )
+    published = effectmap.published_estimates(meta).set_index("condition_specific")
+    assert sorted(published.index) == ["gad", "panic"]
+    assert published.loc["gad", "meta_text"] == (
+        "0.97 (no CI reported) vs control (as reported by APA press release; not found in the review) (Abbass 2006)"
+    )
+
+
+def test_the_map_chart_keeps_sources_apart_and_names_the_trials_in_its_hover():
+    from pdevidence import charts
+
+    trials = frame([trial(f"phi{2000 + i}", es=0.3 + 0.2 * i, se=0.2, n=60 + 50 * i) for i in range(3)])
+    bundled = pd.DataFrame([metapsy(f"phi{2000 + i}", f"phi{2000 + i}", 0.6, 0.25) for i in range(2)])
+    effects, est = effectmap.build({"trials": trials, "metapsy_effects": bundled})
+    fig = charts.effect_map(effects, est, {"panic": "Panic disorder"})
+    names = {t.name for t in fig.data if t.name}
+    assert names == {
+        "One trial (Trial reports)",
+        "One trial (Metapsy databases)",
+        "Pooled, 95% CI (Trial reports)",
+    }
+    pooled = next(t for t in fig.data if t.name == "Pooled, 95% CI (Trial reports)")
+    assert "Phi 2000 vs waitlist" in pooled.customdata[0][5]
+    colours = {t.name: t.marker.color for t in fig.data if t.name}
+    assert colours["One trial (Trial reports)"] != colours["One trial (Metapsy databases)"]
+    labels = " ".join(a.text for a in fig.layout.annotations)
+    assert "Metapsy databases: 2 trials, too few to pool" in labels
+    assert "Trial reports: pooled" in labels
+    large = charts.effect_map(effects, est, {"panic": "Panic disorder"}, lens="large")
+    singles = next(t for t in large.data if t.name == "One trial (Trial reports)")
+    assert sorted(singles.x) == [0.5, 0.7]
