@@ -390,7 +390,9 @@ def published_estimates(meta: pd.DataFrame) -> pd.DataFrame:
         & meta["treatment"].astype(str).str.startswith("psychodynamic")
         & meta["comparison"].isin(["vs_control", "vs_other_treatments"])
     ]
-    rows = rows.sort_values(["condition_specific", "comparison", "year"], ascending=[True, True, False])
+    # One estimate per condition and comparison: the end-of-treatment one, from the latest meta-analysis.
+    rows = rows.assign(_later=rows["timepoint"] != "post" if "timepoint" in rows else False)
+    rows = rows.sort_values(["condition_specific", "comparison", "_later", "year"], ascending=[True, True, True, False])
     rows = rows.drop_duplicates(["condition_specific", "comparison"])
     if rows.empty:
         return pd.DataFrame(columns=columns)
@@ -410,6 +412,8 @@ def published_estimates(meta: pd.DataFrame) -> pd.DataFrame:
             ~second_hand, comparison + " (as reported by " + rows["cited_in"].astype(str) + "; not found in the review)"
         )
     k = rows["k_studies"].map(lambda v: f", {int(v)} studies" if pd.notna(v) else "")
+    if "timepoint" in rows:
+        k = ", " + rows["timepoint"].map(lambda t: vocab.TIMEPOINTS.get(t, str(t))).str.lower() + k
     text = (
         rows["es_value"].map(_fmt_or_blank)
         + ci
