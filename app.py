@@ -6,7 +6,8 @@ import streamlit as st
 
 from pdevidence import ui
 
-# A bundled icon: an emoji or ":material/...:" icon makes the browser fetch a font from a third party.
+# The tab icon is a file in the repository: a ":material/...:" page icon makes every visitor's browser
+# fetch it from fonts.gstatic.com. (Material icons elsewhere are served by the app itself.)
 ICON = str(Path(__file__).parent / "static" / "icon.png")
 
 st.set_page_config(
@@ -17,20 +18,32 @@ st.set_page_config(
 
 PAGES = {
     "Evidence": [
-        st.Page("pages/overview.py", title="Overview", url_path="overview", default=True),
-        st.Page("pages/explore.py", title="Explore studies", url_path="explore"),
-        st.Page("pages/study_size.py", title="Study size", url_path="study_size"),
-        st.Page("pages/metapsy.py", title="Trial databases (Metapsy)", url_path="metapsy"),
+        st.Page("pages/overview.py", title="Overview", url_path="overview", icon=":material/dashboard:", default=True),
+        st.Page("pages/explore.py", title="Explore studies", url_path="explore", icon=":material/filter_alt:"),
+        st.Page("pages/study_size.py", title="Study size", url_path="study_size", icon=":material/straighten:"),
+        st.Page("pages/metapsy.py", title="Trial databases (Metapsy)", url_path="metapsy", icon=":material/database:"),
     ],
     "Explainers": [
-        st.Page("pages/therapy_types.py", title="Therapy types compared", url_path="therapy_types"),
-        st.Page("pages/short_vs_long.py", title="Short- vs long-term", url_path="short_vs_long"),
-        st.Page("pages/defense_mechanisms.py", title="Defense mechanisms", url_path="defense_mechanisms"),
-        st.Page("pages/claims.py", title="The article's claims", url_path="claims"),
-        st.Page("pages/glossary.py", title="Glossary", url_path="glossary"),
+        st.Page(
+            "pages/therapy_types.py",
+            title="Therapy types compared",
+            url_path="therapy_types",
+            icon=":material/compare:",
+        ),
+        st.Page(
+            "pages/short_vs_long.py", title="Short- vs long-term", url_path="short_vs_long", icon=":material/schedule:"
+        ),
+        st.Page(
+            "pages/defense_mechanisms.py",
+            title="Defense mechanisms",
+            url_path="defense_mechanisms",
+            icon=":material/shield:",
+        ),
+        st.Page("pages/claims.py", title="The article's claims", url_path="claims", icon=":material/fact_check:"),
+        st.Page("pages/glossary.py", title="Glossary", url_path="glossary", icon=":material/menu_book:"),
     ],
     "About": [
-        st.Page("pages/sources.py", title="Sources & method", url_path="sources"),
+        st.Page("pages/sources.py", title="Sources & method", url_path="sources", icon=":material/source:"),
     ],
 }
 

@@ -32,7 +32,7 @@ _SESSION_FILTERS = "filters_current"
 _SESSION_LAST_URL = "filters_last_url"
 _NOTICES = "_url_notices"
 _NOTICE_SLOT = "_url_notice_slot"
-NOTICE_ICON = "⚠️"
+NOTICE_ICON = ":material/link_off:"
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&])")
 # Bare addresses that GitHub-flavoured markdown turns into links even when escaped:
@@ -103,7 +103,7 @@ def studies() -> pd.DataFrame:
 
 
 def render_disclaimer() -> None:
-    st.info(DISCLAIMER, icon="ℹ️")
+    st.info(DISCLAIMER, icon=":material/info:")
 
 
 def render_footer() -> None:
@@ -338,7 +338,7 @@ def share_url() -> str:
 
 def render_share_link(container=None) -> None:
     target = container or st
-    with target.popover("Share this view", icon="🔗"):
+    with target.popover("Share this view", icon=":material/share:"):
         st.caption("Copy this link: it reopens this page with the same selection.")
         st.code(share_url(), language=None, wrap_lines=True)
 
@@ -360,7 +360,7 @@ def render_download(frame: pd.DataFrame, filename: str, label: str = "Download t
         to_csv(frame),
         file_name=filename,
         mime="text/csv",
-        icon="⬇️",
+        icon=":material/download:",
     )
 
 
