@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from pdevidence import charts, citations, effectmap, evidence, stats, ui, vocab
+from pdevidence import charts, citations, effectmap, evidence, memo, stats, ui, vocab
 
 ui.require_frame()
 
@@ -18,7 +18,7 @@ c.metric("Participants randomized", f"{int(per_study['n_randomized'].sum()):,}")
 
 st.subheader("Every study, by size and finding")
 ui.render_chart(
-    charts.study_points(subset, vocab.CONDITION_GROUPS, vocab.FINDINGS),
+    memo.figure(charts.study_points, subset, vocab.CONDITION_GROUPS, vocab.FINDINGS),
     subset[["first_author", "year", "condition", "comparator", "n_randomized", "finding"]].assign(
         finding=subset["finding"].map(vocab.FINDINGS)
     ),
@@ -39,7 +39,7 @@ if with_es.empty:
     st.info("None of the selected trials report a between-group effect size with a confidence interval.")
 else:
     ui.render_chart(
-        charts.effect_vs_size(with_es),
+        memo.figure(charts.effect_vs_size, with_es),
         with_es[
             [
                 "first_author",
@@ -116,7 +116,7 @@ else:
         detail=pool_rows["condition"] + "; vs " + pool_rows["comparator"],
     )
     ui.render_chart(
-        charts.forest_plot(forest_rows, pooled),
+        memo.figure(charts.forest_plot, forest_rows, pooled),
         forest_rows[["label", "condition", "comparator", "es_type", "estimate", "ci_low", "ci_high"]],
         f"Random-effects meta-analysis ({pooled.method}), one comparison per trial. "
         "Trials differ in condition, comparator and outcome, so read the pooled value as a rough summary; "
@@ -179,7 +179,9 @@ st.dataframe(
 
 st.subheader("Effect sizes per trial, by source")
 bundled = ui.table("metapsy_effects")
-per_trial = effectmap.trial_effects_table(subset, bundled, effectmap.trial_effects(subset, bundled))
+per_trial = memo.computed(
+    effectmap.trial_effects_table, subset, bundled, memo.computed(effectmap.trial_effects, subset, bundled)
+)
 if per_trial.empty:
     st.info("None of the selected trials has an effect size in its report or in a Metapsy database.")
 else:

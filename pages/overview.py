@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from pdevidence import charts, effectmap, evidence, stats, ui, vocab
+from pdevidence import charts, effectmap, evidence, memo, stats, ui, vocab
 
 ui.require_frame()
 
@@ -46,17 +46,17 @@ lens = ui.url_choice(
     help="Small trials give less certain answers and sometimes larger effects. "
     "Leave them out to see if the picture changes.",
 )
-effects = effectmap.trial_effects(subset, bundled)
-estimates = effectmap.pooled_estimates(effects)
+effects = memo.computed(effectmap.trial_effects, subset, bundled)
+estimates = memo.computed(effectmap.pooled_estimates, effects)
 labels = effectmap.specific_labels()
-table = effectmap.condition_table(
-    subset, estimates, verdicts, meta, effects, lens="large" if lens == "large" else "all"
+table = memo.computed(
+    effectmap.condition_table, subset, estimates, verdicts, meta, effects, lens="large" if lens == "large" else "all"
 )
 changes = effectmap.size_change(estimates)
 
 if lens == "small":
     ui.render_chart(
-        charts.small_trial_share(table, labels),
+        memo.figure(charts.small_trial_share, table, labels),
         table[["group_label", "condition", "trials", "participants", "share_under_100", "largest"]],
         "Share of each condition's trials with fewer than 100 people. "
         "Where most trials are small, any pooled effect is less certain.",
@@ -70,7 +70,7 @@ elif effects.empty:
 else:
     published = effectmap.published_estimates(meta)
     ui.render_chart(
-        charts.effect_map(effects, estimates, labels, lens=lens, published=published),
+        memo.figure(charts.effect_map, effects, estimates, labels, lens=lens, published=published),
         effectmap.map_table(effects, estimates, lens),
         "Effect sizes are standardized (0.2 is small, 0.5 medium, 0.8 large). Lines show 95% confidence "
         "intervals. 'Too few to pool' means fewer than 3 trials from one source. "
@@ -172,7 +172,7 @@ for group, part in table.groupby("condition_group", sort=False):
     st.markdown(f"{vocab.label(vocab.CONDITION_GROUPS, group)}: {links}")
 
 with st.expander("Every trial effect behind the map, with its source"):
-    trial_table = effectmap.trial_effects_table(subset, bundled, effects)
+    trial_table = memo.computed(effectmap.trial_effects_table, subset, bundled, effects)
     st.dataframe(
         trial_table,
         hide_index=True,
@@ -251,7 +251,7 @@ st.caption(
 st.subheader("How big are the trials?")
 counts = stats.size_band_counts(subset)
 ui.render_chart(
-    charts.studies_by_size_band(counts, vocab.CONDITION_GROUPS),
+    memo.figure(charts.studies_by_size_band, counts, vocab.CONDITION_GROUPS),
     counts.assign(condition=counts["condition_group"].map(vocab.CONDITION_GROUPS))[
         ["condition", "size_band", "studies"]
     ],

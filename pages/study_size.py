@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from pdevidence import charts, stats, ui, vocab
+from pdevidence import charts, memo, stats, ui, vocab
 
 ui.require_frame()
 
@@ -24,7 +24,7 @@ c.metric("Largest trial", f"{studies['n_randomized'].max()} participants")
 
 st.subheader("Trial sizes by condition")
 ui.render_chart(
-    charts.size_distribution(studies, vocab.CONDITION_GROUPS),
+    memo.figure(charts.size_distribution, studies, vocab.CONDITION_GROUPS),
     summary.assign(condition=summary["condition_group"].map(vocab.CONDITION_GROUPS))[
         ["condition", "studies", "median_n", "smallest_n", "largest_n", "under_100", "share_under_100"]
     ],
@@ -38,7 +38,7 @@ if known.empty:
     st.info("None of the selected trials report a follow-up length.")
 else:
     ui.render_chart(
-        charts.followup_lengths(studies, vocab.CONDITION_GROUPS),
+        memo.figure(charts.followup_lengths, studies, vocab.CONDITION_GROUPS),
         known[["first_author", "year", "condition", "followup_months"]],
         f"{len(known)} of {len(studies)} trials report a follow-up length; 0 means outcomes were only "
         "measured at the end of treatment.",
@@ -65,8 +65,12 @@ else:
     pooled = stats.pool(rows["es_value"], rows["se"])
     egger = stats.egger_test(rows["es_value"], rows["se"])
     ui.render_chart(
-        charts.funnel_plot(
-            rows["es_value"], rows["se"], pooled, labels=rows["first_author"] + " " + rows["year"].astype(str)
+        memo.figure(
+            charts.funnel_plot,
+            rows["es_value"],
+            rows["se"],
+            pooled,
+            labels=rows["first_author"] + " " + rows["year"].astype(str),
         ),
         rows[["first_author", "year", "n_randomized", "es_value", "se"]],
         f"Egger's test: intercept {egger.intercept:.2f} (95% CI {egger.intercept_ci_low:.2f} to "
