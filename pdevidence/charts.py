@@ -23,7 +23,6 @@ OKABE_ITO = {
     "grey": "#595959",
     "black": "#000000",
 }
-SEQUENCE = [OKABE_ITO[c] for c in ("blue", "orange", "green", "vermillion", "purple", "sky", "grey", "black")]
 
 G_AXIS = "Effect size (positive favours psychodynamic therapy)"
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -46,9 +46,6 @@ class Pooled:
     q: float
     p_heterogeneity: float
     method: str
-
-    def as_dict(self) -> dict:
-        return asdict(self)
 
 
 class TooFewStudies(ValueError):
@@ -139,12 +136,6 @@ def pool(effects, standard_errors, method: str = "dl", level: float = 0.95) -> P
         p_heterogeneity=float(sps.chi2.sf(q, k - 1)),
         method=TAU2_METHODS[method],
     )
-
-
-def pool_frame(frame: pd.DataFrame, method: str = "dl") -> Pooled:
-    """Pool the poolable rows of a trials-shaped frame (one row per study)."""
-    rows = poolable(frame)
-    return pool(rows["es_value"], rows["se"], method=method)
 
 
 @dataclass(frozen=True)

@@ -143,12 +143,6 @@ VERDICTS = {
     "not_supported": "Not supported",
     "not_testable": "Not testable",
 }
-RISK_OF_BIAS = {
-    "low": "Low",
-    "some_concerns": "Some concerns",
-    "high": "High",
-    "not_assessed": "Not assessed",
-}
 TIMEPOINTS = {"post": "End of treatment", "followup": "Follow-up"}
 
 ALL = {
