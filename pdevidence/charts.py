@@ -546,11 +546,14 @@ def effect_map(
     """
     from plotly.subplots import make_subplots
 
-    classes = [c for c in COMPARATOR_TITLES if (effects["comparator_type"] == c).any()] or ["inactive"]
-    rows_per = {
-        c: [s for s in labels if s in set(effects.loc[effects["comparator_type"] == c, "condition_specific"])]
-        for c in classes
-    }
+    # A published estimate puts its condition on the map even where no trial effect is bundled.
+    comparison_of = {"inactive": "vs_control", "active": "vs_other_treatments"}
+    present = {c: set(effects.loc[effects["comparator_type"] == c, "condition_specific"]) for c in COMPARATOR_TITLES}
+    if published is not None and not published.empty:
+        for c, comparison in comparison_of.items():
+            present[c] |= set(published.loc[published["meta_comparison"] == comparison, "condition_specific"])
+    classes = [c for c in COMPARATOR_TITLES if present[c]] or ["inactive"]
+    rows_per = {c: [s for s in labels if s in present[c]] for c in classes}
     fig = make_subplots(
         rows=len(classes),
         cols=1,
@@ -714,6 +717,20 @@ def effect_map(
                 f"{SOURCE_NAMES[r.source]}: " + (f"pooled {r.text}" if r.status == "pooled" else r.text)
                 for r in mine.itertuples()
             ]
+            if published is not None and not published.empty and comparator in comparison_of:
+                hits = published[
+                    (published["condition_specific"] == specific)
+                    & (published["meta_comparison"] == comparison_of[comparator])
+                ]
+                said += [
+                    f"Published ({r.meta_source}): {_fmt(r.meta_estimate)}"
+                    + (
+                        f" ({_fmt(r.meta_ci_low)} to {_fmt(r.meta_ci_high)})"
+                        if pd.notna(r.meta_ci_low) and pd.notna(r.meta_ci_high)
+                        else ", no CI reported"
+                    )
+                    for r in hits.itertuples()
+                ]
             notes.append("<br>".join(plain(line) for line in said))
         # An invisible mark per line keeps every condition on the axis when a lens empties it.
         fig.add_trace(
