@@ -11,6 +11,7 @@ never see a server path: messages name databases and redacted addresses only.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import threading
 import time
@@ -194,6 +195,31 @@ def _refresh_index_once() -> None:
     threading.Thread(target=sources.refresh_index, name="metapsy-index", daemon=True).start()
 
 
+PREFETCH_ENV = "PDEVIDENCE_METAPSY_PREFETCH"
+_prefetch_last = [float("-inf")]
+
+
+def _prefetch_once(found: Databases) -> None:
+    """Fetch the rest of the catalogue in the background (at most once an hour per server process), so the
+    across-conditions view fills in on a fresh server without making anyone wait. Off with
+    PDEVIDENCE_METAPSY_PREFETCH=0, and skipped while offline."""
+    if found.offline or os.environ.get(PREFETCH_ENV, "1") == "0":
+        return
+    missing = [
+        info
+        for name, info in found.catalogue.databases.items()
+        if info.offered and name not in found.ready and name not in found.unavailable
+    ]
+    if not missing:
+        return
+    now = time.monotonic()
+    with _refresh_lock:
+        if now - _prefetch_last[0] < REFRESH_EVERY_SECONDS:
+            return
+        _prefetch_last[0] = now
+    threading.Thread(target=cache.prefetch, args=(missing,), name="metapsy-prefetch", daemon=True).start()
+
+
 # ---------------------------------------------------------------- the data-source panel
 
 
@@ -251,6 +277,7 @@ def load_databases() -> Databases | None:
                     found.provenance[name] = got.provenance
                 except (MetapsyError, OSError):
                     found.unavailable.add(name)
+    _prefetch_once(found)
     return found
 
 

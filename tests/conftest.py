@@ -16,6 +16,7 @@ SHARED_METAPSY = ROOT.parent / "shared" / "metapsy"
 # before any server is started, so browser-test servers inherit it too.
 os.environ.setdefault("PDEVIDENCE_METAPSY_UPSTREAM", "http://127.0.0.1:9")
 os.environ.setdefault("PDEVIDENCE_CACHE", tempfile.mkdtemp(prefix="pdevidence-test-cache-"))
+os.environ.setdefault("PDEVIDENCE_METAPSY_PREFETCH", "0")  # no background downloads racing the tests
 
 
 @pytest.fixture(scope="session")

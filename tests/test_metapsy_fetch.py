@@ -472,21 +472,16 @@ PAGE = str(ROOT / "pages" / "metapsy.py")
 
 
 def bigger_csv() -> bytes:
-    """Eight trials (five psychodynamic, three CBT) against wait list, in the Metapsy layout."""
-    header = ['""', *(f'"{c}"' for c in (*REQUIRED_COLUMNS, "n_arm1", "n_arm2"))]
-    trials = [
-        ("Adams, 2001", "dyn", "0,45", "0,20"),
-        ("Baker, 2003", "dyn", "0,60", "0,25"),
-        ("Clark, 2006", "dyn", "0,30", "0,18"),
-        ("Davis, 2009", "dyn", "0,52", "0,22"),
-        ("Evans, 2012", "dyn", "0,41", "0,19"),
-        ("Foster, 2004", "cbt", "0,70", "0,21"),
-        ("Green, 2008", "cbt", "0,55", "0,17"),
-        ("Hill, 2015", "cbt", "0,62", "0,24"),
-    ]
-    lines = [";".join(header)]
-    for i, (study, arm, g, se) in enumerate(trials, start=1):
-        lines.append(";".join([f'"{i}"', f'"{study}"', f'"{arm}"', '"wl"', g, se, "40", "40"]))
+    """Nine trials (five psychodynamic, four CBT) against wait list, in the Metapsy layout, with arm means
+    whose difference (lower scores are better) agrees with the stored g."""
+    head = [*REQUIRED_COLUMNS, "n_arm1", "n_arm2", "mean_arm1", "mean_arm2", "sd_arm1", "sd_arm2"]
+    lines = [";".join(['""', *(f'"{c}"' for c in head)])]
+    for i, arm in enumerate(["dyn"] * 5 + ["cbt"] * 4):
+        d = 0.3 + (i % 5) / 10
+        g = -d * (1 - 3 / (4 * 58 - 1))
+        cells = [f'"{i + 1}"', f'"Trial {i + 1}, {2000 + i}"', f'"{arm}"', '"wl"', f"{g:.4f}", "0.26", "30", "30"]
+        cells += [f"{20 - 10 * d:.2f}", "20", "10", "10"]
+        lines.append(";".join(c.replace(".", ",") for c in cells))
     return ("\r\n".join(lines) + "\r\n").encode("utf-8")
 
 
@@ -515,6 +510,7 @@ def test_a_shared_link_on_a_fresh_server_fetches_its_database_and_shows_the_anal
     assert at.sidebar.selectbox(key="mp_db").value == "gad-psyctr"
     text = page_text(at)
     assert "Therapy families in generalised anxiety disorder" in text
+    assert "Psychodynamic therapy: g =" in text
     assert "commit 64dd99be2bc6" in text and "10.5281/zenodo.10185216" in text and "2024-02-03" in text
     assert f"/{info.repo}/{info.commit}/data.csv" in github.hits
     assert cache.cached(info) is not None
@@ -671,3 +667,37 @@ def test_the_command_line_fetches_within_the_same_bounds(url, words):
     assert done.returncode != 0
     assert words in done.stderr and "Traceback" not in done.stderr
     assert "hunter2" not in done.stderr + done.stdout
+
+
+def test_prefetch_fills_the_cache_and_stops_at_the_first_sign_of_being_offline(github, monkeypatch):
+    first, second = test_info("first-psyctr"), test_info("second-psyctr")
+    publish(github, first)
+    publish(github, second)
+    done = cache.prefetch([first, second])
+    assert done == {"first-psyctr": "fetched", "second-psyctr": "fetched"}
+    assert cache.cached(first) is not None and cache.cached(second) is not None
+    assert cache.prefetch([first]) == {"first-psyctr": "here"}
+    monkeypatch.setenv(sources.UPSTREAM_ENV, "http://127.0.0.1:9")
+    third, fourth = test_info("third-psyctr"), test_info("fourth-psyctr")
+    done = cache.prefetch([third, fourth])
+    assert list(done) == ["third-psyctr"] and done["third-psyctr"].startswith("not fetched")
+
+
+def test_on_a_fresh_server_the_rest_of_the_catalogue_arrives_in_the_background(github, monkeypatch):
+    import pdevidence.metapsy_sources_ui as sources_ui
+
+    gad, borderline = sources.KNOWN_DATABASES["gad-psyctr"], sources.KNOWN_DATABASES["borderline-psyctr"]
+    publish(github, gad, data=bigger_csv())
+    publish(github, borderline, data=bigger_csv())
+    monkeypatch.setenv(sources_ui.PREFETCH_ENV, "1")
+    monkeypatch.setattr(sources_ui, "_prefetch_last", [float("-inf")])
+    at = run_page(db="gad-psyctr")
+    deadline = time.monotonic() + 30
+    while cache.cached(borderline) is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert cache.cached(borderline) is not None
+    at.run()
+    assert not at.exception
+    charts = " ".join(chart.proto.spec for chart in at.get("plotly_chart"))
+    tables = " ".join(frame.value.to_string() for frame in at.dataframe)
+    assert "Borderline personality disorder" in charts + tables

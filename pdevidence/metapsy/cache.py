@@ -406,3 +406,26 @@ def cached_provenance(path: Path) -> dict:
         if found:
             return found
     return {}
+
+
+def prefetch(infos, limits: fetching.Limits | None = None) -> dict[str, str]:
+    """Fetch every database not yet here, one after another (for the across-conditions view).
+
+    Returns what happened to each, in words. Stops at the first sign of being
+    offline, so an unreachable upstream is asked once, not once per database.
+    """
+    outcome: dict[str, str] = {}
+    for info in infos:
+        if available(info) is not None:
+            outcome[info.name] = "here"
+            continue
+        try:
+            ensure(info, limits=limits)
+            outcome[info.name] = "fetched"
+        except fetching.FetchError as exc:
+            outcome[info.name] = f"not fetched: {exc}"
+            if exc.limit in ("network", "timeout", "scheme", "address"):
+                break
+        except SourceError as exc:
+            outcome[info.name] = f"not fetched: {exc}"
+    return outcome
