@@ -32,7 +32,6 @@ from pdevidence.metapsy import fetch as fetching
 from pdevidence.metapsy.errors import MetapsyError, SourceError
 from pdevidence.metapsy.sources import (
     COMMIT,
-    KNOWN_DATABASES,
     SHORTHAND,
     DatabaseInfo,
     cache_dir,
@@ -69,15 +68,6 @@ class Cached:
     @property
     def origin(self) -> str:
         return self.provenance.get("origin", "cache")
-
-
-# Kept for the command line and older callers.
-@dataclass(frozen=True)
-class Downloaded:
-    name: str
-    path: Path
-    commit: str | None
-    downloaded_at: str
 
 
 def _inside(base: Path, *parts: str) -> Path:
@@ -374,38 +364,6 @@ def _download_url(url: str, folder: Path, progress, limits: fetching.Limits) -> 
     if progress is not None:
         progress(1.0, "Downloaded")
     return Cached(name, folder / CSV_NAME, folder / CODEBOOK_NAME if codebook else None, provenance)
-
-
-def download_database(info: DatabaseInfo, target: Path | None = None, timeout: float | None = None) -> Downloaded:
-    """Fetch one catalogue database into the cache (or into `target`, flat, for the command line)."""
-    limits = fetching.Limits.default(**({"read_timeout": float(timeout)} if timeout else {}))
-    if target is None:
-        got = ensure(info, limits=limits)
-        return Downloaded(info.name, got.csv, got.provenance.get("commit"), got.provenance.get("fetched_at", ""))
-    got = _download(info, None, limits) if cached(info) is None else cached(info)
-    target = Path(target)
-    target.mkdir(parents=True, exist_ok=True)
-    path = target / f"{info.name}.csv"
-    _write_atomic(path, got.csv.read_bytes())
-    if got.codebook:
-        _write_atomic(target / f"{info.name}.variables.json", got.codebook.read_bytes())
-    _write_atomic(target / f"{info.name}.source.json", json.dumps(got.provenance, indent=1).encode("utf-8"))
-    return Downloaded(info.name, path, info.commit, got.provenance.get("fetched_at", ""))
-
-
-def download_all(target: Path | None = None, timeout: float | None = None) -> list[Downloaded]:
-    """Fetch every offered catalogue database; the first failure stops with a SourceError."""
-    return [download_database(info, target, timeout) for info in KNOWN_DATABASES.values() if info.offered]
-
-
-def cached_provenance(path: Path) -> dict:
-    """What was recorded when a cached database was saved ({} if nothing)."""
-    path = Path(path)
-    for sidecar in (path.with_name(SIDECAR_NAME), path.with_name(path.stem + ".source.json")):
-        found = _read_json(sidecar)
-        if found:
-            return found
-    return {}
 
 
 def prefetch(infos, limits: fetching.Limits | None = None) -> dict[str, str]:

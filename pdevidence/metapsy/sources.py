@@ -286,7 +286,6 @@ class Catalogue:
     databases: dict[str, DatabaseInfo]
     read_on: str | None
     refreshed: bool
-    status: str
 
     @property
     def offered(self) -> tuple[str, ...]:
@@ -344,13 +343,12 @@ def refresh_index(max_age: float = INDEX_MAX_AGE_SECONDS, *, limits=None) -> str
     return f"The official index was read again: {len(entries)} databases listed."
 
 
-def catalogue(refresh: bool = False) -> Catalogue:
-    """The bundled catalogue merged with the index as last read online (and read again first if `refresh`)."""
-    status = refresh_index() if refresh else ""
+def catalogue() -> Catalogue:
+    """The bundled catalogue merged with the official index as last read online (see refresh_index)."""
     entries, read_on = cached_index()
     if entries:
-        return Catalogue(merge_index(KNOWN_DATABASES, entries), read_on, True, status)
-    return Catalogue(dict(KNOWN_DATABASES), catalogue_read_on(), False, status)
+        return Catalogue(merge_index(KNOWN_DATABASES, entries), read_on, True)
+    return Catalogue(dict(KNOWN_DATABASES), catalogue_read_on(), False)
 
 
 def condition_from_name(name: str) -> str:
