@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -110,6 +111,59 @@ def test_changing_a_filter_updates_the_link_and_the_figures(trials):
     assert at.query_params["condition"] in ("eating", ["eating"])
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Trials"] == str(trials.loc[trials["condition_group"] == "eating", "study"].nunique())
+
+
+def test_a_specific_condition_in_the_link_filters_the_trials_and_narrows_with_its_group(trials):
+    at = open_page("pages/explore.py", condition="anxiety", specific="social_anxiety")
+    assert not at.exception
+    specific = next(m for m in at.sidebar.multiselect if m.label == "Specific condition")
+    assert list(specific.value) == ["social_anxiety"]
+    offered = set(trials.loc[trials["condition_group"] == "anxiety", "condition_specific"])
+    assert set(specific.options) == {vocab.CONDITIONS_SPECIFIC[c] for c in offered}
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Comparisons"] == str((trials["condition_specific"] == "social_anxiety").sum())
+    assert at.query_params["specific"] in ("social_anxiety", ["social_anxiety"])
+
+
+def test_a_specific_condition_outside_the_chosen_group_is_dropped_with_a_notice():
+    at = open_page("pages/explore.py", condition="eating", specific="ibs")
+    assert not at.exception
+    assert any("Ignored specific 'ibs'" in w.value.replace("\\", "") for w in at.warning)
+    assert "specific" not in at.query_params
+
+
+def test_model_names_with_commas_survive_the_share_link(trials):
+    name = "STPP (manualised, individual)"
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.switch_page("pages/explore.py")
+    at.query_params["model"] = [name, "MBT"]
+    at.run()
+    assert not at.exception and not at.warning
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Comparisons"] == str(trials["pd_model"].isin([name, "MBT"]).sum())
+    assert sorted(at.query_params["model"]) == sorted([name, "MBT"])
+
+
+def test_downloads_escape_cells_a_spreadsheet_would_run_as_formulas():
+    frame = pd.DataFrame(
+        {
+            "study": ['=HYPERLINK("https://evil.example")', "+1", "-cmd", "@SUM(A1)", "\tx", "\rx", "Plain", None],
+            "g": [-0.5, 0.2, -1.0, 0.0, 1.0, 2.0, 3.0, 4.0],
+        }
+    )
+    safe = ui.csv_safe(frame)
+    assert list(safe["study"][:6]) == [
+        '\'=HYPERLINK("https://evil.example")',
+        "'+1",
+        "'-cmd",
+        "'@SUM(A1)",
+        "'\tx",
+        "'\rx",
+    ]
+    assert safe["study"][6] == "Plain" and pd.isna(safe["study"][7])
+    text = ui.to_csv(frame).decode("utf-8")
+    assert "-0.5" in text and "'-0.5" not in text and "'-1.0" not in text  # numbers stay numbers
+    assert list(frame["study"])[0].startswith("=")  # the shown table itself is not changed
 
 
 @pytest.mark.parametrize(
