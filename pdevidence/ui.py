@@ -72,15 +72,26 @@ def to_csv(frame: pd.DataFrame) -> bytes:
     return csv_safe(frame).to_csv(index=False).encode("utf-8")
 
 
-@st.cache_data(show_spinner=False)
-def tables() -> dict[str, pd.DataFrame]:
-    """Every bundled table, validated once per server process."""
+# The bundled tables are read once per process and shared by every session (st.cache_resource):
+# st.cache_data would unpickle every table on each of the many calls a page makes. Callers get
+# shallow copy-on-write copies (pandas 3), so a change made by one never reaches the cache.
+@st.cache_resource(show_spinner=False)
+def _validated_tables() -> dict[str, pd.DataFrame]:
     return load.read_all()
 
 
-@st.cache_data(show_spinner=False)
-def _evidence() -> pd.DataFrame:
+def tables() -> dict[str, pd.DataFrame]:
+    """Every bundled table, validated once per server process."""
+    return {name: frame.copy(deep=False) for name, frame in _validated_tables().items()}
+
+
+@st.cache_resource(show_spinner=False)
+def _all_evidence() -> pd.DataFrame:
     return evidence.all_evidence(load.read_all())
+
+
+def _evidence() -> pd.DataFrame:
+    return _all_evidence().copy(deep=False)
 
 
 def evidence_rows() -> pd.DataFrame:
