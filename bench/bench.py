@@ -253,6 +253,7 @@ def apptest_timings(pages, rows: int | None, repeat: int) -> dict:
     if rows:
         synthetic.patch_loader(rows)
     st.cache_data.clear()
+    st.cache_resource.clear()
     try:
         out = {}
         for p in pages:
@@ -280,6 +281,7 @@ def apptest_timings(pages, rows: int | None, repeat: int) -> dict:
     finally:
         synthetic.unpatch_loader()
         st.cache_data.clear()
+        st.cache_resource.clear()
 
 
 # --- report ---------------------------------------------------------------------------------

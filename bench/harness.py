@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -179,7 +180,14 @@ class BenchServer:
             cwd=script.parent,
             stdout=self._log,
             stderr=subprocess.STDOUT,
-            env={**os.environ, **(env or {}), "BENCH_TIMING_LOG": str(self.timing_log)},
+            env={
+                **os.environ,
+                # Loopback only: the Metapsy page's index look-up goes nowhere, downloads stay in a temp dir.
+                "PDEVIDENCE_METAPSY_UPSTREAM": os.environ.get("PDEVIDENCE_METAPSY_UPSTREAM", "http://127.0.0.1:9"),
+                "PDEVIDENCE_CACHE": os.environ.get("PDEVIDENCE_CACHE", str(self.timing_log.with_suffix(".cache"))),
+                **(env or {}),
+                "BENCH_TIMING_LOG": str(self.timing_log),
+            },
         )
         self.wait_healthy()
 
@@ -230,6 +238,7 @@ class BenchServer:
                 self.process.wait(timeout=10)
         self._log.close()
         self.timing_log.unlink(missing_ok=True)
+        shutil.rmtree(self.timing_log.with_suffix(".cache"), ignore_errors=True)
 
 
 def rss_mb(pid: int) -> float:
