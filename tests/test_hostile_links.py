@@ -203,3 +203,45 @@ def test_an_out_of_range_bound_is_clamped_with_a_notice_and_the_page_still_shows
     largest = int(trials["n_randomized"].max())
     assert any(f"{largest} is used" in w.value for w in at.warning)
     assert at.query_params["n_min"] in (str(largest), [str(largest)])
+
+
+# --- one real-browser check: injected addresses and markup stay text ---------------------------------
+
+
+@pytest.mark.browser
+def test_a_hostile_link_shows_no_live_link_or_markup_in_the_browser():
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    from browser import CHROMIUM, CHROMIUM_FLAGS, Server, wait_ready
+
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"Chromium not found at {CHROMIUM}")
+    # (link, whether the value is dropped with a notice; a search text is kept and shown as typed)
+    links = [
+        ("claims?claim=www.evil.example&claim=%5Bx%5D(https%3A%2F%2Fwww.evil.example)", True),
+        ("explore?condition=me%40evil.example&www.evil.example=http%3A%2F%2Fevil.example%2F", True),
+        ("defense_mechanisms?q=%3Cimg+src%3Dx+onerror%3Dalert(1)%3Ewww.evil.example", False),
+    ]
+    server = Server()
+    try:
+        with playwright_api.sync_playwright() as p:
+            chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+            try:
+                page = chromium.new_page()
+                for link, dropped in links:
+                    page.goto(f"{server.url}/{link}")
+                    wait_ready(page)
+                    if dropped:
+                        notice = page.get_by_test_id("stAlert").filter(has_text="Ignored")
+                        playwright_api.expect(notice.first).to_contain_text("evil", timeout=30_000)
+                        assert "evil" not in page.url, (link, page.url)  # dropped from the share link too
+                    else:
+                        box = page.get_by_test_id("stTextInput").locator("input")
+                        playwright_api.expect(box).to_have_value("<img src=x onerror=alert(1)>www.evil.example")
+                    assert page.locator("a[href*='evil']").count() == 0, link
+                    assert page.locator("img[src='x'], [onerror]").count() == 0, link
+                    footer = page.get_by_text("Fonagy P. (2015)")
+                    playwright_api.expect(footer.first).to_be_visible()
+            finally:
+                chromium.close()
+    finally:
+        server.stop()
