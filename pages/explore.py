@@ -211,14 +211,14 @@ with cols[0]:
     ui.render_download(subset, "psychodynamic-trials-filtered.csv")
 cols[1].download_button(
     "Download citations (RIS)",
-    citations.to_ris(subset).encode("utf-8"),
+    lambda: citations.to_ris(subset).encode("utf-8"),  # built when clicked, not on every rerun
     file_name="psychodynamic-trials.ris",
     mime="application/x-research-info-systems",
     icon="⬇️",
 )
 cols[2].download_button(
     "Download citations (BibTeX)",
-    citations.to_bibtex(subset).encode("utf-8"),
+    lambda: citations.to_bibtex(subset).encode("utf-8"),
     file_name="psychodynamic-trials.bib",
     mime="application/x-bibtex",
     icon="⬇️",
