@@ -245,3 +245,27 @@ def test_a_hostile_link_shows_no_live_link_or_markup_in_the_browser():
                 chromium.close()
     finally:
         server.stop()
+
+
+# --- the table toolbar's own CSV download cannot escape cells (Streamlit 1.67 has no option to hide it) ---
+
+
+def test_no_bundled_text_cell_would_run_as_a_spreadsheet_formula():
+    for name, frame in load.read_all().items():
+        for column in frame.columns:
+            cells = [v for v in frame[column].dropna().tolist() if isinstance(v, str)]
+            assert not [v for v in cells if v[:1] in "=+-@\t\r"], (name, column)
+
+
+def test_an_uploaded_table_is_made_formula_safe_on_reading_so_its_toolbar_download_is_too():
+    from pdevidence.metapsy.read import read_table
+
+    upload = (
+        b"study;condition_arm1;condition_arm2;.g;.g_se\n"
+        b'"=HYPERLINK(""https://evil.example"")";pdt;wl;0,5;0,1\n'
+        b"@SUM(A1);-cmd;wl;-0,3;0,2\n"
+    )
+    table = read_table(upload)
+    assert list(table["study"]) == ['\'=HYPERLINK("https://evil.example")', "'@SUM(A1)"]
+    assert list(table["condition_arm1"]) == ["pdt", "'-cmd"]
+    assert list(table[".g"]) == ["0,5", "-0,3"]  # numbers are left as numbers
