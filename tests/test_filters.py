@@ -132,3 +132,53 @@ def test_describe_names_the_selection_in_words():
     text = filters.describe(filters.Filters(conditions=("depression",), n_min=100), {"depression": "Depression"})
     assert text == "Depression; N 100–… participants"
     assert filters.describe(filters.Filters()) == "all studies"
+
+
+SPECIFIC_STUDIES = STUDIES.assign(
+    condition_specific=["major_depression", "social_anxiety", "borderline_pd", "postnatal_depression"]
+)
+
+
+def test_specific_conditions_are_read_off_the_data_under_their_group():
+    options = filters.options_from(SPECIFIC_STUDIES)
+    assert options.specifics == {
+        "anxiety": ("social_anxiety",),
+        "depression": ("major_depression", "postnatal_depression"),
+        "personality": ("borderline_pd",),
+    }
+    assert options.specifics_under(("depression",)) == ("major_depression", "postnatal_depression")
+    assert options.specifics_under(()) == (
+        "social_anxiety",
+        "major_depression",
+        "postnatal_depression",
+        "borderline_pd",
+    )
+    assert filters.options_from(STUDIES).specifics == {}  # a table without the column offers none
+
+
+def test_a_specific_condition_filters_the_rows_and_round_trips_through_the_link():
+    options = filters.options_from(SPECIFIC_STUDIES)
+    parsed = filters.parse({"condition": "depression", "specific": ["postnatal_depression"]}, options)
+    assert parsed.notices == []
+    assert parsed.filters == filters.Filters(conditions=("depression",), specifics=("postnatal_depression",))
+    assert list(filters.apply(SPECIFIC_STUDIES, parsed.filters)["n_randomized"]) == [20]
+    assert filters.parse(filters.serialize(parsed.filters), options).filters == parsed.filters
+
+
+def test_a_specific_condition_of_another_group_is_dropped_with_a_notice():
+    options = filters.options_from(SPECIFIC_STUDIES)
+    parsed = filters.parse({"condition": "anxiety", "specific": "borderline_pd"}, options)
+    assert parsed.filters == filters.Filters(conditions=("anxiety",))
+    assert any("Ignored specific 'borderline_pd'" in n for n in parsed.notices)
+
+
+def test_choosing_every_specific_condition_of_the_chosen_groups_restricts_nothing():
+    options = filters.options_from(SPECIFIC_STUDIES)
+    chosen = filters.Filters(conditions=("depression",), specifics=("major_depression", "postnatal_depression"))
+    assert filters.normalize(chosen, options) == filters.Filters(conditions=("depression",))
+
+
+def test_bounds_beyond_the_data_are_clamped_with_a_notice():
+    parsed = filters.parse({"n_min": "1000", "year_max": "1900"}, OPTIONS)
+    assert parsed.filters == filters.Filters(n_min=500, year_max=1980)
+    assert len(parsed.notices) == 2
