@@ -111,6 +111,9 @@ def run(page: str, query: str) -> AppTest:
 
 # Live markup in markdown source: an unescaped "<" or "&#", a "](" link, or a bare address GFM would autolink.
 UNSAFE = re.compile(r"(?<!\\)<|(?i:www\.)|://|\]\(|(?<!\\)&#")
+# An inline code span is shown as typed (no links, HTML or autolinks inside it); outside text is put in one
+# with its own backticks replaced, so a span cannot be closed early. Spans are removed before the check.
+CODE_SPAN = re.compile(r"`[^`\n]*`")
 
 
 def rendered(at: AppTest) -> list[str]:
@@ -138,7 +141,7 @@ def check(page: str, query: str, context: dict) -> None:
         assert warnings, (query, "dropped values without a notice")
     for text in rendered(at):
         if any(marker in text.lower() for marker in ("evil", "alert(", "passwd")):
-            assert not UNSAFE.search(text), (query, text)
+            assert not UNSAFE.search(CODE_SPAN.sub("", text)), (query, text)
 
 
 SETTINGS = settings(
@@ -185,6 +188,8 @@ def test_known_hostile_links_show_the_frame_and_a_notice(page, query, filter_con
 )
 @given(query=queries("metapsy"))
 @example(query="size=-3&size=1e309&lowrob=maybe&db=..%2F..%2Fetc%2Fpasswd&colour=www.evil.example")
+@example(query="src=%3DHYPERLINK%28%22https%3A%2F%2Fevil.example%22%29&pool_time=..%252F..%252Fetc%252Fpasswd")
+@example(query="src=https%3A%2F%2Fevil.example%2F%60%5Bx%5D(https%3A%2F%2Fwww.evil.example)%60")
 def test_hostile_links_on_the_metapsy_page(query, filter_context):
     check("metapsy", query, filter_context)
 
