@@ -185,19 +185,7 @@ per_trial = memo.computed(
 if per_trial.empty:
     st.info("None of the selected trials has an effect size in its report or in a Metapsy database.")
 else:
-    st.dataframe(
-        per_trial,
-        hide_index=True,
-        width="stretch",
-        column_config={
-            "n_randomized": st.column_config.NumberColumn("N"),
-            "effect": st.column_config.NumberColumn("Effect", format="%.2f"),
-            "ci_low": st.column_config.NumberColumn("CI low", format="%.2f"),
-            "ci_high": st.column_config.NumberColumn("CI high", format="%.2f"),
-            "se": st.column_config.NumberColumn("SE", format="%.3f"),
-            "in_map": "Used in the Overview map",
-        },
-    )
+    ui.render_trial_effects(per_trial, "Used in the Overview map")
     st.caption(
         "Each row says where its effect comes from: the trial report, or a Metapsy database that works the "
         "effect out from the trial's own numbers (© Metapsy project, metapsy.org, ODC-By 1.0; database, DOI and "

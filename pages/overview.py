@@ -173,19 +173,7 @@ for group, part in table.groupby("condition_group", sort=False):
 
 with st.expander("Every trial effect behind the map, with its source"):
     trial_table = memo.computed(effectmap.trial_effects_table, subset, bundled, effects)
-    st.dataframe(
-        trial_table,
-        hide_index=True,
-        width="stretch",
-        column_config={
-            "n_randomized": st.column_config.NumberColumn("N"),
-            "effect": st.column_config.NumberColumn("Effect", format="%.2f"),
-            "ci_low": st.column_config.NumberColumn("CI low", format="%.2f"),
-            "ci_high": st.column_config.NumberColumn("CI high", format="%.2f"),
-            "se": st.column_config.NumberColumn("SE", format="%.3f"),
-            "in_map": "Used in the map",
-        },
-    )
+    ui.render_trial_effects(trial_table, "Used in the map")
     st.caption(
         "The map uses one effect per trial and source: the end-of-treatment effect on the main outcome. "
         "Effects without a confidence interval or standard error cannot be pooled and are shown here only."

@@ -375,6 +375,23 @@ def render_download(frame: pd.DataFrame, filename: str, label: str = "Download t
     )
 
 
+def render_trial_effects(frame: pd.DataFrame, in_map_label: str) -> None:
+    """The per-trial effects table (one row per trial and source) with the same columns on every page."""
+    st.dataframe(
+        frame,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "n_randomized": st.column_config.NumberColumn("N"),
+            "effect": st.column_config.NumberColumn("Effect", format="%.2f"),
+            "ci_low": st.column_config.NumberColumn("CI low", format="%.2f"),
+            "ci_high": st.column_config.NumberColumn("CI high", format="%.2f"),
+            "se": st.column_config.NumberColumn("SE", format="%.3f"),
+            "in_map": in_map_label,
+        },
+    )
+
+
 def render_chart(fig, data: pd.DataFrame, caption: str, key: str) -> None:
     """A chart with a caption and the same figures as a table for screen readers and copying."""
     st.plotly_chart(fig, width="stretch", key=key, config={"displaylogo": False})
