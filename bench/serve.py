@@ -24,7 +24,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def install_timing_hook(log_path: str) -> None:
+def install_timing_hook(log_path: str):
+    """Time every script run into log_path (JSON lines); returns a function that removes the hook."""
     from streamlit.runtime.scriptrunner import script_runner
 
     original = script_runner.ScriptRunner._run_script
@@ -60,6 +61,13 @@ def install_timing_hook(log_path: str) -> None:
                 handle.write(json.dumps(record) + "\n")
 
     script_runner.ScriptRunner._run_script = timed_run_script
+
+    def remove() -> None:
+        script_runner.ScriptRunner._run_script = original
+        if on_gc in gc.callbacks:
+            gc.callbacks.remove(on_gc)
+
+    return remove
 
 
 def main() -> None:

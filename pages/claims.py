@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from pdevidence import charts, evidence, load, prose, ui, vocab
+from pdevidence import charts, evidence, load, memo, prose, ui, vocab
 
 ui.require_frame()
 
@@ -108,7 +108,7 @@ if secondary_ids:
 trials_here = rows[rows["kind"] == "trial"]
 if not trials_here.empty:
     ui.render_chart(
-        charts.findings_chart(trials_here, vocab.FINDINGS),
+        memo.figure(charts.findings_chart, trials_here, vocab.FINDINGS),
         trials_here[["label", "detail", "finding", "n"]],
         "What each trial behind this claim found on its main outcome; larger marks are larger trials.",
         key=f"claim_findings_{chosen}",
@@ -116,7 +116,7 @@ if not trials_here.empty:
 numeric = rows[rows["es_value"].notna()]
 if not numeric.empty:
     ui.render_chart(
-        charts.effect_estimates(numeric),
+        memo.figure(charts.effect_estimates, numeric),
         numeric[["label", "es_type_label", "timepoint", "es_value", "es_ci_low", "es_ci_high"]],
         "Reported effect sizes behind this claim, with 95% confidence intervals where reported.",
         key=f"claim_chart_{chosen}",

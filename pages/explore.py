@@ -203,6 +203,7 @@ cols[1].download_button(
     file_name="psychodynamic-trials.ris",
     mime="application/x-research-info-systems",
     icon="⬇️",
+    on_click="ignore",
 )
 cols[2].download_button(
     "Download citations (BibTeX)",
@@ -210,6 +211,7 @@ cols[2].download_button(
     file_name="psychodynamic-trials.bib",
     mime="application/x-bibtex",
     icon="⬇️",
+    on_click="ignore",
 )
 st.caption(
     f"The citation files hold one record for each of these {n_trials} trials, with its DOI or PubMed number, "

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from pdevidence import metapsy_sources_ui, metapsy_ui, ui
-from pdevidence.metapsy.analysis import across_databases, family_summary, select_rows, study_effects
+from pdevidence.metapsy.analysis import select_rows
 from pdevidence.metapsy.families import FAMILY_LABELS
 
 ui.require_frame()
@@ -27,22 +27,22 @@ metapsy_sources_ui.render_credit(db, found)
 metapsy_ui.render_selection(db, rows, settings)
 
 st.header(f"Therapy families in {db.info.condition.lower()}")
-metapsy_ui.render_families(db, family_summary(rows, settings.method))
+metapsy_ui.render_families(db, metapsy_ui.families_of(db, settings))
 metapsy_ui.render_unmapped(db)
 
 st.header("Outcomes and their direction")
 metapsy_ui.render_outcomes(db, settings)
 
 st.header("Psychodynamic therapy next to other therapies, across conditions")
-metapsy_ui.render_across(across_databases(found.loaded(), settings.analysis()))
+metapsy_ui.render_across(metapsy_ui.across_of(found.loaded(), settings))
 
 family_label = FAMILY_LABELS.get(settings.family or "", "no family")
-effects = study_effects(rows, settings.family)
+effects = metapsy_ui.effects_of(db, settings, settings.family)
 st.header(f"Trial by trial: {family_label.lower()}")
 metapsy_ui.render_trials(db, effects, settings)
 
 st.header("Small versus large trials")
-metapsy_ui.render_size_lens(rows, effects, settings)
+metapsy_ui.render_size_lens(db, effects, settings)
 
 st.header("Data check: stored against recomputed effects")
 metapsy_ui.render_check(db)

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from pdevidence import charts, prose, stats, ui, vocab
+from pdevidence import charts, memo, prose, stats, ui, vocab
 
 ui.require_frame()
 
@@ -24,7 +24,7 @@ if rows.empty:
     st.info("No meta-analytic estimates for psychodynamic therapy are in our tables.")
 else:
     ui.render_chart(
-        charts.effect_estimates(rows),
+        memo.figure(charts.effect_estimates, rows),
         rows[
             ["therapy", "label", "es_type_label", "timepoint", "es_value", "es_ci_low", "es_ci_high", "k_studies", "n"]
         ],

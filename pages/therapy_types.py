@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from pdevidence import charts, evidence, prose, ui
+from pdevidence import charts, evidence, memo, prose, ui
 
 ui.require_frame()
 
@@ -33,7 +33,7 @@ if rows.empty:
     st.info("Our tables hold no pooled effect sizes for these types.")
 else:
     ui.render_chart(
-        charts.effect_estimates(rows, title=None),
+        memo.figure(charts.effect_estimates, rows, title=None),
         rows[
             [
                 "therapy",

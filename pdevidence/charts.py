@@ -7,6 +7,7 @@ import html
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+import plotly.io as pio
 from scipy import stats as sps
 
 from pdevidence.stats import Pooled
@@ -49,10 +50,14 @@ def _participants_axis(fig: go.Figure) -> None:
     )
 
 
+# Every figure starts from plotly_white. As the default template it is attached to each new figure without
+# being validated again; passing it to update_layout re-validates the whole template (about 40 ms a figure).
+pio.templates.default = "plotly_white"
+
+
 def _layout(fig: go.Figure, title: str | None, height: int | None = None) -> go.Figure:
     fig.update_layout(
         title=title,
-        template="plotly_white",
         font=dict(size=14, color="#1a1a1a"),
         margin=dict(l=10, r=10, t=60 if title else 20, b=10),
         legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0),

@@ -5,15 +5,19 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from pdevidence import charts, stats, ui, urlstate
+from pdevidence import charts, memo, stats, ui, urlstate
 from pdevidence.metapsy import effects as mp_effects
 from pdevidence.metapsy import outcomes as mp_outcomes
 from pdevidence.metapsy.analysis import (
     AGGREGATION_NOTE,
+    Analysis,
+    across_databases,
+    family_summary,
     forest_rows,
     large_trials_only,
     outcome_of,
     pooled_for,
+    select_rows,
     size_lens,
     small_study_test,
     study_effects,
@@ -43,6 +47,48 @@ _KEYS = {
 }
 _LAST_URL = "mp_last_url"
 _SETTINGS = "mp_settings"
+
+# ---------------------------------------------------------------- analyses, cached
+# Pooling every family of a database (and of every loaded database, for the across-conditions table) takes
+# about a second; it depends only on the database's content and the analysis settings, so it is kept across
+# reruns and sessions, keyed by the database's fingerprint. The database itself is passed unhashed (_db).
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _analysed(what: str, fingerprint: str, analysis: Analysis, extra, _db: Database) -> pd.DataFrame:
+    rows = select_rows(_db, analysis)
+    if what == "families":
+        return family_summary(rows, analysis.method)
+    if what == "effects":
+        return study_effects(rows, extra)
+    return large_trials_only(rows, extra, analysis.method)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _across(fingerprints: tuple[tuple[str, str], ...], analysis: Analysis, _databases: dict) -> pd.DataFrame:
+    return across_databases(_databases, analysis)
+
+
+def families_of(db: Database, settings: Settings) -> pd.DataFrame:
+    """family_summary of the selected rows."""
+    return _analysed("families", db.fingerprint, settings.analysis(), None, db)
+
+
+def effects_of(db: Database, settings: Settings, family: str | None) -> pd.DataFrame:
+    """study_effects of the selected rows (every family when family is None)."""
+    return _analysed("effects", db.fingerprint, settings.analysis(), family, db)
+
+
+def large_of(db: Database, settings: Settings) -> pd.DataFrame:
+    """large_trials_only of the selected rows at the chosen size threshold."""
+    return _analysed("large", db.fingerprint, settings.analysis(), settings.threshold, db)
+
+
+def across_of(databases: dict[str, Database], settings: Settings) -> pd.DataFrame:
+    """across_databases over the databases already loaded."""
+    key = tuple((name, db.fingerprint) for name, db in databases.items())
+    return _across(key, settings.analysis(), databases)
+
 
 # ---------------------------------------------------------------- settings
 
@@ -178,7 +224,7 @@ def _g(row) -> str:
 
 
 def render_selection(db: Database, rows: pd.DataFrame, settings: Settings) -> None:
-    effects = study_effects(rows)
+    effects = effects_of(db, settings, None)
     a, b, c = st.columns(3)
     a.metric("Comparisons used", f"{len(rows):,}", help=f"of {len(db.rows):,} rows in the database")
     b.metric("Trials", f"{effects['study'].nunique():,}")
@@ -286,7 +332,7 @@ def render_families(db: Database, summary: pd.DataFrame, key: str = "mp_families
         st.dataframe(_summary_table(summary), hide_index=True, width="stretch")
         return
     ui.render_chart(
-        charts.family_forest(rows, highlight=PSYCHODYNAMIC),
+        memo.figure(charts.family_forest, rows, highlight=PSYCHODYNAMIC),
         _summary_table(summary),
         "Each diamond is one therapy family's pooled g against the control conditions, with its 95% CI; the "
         "dotted line is the 95% prediction interval (where a new trial's effect would likely fall). "
@@ -343,7 +389,7 @@ def render_across(across: pd.DataFrame) -> None:
         st.dataframe(table, hide_index=True, width="stretch")
     else:
         ui.render_chart(
-            charts.family_forest(rows, highlight=PSYCHODYNAMIC),
+            memo.figure(charts.family_forest, rows, highlight=PSYCHODYNAMIC),
             table,
             "Pooled g against control conditions, one block per condition and outcome, for every database "
             "with a psychodynamic arm. The chart shows psychodynamic therapy and CBT; the table has every family "
@@ -459,7 +505,7 @@ def render_trials(db: Database, effects: pd.DataFrame, settings: Settings) -> No
         )
     rows = forest_rows(effects)
     ui.render_chart(
-        charts.forest_plot(rows, pooled, x_title=charts.THERAPY_G_AXIS),
+        memo.figure(charts.forest_plot, rows, pooled, x_title=charts.THERAPY_G_AXIS),
         effects[["study", "arms", "comparators", "n", "comparisons", "g", "se", "rob_level"]].round(3),
         "Each square is one trial (the mean of its comparisons, see below) with its 95% CI. "
         "Hover for the arms compared, size and risk of bias.",
@@ -467,7 +513,7 @@ def render_trials(db: Database, effects: pd.DataFrame, settings: Settings) -> No
     )
 
 
-def render_size_lens(rows: pd.DataFrame, effects: pd.DataFrame, settings: Settings) -> None:
+def render_size_lens(db: Database, effects: pd.DataFrame, settings: Settings) -> None:
     """Small versus large trials, the large-trials-only re-pool, and the funnel plot with Egger's test."""
     threshold = settings.threshold
     label = FAMILY_LABELS.get(settings.family or "", "this family")
@@ -482,7 +528,8 @@ def render_size_lens(rows: pd.DataFrame, effects: pd.DataFrame, settings: Settin
         st.dataframe(lens.drop(columns=["group"]).round(3), hide_index=True, width="stretch")
     else:
         ui.render_chart(
-            charts.family_forest(
+            memo.figure(
+                charts.family_forest,
                 pooled_lens.assign(
                     estimate=pooled_lens["g"],
                     key=pooled_lens["group"],
@@ -495,7 +542,7 @@ def render_size_lens(rows: pd.DataFrame, effects: pd.DataFrame, settings: Settin
             key="mp_size_lens",
         )
     st.markdown(f"**Every family, large trials only** ({threshold} or more participants):")
-    large = large_trials_only(rows, threshold, settings.method)
+    large = large_of(db, settings)
     if large.empty:
         st.info("No large trials at these settings.")
     else:
@@ -509,7 +556,14 @@ def render_size_lens(rows: pd.DataFrame, effects: pd.DataFrame, settings: Settin
         return
     pooled = pooled_for(effects, settings.method)
     ui.render_chart(
-        charts.funnel_plot(effects["g"], effects["se"], pooled, labels=effects["study"], x_title=charts.THERAPY_G_AXIS),
+        memo.figure(
+            charts.funnel_plot,
+            effects["g"],
+            effects["se"],
+            pooled,
+            labels=effects["study"],
+            x_title=charts.THERAPY_G_AXIS,
+        ),
         effects[["study", "n", "g", "se"]].round(3),
         f"Egger's test: intercept {egger.intercept:.2f} (95% CI {egger.intercept_ci_low:.2f} to "
         f"{egger.intercept_ci_high:.2f}), p = {egger.p_value:.3f}, k = {egger.k}. An intercept far from 0 "

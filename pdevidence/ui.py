@@ -365,13 +365,17 @@ def glossary_help(term: str) -> str | None:
 
 
 def render_download(frame: pd.DataFrame, filename: str, label: str = "Download these rows (CSV)") -> None:
-    """The one download button of the app: cells that would run as spreadsheet formulas are escaped."""
+    """The one download button of the app: cells that would run as spreadsheet formulas are escaped.
+
+    The file is written when the button is clicked (not on every rerun), and the click does not rerun the page.
+    """
     st.download_button(
         label,
-        to_csv(frame),
+        lambda: to_csv(frame),
         file_name=filename,
         mime="text/csv",
         icon=":material/download:",
+        on_click="ignore",
     )
 
 

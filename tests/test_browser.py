@@ -371,6 +371,7 @@ def test_the_citation_downloads_hold_exactly_the_filtered_trials(page, server):
     with page.expect_download() as info:
         page.get_by_role("button", name="Download citations (RIS)").click()
     records = rispy.loads(Path(info.value.path()).read_text(encoding="utf-8"))
+    wait_ready(page)
     with page.expect_download() as info:
         page.get_by_role("button", name="Download citations (BibTeX)").click()
     entries = bibtexparser.parse_string(Path(info.value.path()).read_text(encoding="utf-8")).entries

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -60,6 +61,22 @@ class Database:
     def __post_init__(self):
         if self.info is None:
             self.info = info_for(self.name)
+
+    @property
+    def fingerprint(self) -> str:
+        """A digest of the normalised tables, worked out once: it keys cached analyses of this database."""
+        known = self.__dict__.get("_fingerprint")
+        if known is None:
+            digest = hashlib.sha256(self.name.encode("utf-8", "replace"))
+            for frame in (self.rows, self.codes, self.outcomes):
+                try:
+                    hashed = pd.util.hash_pandas_object(frame, index=True)
+                except TypeError:  # a cell pandas cannot hash (a list, say): hash its text instead
+                    hashed = pd.util.hash_pandas_object(frame.astype(str), index=True)
+                digest.update(hashed.to_numpy().tobytes())
+                digest.update(",".join(map(str, frame.columns)).encode("utf-8", "replace"))
+            known = self.__dict__["_fingerprint"] = digest.hexdigest()
+        return known
 
     @property
     def unmapped(self) -> tuple[str, ...]:
