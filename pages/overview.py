@@ -18,7 +18,7 @@ verdicts = ui.table("verdicts")
 meta = ui.table("meta_analyses")
 bundled = ui.table("metapsy_effects")
 
-summary = stats.condition_summary(subset)
+summary = memo.computed(stats.condition_summary, subset)
 left, mid, right = st.columns(3)
 left.metric("Trials", int(summary["studies"].sum()))
 mid.metric("Participants randomized", f"{int(summary['participants'].sum()):,}")
@@ -68,7 +68,7 @@ elif effects.empty:
         "The table below still shows how many trials there are and what the 2015 review says."
     )
 else:
-    published = effectmap.published_estimates(meta)
+    published = memo.computed(effectmap.published_estimates, meta)
     ui.render_chart(
         memo.figure(charts.effect_map, effects, estimates, labels, lens=lens, published=published),
         effectmap.map_table(effects, estimates, lens),

@@ -16,7 +16,7 @@ st.markdown(
 trials, chosen, subset = ui.filtered_trials()
 
 studies = stats.per_study(subset)
-summary = stats.condition_summary(subset)
+summary = memo.computed(stats.condition_summary, subset)
 a, b, c = st.columns(3)
 a.metric("Median trial size", f"{studies['n_randomized'].median():.0f} participants")
 b.metric("Trials under 100 participants", f"{(studies['n_randomized'] < 100).mean():.0%}")
