@@ -1,0 +1,29 @@
+"""The page caches: keyed by the full content of the tables passed in, never by their identity or shape."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from pdevidence import memo
+
+
+def mean_effect(frame: pd.DataFrame) -> float:
+    return float(frame["g"].mean())
+
+
+def test_equal_tables_share_a_key_and_any_changed_cell_gives_a_new_one():
+    frame = pd.DataFrame({"study": ["a", "b", "c"], "g": [0.1, 0.2, 0.3]})
+    assert memo._table_digest(frame) == memo._table_digest(frame.copy())
+    changed = frame.copy()
+    changed.loc[2, "study"] = "d"
+    assert memo._table_digest(changed) != memo._table_digest(frame)
+    assert memo._table_digest(frame["g"]) != memo._table_digest(frame["g"] + 1e-12)
+
+
+def test_a_cached_result_follows_the_content_of_its_table():
+    frame = pd.DataFrame({"study": ["a", "b"], "g": [0.2, 0.4]})
+    assert memo.computed(mean_effect, frame) == pytest.approx(0.3)
+    same_shape = frame.assign(g=[1.0, 2.0])
+    assert memo.computed(mean_effect, same_shape) == 1.5
+    assert memo.computed(mean_effect, frame.copy()) == pytest.approx(0.3)
