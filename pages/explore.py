@@ -128,7 +128,7 @@ st.subheader("The studies")
 listing = subset.assign(
     link=evidence.publication_links(subset),
     finding=subset["finding"].map(vocab.FINDINGS),
-    markers=evidence.trial_markers(subset),
+    markers=memo.computed(evidence.trial_markers, subset),
 )[
     [
         "first_author",

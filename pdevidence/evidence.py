@@ -68,7 +68,8 @@ def _join(parts: list[str]) -> str:
 def trial_markers(trials: pd.DataFrame) -> pd.Series:
     """Plain-words flags shown beside each trial row: not tested, inferred, add-on, derived figures."""
     out = []
-    for row in trials.itertuples(index=False):
+    used = ["finding", "between_arm_test", "inferred", "comparator_type", "add_on_to", "derived_fields"]
+    for row in trials[used].itertuples(index=False):  # only the columns read: a row of all 43 is slow
         parts = []
         if row.finding == "not_tested":
             parts.append(NOT_TESTED_MARK)
