@@ -269,12 +269,13 @@ def _metapsy_upstream(tmp_path):
     import http.server
     import threading
 
+    from pdevidence.metapsy.read import REQUIRED_COLUMNS
     from pdevidence.metapsy.sources import KNOWN_DATABASES
 
     info = KNOWN_DATABASES["gad-psyctr"]
     folder = tmp_path / "upstream" / info.repo / info.commit
     (folder / "metadata").mkdir(parents=True)
-    head = ["", "study", "condition_arm1", "condition_arm2", ".g", ".g_se", "n_arm1", "n_arm2"]
+    head = ["", *REQUIRED_COLUMNS, "n_arm1", "n_arm2"]
     head += ["mean_arm1", "mean_arm2", "sd_arm1", "sd_arm2"]
     lines = [";".join(f'"{h}"' for h in head)]
     for i, arm in enumerate(["dyn"] * 5 + ["cbt"] * 4):

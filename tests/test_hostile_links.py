@@ -263,10 +263,10 @@ def test_no_bundled_text_cell_would_run_as_a_spreadsheet_formula():
 
 
 def test_an_uploaded_table_is_made_formula_safe_on_reading_so_its_toolbar_download_is_too():
-    from pdevidence.metapsy.read import read_table
+    from pdevidence.metapsy.read import REQUIRED_COLUMNS, read_table
 
     upload = (
-        b"study;condition_arm1;condition_arm2;.g;.g_se\n"
+        ";".join(REQUIRED_COLUMNS).encode() + b"\n"
         b'"=HYPERLINK(""https://evil.example"")";pdt;wl;0,5;0,1\n'
         b"@SUM(A1);-cmd;wl;-0,3;0,2\n"
     )

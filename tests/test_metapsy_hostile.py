@@ -23,24 +23,14 @@ from pdevidence.metapsy import guard
 from pdevidence.metapsy.analysis import family_summary, select_rows, study_effects
 from pdevidence.metapsy.database import read_database
 from pdevidence.metapsy.errors import MetapsyError
-from pdevidence.metapsy.read import parse_codebook
+from pdevidence.metapsy.read import REQUIRED_COLUMNS, parse_codebook
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = str(ROOT / "pages" / "metapsy.py")
 
 HEAD = [
     '""',
-    '"study"',
-    '"condition_arm1"',
-    '"condition_arm2"',
-    '".g"',
-    '".g_se"',
-    '"n_arm1"',
-    '"n_arm2"',
-    '"mean_arm1"',
-    '"mean_arm2"',
-    '"sd_arm1"',
-    '"sd_arm2"',
+    *(f'"{c}"' for c in (*REQUIRED_COLUMNS, "n_arm1", "n_arm2", "mean_arm1", "mean_arm2", "sd_arm1", "sd_arm2")),
 ]
 
 
@@ -135,7 +125,7 @@ CASES: dict[str, bytes] = {
     "many columns": (
         ";".join(f"c{i}" for i in range(5000)) + "\n" + ";".join("1" for _ in range(5000)) + "\n"
     ).encode(),
-    "unbalanced quotes": b'"study";"condition_arm1";"condition_arm2";".g";".g_se"\n"a;"dyn";"wl";0,5;0,2\n',
+    "unbalanced quotes": ";".join(HEAD[1:6]).encode() + b'\n"a;"dyn";"wl";0,5;0,2\n',
     "null bytes": table(good_rows()).replace(b"Study", b"St\0udy"),
 }
 CODEBOOKS = {

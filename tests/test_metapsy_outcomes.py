@@ -26,6 +26,8 @@ from pdevidence.metapsy.analysis import (
     study_effects_table,
 )
 from pdevidence.metapsy.database import read_database
+from pdevidence.metapsy.read import EFFECT_COLUMN as G
+from pdevidence.metapsy.read import EFFECT_SE_COLUMN as G_SE
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "metapsy"
@@ -50,8 +52,8 @@ COLUMNS = (
     "totaln_arm1",
     "event_arm2",
     "totaln_arm2",
-    ".g",
-    ".g_se",
+    G,
+    G_SE,
 )
 
 
@@ -120,8 +122,8 @@ def mixed_direction_rows() -> list[dict]:
                 "mean_arm2": m2,
                 "sd_arm2": 10,
                 "n_arm2": N,
-                ".g": round(g, 6),
-                ".g_se": round(math.sqrt(var), 6),
+                G: round(g, 6),
+                G_SE: round(math.sqrt(var), 6),
             }
         )
         e1, e2 = ATTEMPTS[study]
@@ -140,8 +142,8 @@ def mixed_direction_rows() -> list[dict]:
                 "totaln_arm1": N,
                 "event_arm2": e2,
                 "totaln_arm2": N,
-                ".g": None if study in EVENT_ONLY else round(-eg, 6),
-                ".g_se": None if study in EVENT_ONLY else round(math.sqrt(evar), 6),
+                G: None if study in EVENT_ONLY else round(-eg, 6),
+                G_SE: None if study in EVENT_ONLY else round(math.sqrt(evar), 6),
             }
         )
     # Other families, named in full, continuous severity only.
@@ -170,8 +172,8 @@ def mixed_direction_rows() -> list[dict]:
                 "mean_arm2": m2,
                 "sd_arm2": 10,
                 "n_arm2": N,
-                ".g": round(g, 6),
-                ".g_se": round(math.sqrt(var), 6),
+                G: round(g, 6),
+                G_SE: round(math.sqrt(var), 6),
             }
         )
     # A row whose events cannot be told good or bad: reported, never pooled.
@@ -298,13 +300,13 @@ def test_response_stored_either_way_round_is_turned_to_the_same_effect():
                 "totaln_arm1": N,
                 "event_arm2": e2,
                 "totaln_arm2": N,
-                ".g": round(g, 6),
-                ".g_se": round(math.sqrt(var), 6),
+                G: round(g, 6),
+                G_SE: round(math.sqrt(var), 6),
             }
         )
     as_is = read_database(to_csv(rows), name="response-raw")
     flipped = read_database(
-        to_csv([{**r, ".g": -r[".g"]} for r in rows]),
+        to_csv([{**r, G: -r[".g"]} for r in rows]),
         name="response-flipped",
     )
     a = family_summary(select_rows(as_is)).set_index("family").loc["psychodynamic"]
@@ -335,8 +337,8 @@ def no_psychodynamic_rows() -> list[dict]:
                 "mean_arm2": m2,
                 "sd_arm2": 5,
                 "n_arm2": N,
-                ".g": round(g, 6),
-                ".g_se": round(math.sqrt(var), 6),
+                G: round(g, 6),
+                G_SE: round(math.sqrt(var), 6),
             }
         )
     return rows
@@ -459,8 +461,8 @@ def test_change_scores_give_hedges_g_and_a_stored_g_without_arm_data_follows_its
                 "outcome_type": "change",
                 **dict(zip(columns, (c1, 6, 30, c2, 6), strict=True)),
                 "n_change_arm2": 30,
-                ".g": None if i == 0 else round(g, 6),
-                ".g_se": None if i == 0 else round(math.sqrt(var), 6),
+                G: None if i == 0 else round(g, 6),
+                G_SE: None if i == 0 else round(math.sqrt(var), 6),
             }
         )
     # A trial reported only as a precalculated g: no arm data, same outcome.
@@ -470,8 +472,8 @@ def test_change_scores_give_hedges_g_and_a_stored_g_without_arm_data_follows_its
             "condition_arm1": "dyn",
             "condition_arm2": "cau",
             "outcome_type": "other statistic",
-            ".g": -0.3,
-            ".g_se": 0.25,
+            G: -0.3,
+            G_SE: 0.25,
         }
     )
     text = to_csv(rows).decode()

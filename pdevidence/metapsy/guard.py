@@ -21,7 +21,10 @@ MAX_CODEBOOK_BYTES = 2 * 1024 * 1024
 MAX_CODEBOOK_DEPTH = 20
 MAX_LABEL_CHARS = 500
 LABEL_COLUMNS = ("study", "condition_arm1", "condition_arm2")
-KEY_COLUMNS = ("study", "condition_arm1", "condition_arm2", ".g", ".g_se")
+# Effect size and its standard error, as the Metapsy data standard names them, and the columns a file needs.
+EFFECT_COLUMN = ".g"
+EFFECT_SE_COLUMN = EFFECT_COLUMN + "_se"
+REQUIRED_COLUMNS = (*LABEL_COLUMNS, EFFECT_COLUMN, EFFECT_SE_COLUMN)
 
 
 def check_size(data: bytes, label: str = "the file", limit: int = MAX_FILE_BYTES) -> None:
@@ -64,7 +67,7 @@ def duplicated_key_columns(text: str, sep: str) -> list[str]:
     except csv.Error:
         return []
     names = [h.strip() for h in header]
-    return sorted({n for n in names if n in KEY_COLUMNS and names.count(n) > 1})
+    return sorted({n for n in names if n in REQUIRED_COLUMNS and names.count(n) > 1})
 
 
 def check_frame(frame: pd.DataFrame, text: str, sep: str, label: str = "the file") -> None:

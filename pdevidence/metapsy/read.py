@@ -12,12 +12,8 @@ import pandas as pd
 from pdevidence.metapsy import guard
 from pdevidence.metapsy.errors import MetapsyError, NotMetapsyError, SourceError
 from pdevidence.metapsy.fetch import fetch
+from pdevidence.metapsy.guard import EFFECT_COLUMN, EFFECT_SE_COLUMN, REQUIRED_COLUMNS
 from pdevidence.metapsy.sources import TIMEOUT_SECONDS, is_url
-
-# Effect size and its standard error, as the Metapsy data standard names them.
-EFFECT_COLUMN = ".g"
-EFFECT_SE_COLUMN = EFFECT_COLUMN + "_se"
-REQUIRED_COLUMNS = ("study", "condition_arm1", "condition_arm2", EFFECT_COLUMN, EFFECT_SE_COLUMN)
 
 
 def _read_text(data: bytes) -> str:
