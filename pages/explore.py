@@ -103,6 +103,7 @@ else:
     )
     cols[3].metric("Heterogeneity I²", f"{pooled.i2:.0%}", help=f"tau² = {pooled.tau2:.3f}; Q = {pooled.q:.1f}")
     cols[4].metric("Trials / participants", f"{pooled.k} / {int(pool_rows['n_randomized'].sum()):,}")
+    ci_low, ci_high = stats.normal_ci(pool_rows["es_value"], pool_rows["se"])
     forest_rows = pool_rows.assign(
         label=pool_rows["first_author"]
         + " "
@@ -111,8 +112,8 @@ else:
         + pool_rows["n_randomized"].astype(str)
         + ")",
         estimate=pool_rows["es_value"],
-        ci_low=pool_rows["es_value"] - 1.959964 * pool_rows["se"],
-        ci_high=pool_rows["es_value"] + 1.959964 * pool_rows["se"],
+        ci_low=ci_low,
+        ci_high=ci_high,
         detail=pool_rows["condition"] + "; vs " + pool_rows["comparator"],
     )
     ui.render_chart(

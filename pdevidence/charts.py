@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
-from scipy import stats as sps
 
-from pdevidence.stats import Pooled
+from pdevidence.effectmap import fmt as _fmt
+from pdevidence.stats import Z_95, Pooled
 
 # Okabe-Ito palette: distinguishable with the common forms of colour blindness.
 OKABE_ITO = {
@@ -316,7 +316,7 @@ def funnel_plot(
     )
     if pooled is not None and ses.size:
         top = float(ses.max()) * 1.1
-        z = sps.norm.isf(0.025)
+        z = Z_95
         fig.add_trace(
             go.Scatter(
                 x=[pooled.estimate - z * top, pooled.estimate, pooled.estimate + z * top],
@@ -523,12 +523,6 @@ COMPARATOR_TITLES = {
     "active": "<b>Compared with active treatments</b><br>(another therapy or medication)",
     "add_on": "<b>Added to a treatment</b><br>(both groups get it)",
 }
-
-
-def _fmt(value: float) -> str:
-    """Two decimals, never '-0.00'."""
-    text = f"{value:.2f}"
-    return "0.00" if text == "-0.00" else text
 
 
 def effect_map(

@@ -80,7 +80,7 @@ ESTIMATE_COLUMNS = [
 
 def specific_labels() -> dict[str, str]:
     """Plain labels of the specific-condition codes (the controlled list in vocab)."""
-    return dict(getattr(vocab, "CONDITIONS_SPECIFIC", {}))
+    return dict(vocab.CONDITIONS_SPECIFIC)
 
 
 def specific_label(code) -> str:
@@ -113,8 +113,8 @@ def curated_effects(trials: pd.DataFrame, timepoint: str = "post") -> pd.DataFra
     if rows.empty:
         return pd.DataFrame(columns=EFFECT_COLUMNS)
     rows = _one_per_study(rows, "n_comparator")
-    z = 1.959963984540054
     has_ci = rows["es_ci_low"].notna() & rows["es_ci_high"].notna()
+    low, high = stats.normal_ci(rows["es_value"].astype(float), rows["se"].astype(float))
     out = pd.DataFrame(
         {
             "condition_group": rows["condition_group"],
@@ -126,8 +126,8 @@ def curated_effects(trials: pd.DataFrame, timepoint: str = "post") -> pd.DataFra
             "label": _trial_label(rows) + " vs " + rows["comparator"].astype(str),
             "estimate": rows["es_value"].astype(float),
             "se": rows["se"].astype(float),
-            "ci_low": rows["es_ci_low"].astype(float).where(has_ci, rows["es_value"] - z * rows["se"]),
-            "ci_high": rows["es_ci_high"].astype(float).where(has_ci, rows["es_value"] + z * rows["se"]),
+            "ci_low": rows["es_ci_low"].astype(float).where(has_ci, low),
+            "ci_high": rows["es_ci_high"].astype(float).where(has_ci, high),
             "n_randomized": rows["n_randomized"].astype(float),
             "large": rows["n_randomized"] >= LARGE_TRIAL,
             "outcome": rows["primary_outcome"].astype("string").fillna("main outcome"),
@@ -168,7 +168,7 @@ def metapsy_effects(trials: pd.DataFrame, effects: pd.DataFrame, timepoint: str 
     if rows.empty:
         return pd.DataFrame(columns=EFFECT_COLUMNS)
     rows = _one_per_study(rows, "n_comparator")
-    z = 1.959963984540054
+    low, high = stats.normal_ci(rows["g"].astype(float), rows["se"].astype(float))
     out = pd.DataFrame(
         {
             "condition_group": rows["condition_group"],
@@ -180,8 +180,8 @@ def metapsy_effects(trials: pd.DataFrame, effects: pd.DataFrame, timepoint: str 
             "label": _trial_label(rows) + " vs " + rows["comparator"].astype(str),
             "estimate": rows["g"].astype(float),
             "se": rows["se"].astype(float),
-            "ci_low": rows["g"].astype(float) - z * rows["se"].astype(float),
-            "ci_high": rows["g"].astype(float) + z * rows["se"].astype(float),
+            "ci_low": low,
+            "ci_high": high,
             "n_randomized": rows["n_randomized"].astype(float),
             "large": rows["n_randomized"] >= LARGE_TRIAL,
             "outcome": rows["outcome_label"].astype(str),
@@ -549,7 +549,6 @@ TRIAL_EFFECT_COLUMNS = [
 def trial_effects_table(trials: pd.DataFrame, metapsy: pd.DataFrame | None, used: pd.DataFrame) -> pd.DataFrame:
     """Every effect of the given trials, curated and from Metapsy side by side, each naming its source,
     with whether the map uses it (`used` is the output of trial_effects)."""
-    z = 1.959963984540054
     with_es = trials[trials["es_value"].notna()]
     used_keys = set(zip(used["trial_id"], used["source"], strict=True)) if len(used) else set()
     curated = pd.DataFrame(
@@ -581,6 +580,7 @@ def trial_effects_table(trials: pd.DataFrame, metapsy: pd.DataFrame | None, used
             how="inner",
         )
         se = rows["se"].astype(float)
+        low, high = stats.normal_ci(rows["g"].astype(float), se)
         parts.append(
             pd.DataFrame(
                 {
@@ -591,8 +591,8 @@ def trial_effects_table(trials: pd.DataFrame, metapsy: pd.DataFrame | None, used
                     "source": SOURCES["metapsy"] + ": " + rows["database"],
                     "effect_type": "Hedges' g, between groups",
                     "effect": rows["g"].astype(float),
-                    "ci_low": rows["g"].astype(float) - z * se,
-                    "ci_high": rows["g"].astype(float) + z * se,
+                    "ci_low": low,
+                    "ci_high": high,
                     "se": se,
                     "outcome": rows["outcome_label"],
                     "time_point": rows["time_point"].map(lambda t: vocab.TIMEPOINTS.get(t, t)),

@@ -62,6 +62,14 @@ def size_band(n: float | int | None) -> str | None:
     raise ValueError(f"participants must be a non-negative number, got {n!r}")
 
 
+Z_95 = float(sps.norm.isf(0.025))  # the normal quantile of a two-sided 95% interval
+
+
+def normal_ci(estimate, se):
+    """The 95% normal-theory interval (low, high) of an estimate and its standard error (numbers or Series)."""
+    return estimate - Z_95 * se, estimate + Z_95 * se
+
+
 def se_from_ci(ci_low: float, ci_high: float, level: float = 0.95) -> float:
     """Standard error implied by a symmetric normal-theory confidence interval."""
     z = sps.norm.isf((1 - level) / 2)
@@ -70,7 +78,7 @@ def se_from_ci(ci_low: float, ci_high: float, level: float = 0.95) -> float:
 
 def effect_standard_errors(frame: pd.DataFrame) -> pd.Series:
     """Standard error of each row's effect: the reported SE, else one derived from the 95% CI."""
-    from_ci = (frame["es_ci_high"] - frame["es_ci_low"]) / (2 * sps.norm.isf(0.025))
+    from_ci = (frame["es_ci_high"] - frame["es_ci_low"]) / (2 * Z_95)
     return frame["es_se"].where(frame["es_se"].notna(), from_ci)
 
 

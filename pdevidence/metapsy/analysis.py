@@ -218,15 +218,15 @@ def small_study_test(effects: pd.DataFrame) -> stats.EggerResult | None:
 
 def forest_rows(effects: pd.DataFrame) -> pd.DataFrame:
     """Trial effects shaped for charts.forest_plot (label, estimate, 95% CI, detail)."""
-    z = 1.959963984540054
     out = effects.sort_values(["g", "study"], ascending=[False, True]).reset_index(drop=True)
+    low, high = stats.normal_ci(out["g"], out["se"])
     n_text = out["n"].map(lambda n: "size unknown" if pd.isna(n) else f"N = {int(n)}")
     return pd.DataFrame(
         {
             "label": out["study"].astype(str),
             "estimate": out["g"],
-            "ci_low": out["g"] - z * out["se"],
-            "ci_high": out["g"] + z * out["se"],
+            "ci_low": low,
+            "ci_high": high,
             "detail": out["arms"]
             + " vs "
             + out["comparators"]
