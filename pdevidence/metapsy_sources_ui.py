@@ -413,8 +413,6 @@ def read_uploads(files) -> tuple[dict[str, Database], list[str]]:
             found[name] = db
         except MetapsyError as exc:
             errors.append(f"{code(_file_label(table.name))} cannot be used: {code(exc)}")
-        except RecursionError:
-            errors.append(f"{code(_file_label(table.name))} cannot be used: its codebook is nested too deeply.")
     return found, errors
 
 

@@ -10,6 +10,7 @@ from pdevidence.metapsy import effects as mp_effects
 from pdevidence.metapsy import outcomes as mp_outcomes
 from pdevidence.metapsy.analysis import (
     AGGREGATION_NOTE,
+    SUMMARY_COLUMNS,
     Analysis,
     across_databases,
     family_summary,
@@ -252,22 +253,7 @@ def render_selection(db: Database, rows: pd.DataFrame, settings: Settings) -> No
 
 def _summary_table(summary: pd.DataFrame) -> pd.DataFrame:
     return (
-        summary[
-            [
-                "label",
-                "k",
-                "studies",
-                "participants",
-                "g",
-                "ci_low",
-                "ci_high",
-                "pi_low",
-                "pi_high",
-                "i2",
-                "tau2",
-                "status",
-            ]
-        ]
+        summary[[c for c in SUMMARY_COLUMNS if c not in ("family", "se")]]
         .rename(
             columns={
                 "label": "therapy family",

@@ -256,7 +256,7 @@ def filter_sidebar(studies_frame: pd.DataFrame) -> filters.Filters:
             "Specific condition",
             specific_options,
             key=keys["specifics"],
-            format_func=lambda c: vocab.label(getattr(vocab, "CONDITIONS_SPECIFIC", {}), c),
+            format_func=lambda c: vocab.label(vocab.CONDITIONS_SPECIFIC, c),
             placeholder="Any in the chosen groups" if state[keys["conditions"]] else "Any condition",
         )
     sb.slider(
@@ -337,7 +337,7 @@ def filtered_trials() -> tuple[pd.DataFrame, filters.Filters, pd.DataFrame]:
 
 
 def _labels() -> dict[str, str]:
-    return {**vocab.ALL, **getattr(vocab, "CONDITIONS_SPECIFIC", {})}
+    return {**vocab.ALL, **vocab.CONDITIONS_SPECIFIC}
 
 
 def share_url() -> str:

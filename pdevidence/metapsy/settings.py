@@ -8,11 +8,11 @@ from pdevidence import urlstate
 from pdevidence.metapsy.analysis import DEFAULT_THRESHOLD, Analysis
 from pdevidence.metapsy.database import TIME_POST, Database
 from pdevidence.metapsy.families import PSYCHODYNAMIC, UNMAPPED
+from pdevidence.metapsy.sources import DEFAULT_DATABASE
 
 # The page's query keys; their types and checks are rows of pdevidence.urlstate.FIELDS.
 PARAMS = ("db", "outcome", "family", "vs", "tau", "size", "lowrob", "time")
 THRESHOLD_RANGE = urlstate.BY_NAME["size"].bounds
-DEFAULT_DATABASE = "depression-psyctr"
 
 
 @dataclass(frozen=True)
