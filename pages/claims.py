@@ -108,17 +108,21 @@ if secondary_ids:
 trials_here = rows[rows["kind"] == "trial"]
 if not trials_here.empty:
     ui.render_chart(
-        memo.figure(charts.findings_chart, trials_here, vocab.FINDINGS),
+        lambda: memo.figure(charts.findings_chart, trials_here, vocab.FINDINGS),
         trials_here[["label", "detail", "finding", "n"]],
         "What each trial behind this claim found on its main outcome; larger marks are larger trials.",
+        panel="findings",
+        title="what each trial found",
         key=f"claim_findings_{chosen}",
     )
 numeric = rows[rows["es_value"].notna()]
 if not numeric.empty:
     ui.render_chart(
-        memo.figure(charts.effect_estimates, numeric),
+        lambda: memo.figure(charts.effect_estimates, numeric),
         numeric[["label", "es_type_label", "timepoint", "es_value", "es_ci_low", "es_ci_high"]],
         "Reported effect sizes behind this claim, with 95% confidence intervals where reported.",
+        panel="effects",
+        title="reported effect sizes",
         key=f"claim_chart_{chosen}",
     )
 else:

@@ -18,14 +18,15 @@ c.metric("Participants randomized", f"{int(per_study['n_randomized'].sum()):,}")
 
 st.subheader("Every study, by size and finding")
 ui.render_chart(
-    memo.figure(charts.study_points, subset, vocab.CONDITION_GROUPS, vocab.FINDINGS),
+    lambda: memo.figure(charts.study_points, subset, vocab.CONDITION_GROUPS, vocab.FINDINGS),
     subset[["first_author", "year", "condition", "comparator", "n_randomized", "finding"]].assign(
         finding=subset["finding"].map(vocab.FINDINGS)
     ),
     "Each mark is one comparison in one trial. Findings are on the trial's main outcome, "
     "as the trial report states them; 'no clear difference' is not proof that two treatments are equal. "
     "Hollow marks are comparisons where no head-to-head test was reported; they are not counted as equal.",
-    key="explore_points",
+    panel="studies",
+    title="every study by size and finding",
 )
 
 st.subheader("Effect sizes")
@@ -39,7 +40,7 @@ if with_es.empty:
     st.info("None of the selected trials report a between-group effect size with a confidence interval.")
 else:
     ui.render_chart(
-        memo.figure(charts.effect_vs_size, with_es),
+        lambda: memo.figure(charts.effect_vs_size, with_es),
         with_es[
             [
                 "first_author",
@@ -56,7 +57,8 @@ else:
         "Between-group effect sizes (Hedges' g or Cohen's d) only; within-group before-after effects "
         "are left out because they are not comparable. Comparisons with inactive and active controls "
         "are shown in different colours and should not be compared directly.",
-        key="explore_es_size",
+        panel="effect-vs-size",
+        title="effect size against study size",
     )
 
 st.subheader("Pooled estimate")
@@ -117,12 +119,13 @@ else:
         detail=pool_rows["condition"] + "; vs " + pool_rows["comparator"],
     )
     ui.render_chart(
-        memo.figure(charts.forest_plot, forest_rows, pooled),
+        lambda: memo.figure(charts.forest_plot, forest_rows, pooled),
         forest_rows[["label", "condition", "comparator", "es_type", "estimate", "ci_low", "ci_high"]],
         f"Random-effects meta-analysis ({pooled.method}), one comparison per trial. "
         "Trials differ in condition, comparator and outcome, so read the pooled value as a rough summary; "
         "the prediction interval shows where the effect of a new, similar trial would likely fall.",
-        key="explore_forest",
+        panel="forest",
+        title="forest plot of the pooled estimate",
     )
 
 st.subheader("The studies")

@@ -56,11 +56,12 @@ changes = effectmap.size_change(estimates)
 
 if lens == "small":
     ui.render_chart(
-        memo.figure(charts.small_trial_share, table, labels),
+        lambda: memo.figure(charts.small_trial_share, table, labels),
         table[["group_label", "condition", "trials", "participants", "share_under_100", "largest"]],
         "Share of each condition's trials with fewer than 100 people. "
         "Where most trials are small, any pooled effect is less certain.",
-        key="overview_small_share",
+        panel="small-share",
+        title="share of small trials by condition",
     )
 elif effects.empty:
     st.info(
@@ -70,7 +71,7 @@ elif effects.empty:
 else:
     published = memo.computed(effectmap.published_estimates, meta)
     ui.render_chart(
-        memo.figure(charts.effect_map, effects, estimates, labels, lens=lens, published=published),
+        lambda: memo.figure(charts.effect_map, effects, estimates, labels, lens=lens, published=published),
         effectmap.map_table(effects, estimates, lens),
         "Effect sizes are standardized (0.2 is small, 0.5 medium, 0.8 large). Lines show 95% confidence "
         "intervals. 'Too few to pool' means fewer than 3 trials from one source. "
@@ -79,7 +80,8 @@ else:
             if lens == "large"
             else "Trials differ in outcome and comparison, so read pooled values as rough summaries."
         ),
-        key="overview_effect_map",
+        panel="effect-map",
+        title="pooled effects by condition (effect map)",
     )
 
 st.markdown("**Every condition at a glance**")
@@ -239,12 +241,13 @@ st.caption(
 st.subheader("How big are the trials?")
 counts = stats.size_band_counts(subset)
 ui.render_chart(
-    memo.figure(charts.studies_by_size_band, counts, vocab.CONDITION_GROUPS),
+    lambda: memo.figure(charts.studies_by_size_band, counts, vocab.CONDITION_GROUPS),
     counts.assign(condition=counts["condition_group"].map(vocab.CONDITION_GROUPS))[
         ["condition", "size_band", "studies"]
     ],
     "Trials per condition, split by the number of participants randomized. Small trials give less certain answers.",
-    key="overview_bands",
+    panel="size-bands",
+    title="trials per condition by size",
 )
 
 st.subheader("Go further")

@@ -24,13 +24,14 @@ if rows.empty:
     st.info("No meta-analytic estimates for psychodynamic therapy are in our tables.")
 else:
     ui.render_chart(
-        memo.figure(charts.effect_estimates, rows),
+        lambda: memo.figure(charts.effect_estimates, rows),
         rows[
             ["therapy", "label", "es_type_label", "timepoint", "es_value", "es_ci_low", "es_ci_high", "k_studies", "n"]
         ],
         "Each mark is one pooled estimate from one meta-analysis, labelled with its time point. "
         "Between-group and before-after effects are shown in different colours and are not comparable.",
-        key="followup_estimates",
+        panel="estimates",
+        title="pooled effect sizes by time point",
     )
 
 st.subheader("The trials in our table, by length of therapy")

@@ -24,12 +24,13 @@ c.metric("Largest trial", f"{studies['n_randomized'].max()} participants")
 
 st.subheader("Trial sizes by condition")
 ui.render_chart(
-    memo.figure(charts.size_distribution, studies, vocab.CONDITION_GROUPS),
+    lambda: memo.figure(charts.size_distribution, studies, vocab.CONDITION_GROUPS),
     summary.assign(condition=summary["condition_group"].map(vocab.CONDITION_GROUPS))[
         ["condition", "studies", "median_n", "smallest_n", "largest_n", "under_100", "share_under_100"]
     ],
     "Each dot is one trial; the box covers the middle half of trial sizes. The dashed line marks 100 participants.",
-    key="size_distribution",
+    panel="sizes",
+    title="trial sizes by condition",
 )
 
 st.subheader("How long were people followed after treatment?")
@@ -38,11 +39,12 @@ if known.empty:
     st.info("None of the selected trials report a follow-up length.")
 else:
     ui.render_chart(
-        memo.figure(charts.followup_lengths, studies, vocab.CONDITION_GROUPS),
+        lambda: memo.figure(charts.followup_lengths, studies, vocab.CONDITION_GROUPS),
         known[["first_author", "year", "condition", "followup_months"]],
         f"{len(known)} of {len(studies)} trials report a follow-up length; 0 means outcomes were only "
         "measured at the end of treatment.",
-        key="followup",
+        panel="followup",
+        title="follow-up lengths",
     )
 
 st.subheader("Do smaller trials report larger effects?")
@@ -65,7 +67,7 @@ else:
     pooled = stats.pool(rows["es_value"], rows["se"])
     egger = stats.egger_test(rows["es_value"], rows["se"])
     ui.render_chart(
-        memo.figure(
+        lambda: memo.figure(
             charts.funnel_plot,
             rows["es_value"],
             rows["se"],
@@ -76,5 +78,6 @@ else:
         f"Egger's test: intercept {egger.intercept:.2f} (95% CI {egger.intercept_ci_low:.2f} to "
         f"{egger.intercept_ci_high:.2f}), p = {egger.p_value:.3f}, k = {egger.k}. "
         "An intercept far from 0 suggests small trials report different effects from large ones.",
-        key="funnel",
+        panel="funnel",
+        title="funnel plot",
     )

@@ -33,7 +33,7 @@ if rows.empty:
     st.info("Our tables hold no pooled effect sizes for these types.")
 else:
     ui.render_chart(
-        memo.figure(charts.effect_estimates, rows, title=None),
+        lambda: memo.figure(charts.effect_estimates, rows, title=None),
         rows[
             [
                 "therapy",
@@ -51,7 +51,8 @@ else:
         "Each bar is one pooled estimate from one meta-analysis, with its 95% confidence interval where "
         "reported. Colours show the kind of effect size: before-after effects within one group are much "
         "larger than differences between groups and must not be compared with them.",
-        key="types_estimates",
+        panel="estimates",
+        title="pooled effect sizes of the chosen types",
     )
     quoted = rows[rows["secondary"].fillna(False).astype(bool)]
     if not quoted.empty:

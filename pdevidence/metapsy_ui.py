@@ -288,7 +288,7 @@ def _family_rows(summary: pd.DataFrame, label) -> pd.DataFrame:
     )
 
 
-def render_families(db: Database, summary: pd.DataFrame, key: str = "mp_families") -> None:
+def render_families(db: Database, summary: pd.DataFrame, panel: str = "families") -> None:
     """Pooled g per therapy family, psychodynamic therapy highlighted, with the full table."""
     if summary.empty:
         st.info("No comparisons match these settings.")
@@ -318,12 +318,13 @@ def render_families(db: Database, summary: pd.DataFrame, key: str = "mp_families
         st.dataframe(_summary_table(summary), hide_index=True, width="stretch")
         return
     ui.render_chart(
-        memo.figure(charts.family_forest, rows, highlight=PSYCHODYNAMIC),
+        lambda: memo.figure(charts.family_forest, rows, highlight=PSYCHODYNAMIC),
         _summary_table(summary),
         "Each diamond is one therapy family's pooled g against the control conditions, with its 95% CI; the "
         "dotted line is the 95% prediction interval (where a new trial's effect would likely fall). "
         f"Families with fewer than {stats.MIN_STUDIES_TO_POOL} trials and unmapped codes are in the table only.",
-        key=key,
+        panel=panel,
+        title="therapy families compared",
     )
 
 
@@ -375,13 +376,14 @@ def render_across(across: pd.DataFrame) -> None:
         st.dataframe(table, hide_index=True, width="stretch")
     else:
         ui.render_chart(
-            memo.figure(charts.family_forest, rows, highlight=PSYCHODYNAMIC),
+            lambda: memo.figure(charts.family_forest, rows, highlight=PSYCHODYNAMIC),
             table,
             "Pooled g against control conditions, one block per condition and outcome, for every database "
             "with a psychodynamic arm. The chart shows psychodynamic therapy and CBT; the table has every family "
             "(g, 95% CI, trials). Outcomes differ between conditions and scales, so compare families within a "
             "row, not across rows.",
-            key="mp_across",
+            panel="across",
+            title="psychodynamic therapy and CBT across conditions",
         )
     too_few = across[(across["family"] == PSYCHODYNAMIC) & (across["status"] != "pooled")]
     if len(too_few):
@@ -491,11 +493,12 @@ def render_trials(db: Database, effects: pd.DataFrame, settings: Settings) -> No
         )
     rows = forest_rows(effects)
     ui.render_chart(
-        memo.figure(charts.forest_plot, rows, pooled, x_title=charts.THERAPY_G_AXIS),
+        lambda: memo.figure(charts.forest_plot, rows, pooled, x_title=charts.THERAPY_G_AXIS),
         effects[["study", "arms", "comparators", "n", "comparisons", "g", "se", "rob_level"]].round(3),
         "Each square is one trial (the mean of its comparisons, see below) with its 95% CI. "
         "Hover for the arms compared, size and risk of bias.",
-        key="mp_trials",
+        panel="trials",
+        title="psychodynamic trials one by one (forest plot)",
     )
 
 
@@ -514,7 +517,7 @@ def render_size_lens(db: Database, effects: pd.DataFrame, settings: Settings) ->
         st.dataframe(lens.drop(columns=["group"]).round(3), hide_index=True, width="stretch")
     else:
         ui.render_chart(
-            memo.figure(
+            lambda: memo.figure(
                 charts.family_forest,
                 pooled_lens.assign(
                     estimate=pooled_lens["g"],
@@ -525,7 +528,8 @@ def render_size_lens(db: Database, effects: pd.DataFrame, settings: Settings) ->
             lens.drop(columns=["group"]).round(3),
             "If small trials report clearly larger effects than large ones, the pooled estimate may be inflated "
             "by small-study effects such as unpublished negative trials.",
-            key="mp_size_lens",
+            panel="size-lens",
+            title="large trials against small trials",
         )
     st.markdown(f"**Every family, large trials only** ({threshold} or more participants):")
     large = large_of(db, settings)
@@ -542,7 +546,7 @@ def render_size_lens(db: Database, effects: pd.DataFrame, settings: Settings) ->
         return
     pooled = pooled_for(effects, settings.method)
     ui.render_chart(
-        memo.figure(
+        lambda: memo.figure(
             charts.funnel_plot,
             effects["g"],
             effects["se"],
@@ -554,7 +558,8 @@ def render_size_lens(db: Database, effects: pd.DataFrame, settings: Settings) ->
         f"Egger's test: intercept {egger.intercept:.2f} (95% CI {egger.intercept_ci_low:.2f} to "
         f"{egger.intercept_ci_high:.2f}), p = {egger.p_value:.3f}, k = {egger.k}. An intercept far from 0 "
         "suggests small trials report different effects from large ones.",
-        key="mp_funnel",
+        panel="funnel",
+        title="funnel plot",
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from urllib.parse import urlencode
 
 import pandas as pd
@@ -33,6 +34,10 @@ _SESSION_LAST_URL = "filters_last_url"
 _NOTICES = "_url_notices"
 _NOTICE_SLOT = "_url_notice_slot"
 NOTICE_ICON = ":material/link_off:"
+PANEL_PARAM = "show"
+_PANELS_LAST = "p_show_last"
+_PANELS_PARSED = "_panels_parsed"
+_PAGE_PATH = "_page_path"
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&])")
 # Bare addresses that GitHub-flavoured markdown turns into links even when escaped:
@@ -135,6 +140,7 @@ def start_page(path: str) -> None:
     does not use dropped from the URL (and so from the share link) with a notice."""
     state = st.session_state
     state[_NOTICES] = []
+    state[_PAGE_PATH] = path
     state[_NOTICE_SLOT] = (_run_token(), st.empty())
     unknown = urlstate.unknown_keys(_query(), path)
     for key in unknown:
@@ -396,12 +402,72 @@ def render_trial_effects(frame: pd.DataFrame, in_map_label: str) -> None:
     )
 
 
-def render_chart(fig, data: pd.DataFrame, caption: str, key: str) -> None:
-    """A chart with a caption and the same figures as a table for screen readers and copying."""
-    st.plotly_chart(fig, width="stretch", key=key, config={"displaylogo": False})
-    st.caption(caption)
-    with st.expander("Show this chart as a table"):
-        st.dataframe(data, hide_index=True, width="stretch")
+def render_chart(build, data, caption: str, *, panel: str, title: str, key: str | None = None) -> None:
+    """A chart and the same figures as a table, each in a panel drawn only while it is open.
+
+    `build` makes the figure and `data` (a table or a function returning one) the table, only when
+    their panel is open. Panel names are listed in urlstate.CHART_PANELS.
+    """
+    box = open_panel(f"Chart: {title}", panel, icon=":material/bar_chart:")
+    if box is not None:
+        with box:
+            st.plotly_chart(build(), width="stretch", key=key or f"chart_{panel}", config={"displaylogo": False})
+            st.caption(caption)
+    box = open_panel(f"Table: {title}", f"{panel}-table", icon=":material/table_rows:")
+    if box is not None:
+        with box:
+            st.dataframe(data() if callable(data) else data, hide_index=True, width="stretch")
+            st.caption(caption)
+
+
+def _page_path() -> str:
+    """The url path of the running page: set by the frame, or the page file's name when a page runs alone."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    path = st.session_state.get(_PAGE_PATH)
+    if path:
+        return path
+    ctx = get_script_run_ctx()
+    return Path(ctx.main_script_path).stem if ctx is not None else ""
+
+
+def _url_panels() -> tuple[set[str], bool]:
+    """The panels the URL opens and whether the URL changed since this session wrote it (parsed once per run)."""
+    state, token = st.session_state, _run_token()
+    cached = state.get(_PANELS_PARSED)
+    if cached is not None and cached[0] == token:
+        return cached[1], cached[2]
+    raw = _query((PANEL_PARAM,)).get(PANEL_PARAM)
+    changed = raw != state.get(_PANELS_LAST)
+    context = {PANEL_PARAM: urlstate.panels_of(_page_path())}
+    parsed = urlstate.parse({PANEL_PARAM: raw} if raw is not None else {}, context, fields=(PANEL_PARAM,))
+    if changed:
+        render_notices(parsed.notices)
+    opened = set(parsed.state[PANEL_PARAM])
+    state[_PANELS_PARSED] = (token, opened, changed)
+    return opened, changed
+
+
+def open_panel(label: str, name: str, *, icon: str | None = None):
+    """An expander whose contents are built only while it is open (None when closed).
+
+    A closed panel costs the browser nothing to draw. Which panels are open is kept in the URL
+    field `show`: the URL wins when it changed since this session last wrote it (a shared link,
+    back or forward), otherwise the visitor's clicks do.
+    """
+    state = st.session_state
+    key = f"panel_{_page_scope()}_{name}"
+    opened, changed = _url_panels()
+    if key not in state or changed:
+        state[key] = name in opened
+    box = st.expander(label, key=key, icon=icon, on_change="rerun")
+    is_open = bool(box.open)
+    valid = set(urlstate.panels_of(_page_path()))
+    now = {v for v in st.query_params.get_all(PANEL_PARAM) if v in valid} - {name} | ({name} if is_open else set())
+    written = [p for p in urlstate.PANELS if p in now]  # in a fixed order, so a link is stable
+    write_query_params({PANEL_PARAM: written} if written else {}, (PANEL_PARAM,))
+    state[_PANELS_LAST] = written or None
+    return box if is_open else None
 
 
 def _url_context(param: str, choices, default) -> dict:

@@ -73,6 +73,24 @@ _DIGITS = re.compile(r"[0-9]+")
 _NEGATIVE = re.compile(r"-[0-9]+")
 
 
+# Charts and their tables are drawn only when their panel is opened: one plotly chart makes a
+# page load about twice as slowly as a bare Streamlit page (docs/performance.md). The open panels
+# are kept in the URL (`show`), so a shared link reopens them. Each chart `c` has a panel `c` and
+# a panel `c-table` with the same figures as a table.
+CHART_PANELS: dict[str, tuple[str, ...]] = {
+    "overview": ("effect-map", "small-share", "size-bands"),
+    "explore": ("studies", "effect-vs-size", "forest"),
+    "study_size": ("sizes", "followup", "funnel"),
+    "metapsy": ("families", "across", "trials", "size-lens", "funnel"),
+    "therapy_types": ("estimates",),
+    "short_vs_long": ("estimates",),
+    "claims": ("findings", "effects"),
+}
+PANELS: tuple[str, ...] = tuple(
+    dict.fromkeys(p for charts in CHART_PANELS.values() for c in charts for p in (c, f"{c}-table"))
+)  # every page's; `panels_of(page)` gives one page's
+
+
 @dataclass(frozen=True)
 class Field:
     name: str
@@ -125,6 +143,7 @@ FIELDS: tuple[Field, ...] = (
     Field("claim", "choice", ("claims",), "claim"),
     Field("compare", "multi", ("therapy_types",), "therapy types", max_items=3),
     Field("q", "text", ("defense_mechanisms",), "search text", default="", max_chars=80),
+    Field("show", "multi", tuple(CHART_PANELS), "chart or table", values=PANELS, default=()),
     # Metapsy page (parsed by pdevidence.metapsy.settings and metapsy_sources_ui).
     Field("db", "choice", ("metapsy",), "Metapsy database"),
     Field("outcome", "choice", ("metapsy",), "outcome"),
@@ -137,6 +156,11 @@ FIELDS: tuple[Field, ...] = (
     Field("src", "text", ("metapsy",), "address of a Metapsy file", default="", max_chars=2000),
 )
 BY_NAME: dict[str, Field] = {f.name: f for f in FIELDS}
+
+
+def panels_of(page: str) -> tuple[str, ...]:
+    """The chart and table panels a page has (values of `show` on that page)."""
+    return tuple(p for c in CHART_PANELS.get(page, ()) for p in (c, f"{c}-table"))
 
 
 def fields_of(page: str) -> tuple[str, ...]:
@@ -225,6 +249,15 @@ def _single(f: Field, values: list[str], notices: list[str]) -> str:
     return values[-1]
 
 
+def _not_allowed(f: Field, state: dict) -> str:
+    """Why a value of a multi field was dropped."""
+    if f.values is not None:  # a fixed set, not read off the data
+        return f"not a {f.description} of this page."
+    if f.parent and state.get(f.parent):
+        return "not one of the values in the data for the chosen condition groups."
+    return "not one of the values in the data."
+
+
 def _split_legacy(raw: str, allowed: set[str]) -> tuple[list[str], list[str]]:
     """Values of one comma-joined item (older links); longest known run of parts wins, so names with commas survive."""
     if raw in allowed:
@@ -305,11 +338,7 @@ def parse(query, context: Mapping | None = None, *, fields=None, page: str | Non
                 for value in found:
                     if value not in chosen:
                         chosen.append(value)
-                notices += [
-                    f"Ignored {f.name} {shown(b)}: not one of the values in the data"
-                    + (" for the chosen condition groups." if f.parent and state.get(f.parent) else ".")
-                    for b in bad
-                ]
+                notices += [f"Ignored {f.name} {shown(b)}: {_not_allowed(f, state)}" for b in bad]
             order = {v: i for i, v in enumerate(allowed)}
             chosen.sort(key=order.__getitem__)
             if f.max_items is not None and len(chosen) > f.max_items:

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from pdevidence import filters, load, stats, ui, vocab
+from pdevidence import filters, load, stats, ui, urlstate, vocab
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
@@ -56,6 +56,55 @@ def test_every_page_renders_inside_the_frame_without_errors(page):
     assert "Information only, not medical advice" in at.info[0].value
     footer = at.main.caption[-1].value
     assert "Fonagy P. (2015)" in footer and "PMID 26043322" in footer and "StatPearls" in footer
+
+
+CHART_PAGES = {f"pages/{page}.py": page for page in urlstate.CHART_PANELS}
+
+
+@pytest.mark.parametrize("page", CHART_PAGES)
+def test_charts_are_built_only_when_their_panel_is_open_and_a_link_reopens_them(page):
+    path = CHART_PAGES[page]
+    closed = open_page(page)
+    assert not closed.get("plotly_chart"), "a closed panel must not draw its chart"
+    chart_panels = [e.label for e in closed.expander if e.label.startswith("Chart: ")]
+    table_panels = [e.label for e in closed.expander if e.label.startswith("Table: ")]
+    assert chart_panels and len(chart_panels) == len(table_panels)
+    assert "show" not in closed.query_params
+
+    every = list(urlstate.panels_of(path))
+    opened = open_page(page, show=every)
+    assert not opened.exception, [e.value for e in opened.exception]
+    drawn = [e.label for e in opened.expander if e.label.startswith("Chart: ")]
+    assert len(opened.get("plotly_chart")) == len(drawn) == len(chart_panels)
+    # The link keeps the panels this page drew, in the fixed order of urlstate.PANELS.
+    kept = (
+        opened.query_params.get_all("show") if hasattr(opened.query_params, "get_all") else opened.query_params["show"]
+    )
+    kept = [kept] if isinstance(kept, str) else list(kept)
+    assert kept == [p for p in urlstate.PANELS if p in every]
+
+
+def test_a_link_to_a_panel_of_another_page_is_dropped_with_a_notice():
+    at = open_page("pages/overview.py", show=["forest", "effect-map", "<b>x</b>"])
+    assert len(at.get("plotly_chart")) == 1
+    notices = " ".join(w.value for w in at.warning).replace("\\", "")
+    assert "Ignored show 'forest': not a chart or table of this page." in notices
+    assert "Ignored show '<b>x</b>'" in notices
+    assert at.query_params["show"] in ("effect-map", ["effect-map"])
+
+
+def test_opening_a_panel_writes_it_to_the_link_and_closing_removes_it():
+    at = open_page("pages/study_size.py")
+    assert not at.get("plotly_chart")
+    key = next(k for k in at.session_state._state.filtered_state if k.endswith("_sizes"))
+    at.session_state[key] = True
+    at.run()
+    assert len(at.get("plotly_chart")) == 1
+    assert at.query_params["show"] in ("sizes", ["sizes"])
+    at.session_state[key] = False
+    at.run()
+    assert not at.get("plotly_chart")
+    assert "show" not in at.query_params
 
 
 def test_overview_counts_trials_and_participants_from_the_data(trials):
@@ -295,7 +344,7 @@ def test_markdown_escape_breaks_bare_address_autolinks(text):
 
 def test_the_postnatal_claim_charts_the_findings_of_its_trials(tables):
     claim = tables["claims"].set_index("id").loc["beats-cbt-postnatal"]
-    at = open_page("pages/claims.py", claim="beats-cbt-postnatal")
+    at = open_page("pages/claims.py", claim="beats-cbt-postnatal", show="findings")
     charts = at.get("plotly_chart")
     assert len(charts) >= 1
     import json
@@ -310,7 +359,7 @@ def test_the_postnatal_claim_charts_the_findings_of_its_trials(tables):
 def test_the_overview_effect_map_shows_every_condition_with_its_pooled_effects(tables):
     from pdevidence import effectmap
 
-    at = open_page("pages/overview.py")
+    at = open_page("pages/overview.py", show="effect-map-table")
     assert not at.exception
     trials = tables["trials"]
     effects, estimates = effectmap.build(tables)
@@ -370,7 +419,7 @@ def test_a_condition_without_effects_says_so_and_still_lists_its_trials(tables):
 
 @pytest.mark.parametrize("lens", ["large", "small"])
 def test_the_study_size_lens_is_kept_in_the_link(lens, tables):
-    at = open_page("pages/overview.py", lens=lens)
+    at = open_page("pages/overview.py", lens=lens, show="small-share-table" if lens == "small" else "effect-map-table")
     assert not at.exception
     assert at.query_params["lens"] in (lens, [lens])
     if lens == "small":
@@ -437,7 +486,7 @@ def test_press_release_figures_are_shown_apart_and_labelled_on_claims_and_therap
     assert quoted, "no table of quoted figures"
     labels = "\n".join(quoted[0].value["label"])
     assert "Abbass 2006" in labels and "not found in the cited review" in labels
-    at = open_page("pages/therapy_types.py", compare="stpp")
+    at = open_page("pages/therapy_types.py", compare="stpp", show="estimates-table")
     table = _frame_with(at, "markers")
     abbass = table[table["label"].str.contains("Abbass 2006")]
     assert len(abbass) == 2 and abbass["label"].str.contains("not found in the cited review").all()

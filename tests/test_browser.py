@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs, urlencode, urlparse
 
 import pytest
 from browser import ARTIFACTS, CHROMIUM, CHROMIUM_FLAGS, Server, wait_ready
+
+from pdevidence import urlstate
 
 pytestmark = pytest.mark.browser
 
@@ -76,6 +78,11 @@ def choose_condition(page, label: str) -> None:
 def test_a_filtered_view_reopens_identically_from_its_link(page, chromium, server):
     page.goto(f"{server.url}/explore")
     wait_ready(page)
+    assert page.locator(".js-plotly-plot").count() == 0, "charts are drawn only when opened"
+    page.get_by_text("Chart: every study by size and finding").click()
+    page.wait_for_url(lambda url: "show=studies" in url)
+    wait_ready(page)
+    page.locator(".js-plotly-plot").first.wait_for()
     everything = metrics(page)
     choose_condition(page, "Eating disorders")
     page.wait_for_url(lambda url: "condition=eating" in url)
@@ -85,12 +92,14 @@ def test_a_filtered_view_reopens_identically_from_its_link(page, chromium, serve
     traces = plot_traces(page)
     shared = page.url
     assert parse_qs(urlparse(shared).query)["condition"] == ["eating"]
+    assert parse_qs(urlparse(shared).query)["show"] == ["studies"]
 
     fresh = chromium.new_context(viewport={"width": 1280, "height": 900})
     try:
         other = fresh.new_page()
         other.goto(shared)
         wait_ready(other)
+        other.locator(".js-plotly-plot").first.wait_for()
         assert metrics(other) == filtered
         assert plot_traces(other) == traces
         chips = other.get_by_test_id("stSidebar").get_by_test_id("stMultiSelect").first.inner_text()
@@ -212,8 +221,9 @@ def test_on_a_phone_the_page_does_not_scroll_sideways_and_filters_are_reachable(
     context = chromium.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
     try:
         phone = context.new_page()
-        phone.goto(f"{server.url}/explore")
+        phone.goto(f"{server.url}/explore?show=studies&show=effect-vs-size")
         wait_ready(phone)
+        phone.locator(".js-plotly-plot").first.wait_for()
         overflow = phone.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 0
         charts = phone.locator(".js-plotly-plot").all()
@@ -248,8 +258,12 @@ AXE_IMPACTS = ("critical", "serious", "moderate", "minor")
 def test_no_serious_or_critical_accessibility_violations(page, server, path, capsys):
     from axe_playwright_python.sync_playwright import Axe
 
-    page.goto(url_of(server, path))
+    # Every chart and table panel of the page open, so they are checked too.
+    panels = urlencode({"show": urlstate.panels_of(path)}, doseq=True)
+    page.goto(url_of(server, path) + (f"?{panels}" if panels else ""))
     wait_ready(page)
+    if panels:
+        page.locator(".js-plotly-plot").first.wait_for()
     results = Axe().run(page)
     violations = results.response["violations"]
     counts = {impact: sum(1 for v in violations if v["impact"] == impact) for impact in AXE_IMPACTS}
@@ -311,7 +325,7 @@ def test_a_metapsy_link_on_a_fresh_server_shows_the_analysis_without_a_click(chr
     context = chromium.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     try:
-        page.goto(f"{fresh.url}/metapsy?db=gad-psyctr")
+        page.goto(f"{fresh.url}/metapsy?db=gad-psyctr&show=families")
         wait_ready(page, timeout=120_000)
         main = page.get_by_test_id("stMain")
         playwright_api.expect(main.get_by_text("Therapy families in generalised anxiety disorder")).to_be_visible()
@@ -384,8 +398,9 @@ def test_on_a_phone_the_effect_map_fits_and_names_each_condition_in_full(chromiu
     context = chromium.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
     try:
         phone = context.new_page()
-        phone.goto(url_of(server, "overview"))
+        phone.goto(url_of(server, "overview") + "?show=effect-map")
         wait_ready(phone)
+        phone.locator(".js-plotly-plot").first.wait_for()
         assert phone.evaluate("() => document.documentElement.scrollWidth - window.innerWidth") <= 0
         chart = phone.locator(".js-plotly-plot").first
         box = chart.bounding_box()
@@ -394,7 +409,7 @@ def test_on_a_phone_the_effect_map_fits_and_names_each_condition_in_full(chromiu
         label = chart.locator("text", has_text="Major depression").first
         label_box = label.bounding_box()
         assert label_box is not None and label_box["x"] >= box["x"] - 1
-        phone.get_by_text("Show this chart as a table").first.click()
+        phone.get_by_text("Table: pooled effects by condition (effect map)").click()
         playwright_api.expect(phone.get_by_test_id("stDataFrame").first).to_be_visible()
     finally:
         context.close()

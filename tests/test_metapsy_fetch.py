@@ -691,7 +691,7 @@ def test_on_a_fresh_server_the_rest_of_the_catalogue_arrives_in_the_background(g
     publish(github, borderline, data=bigger_csv())
     monkeypatch.setenv(sources_ui.PREFETCH_ENV, "1")
     monkeypatch.setattr(sources_ui, "_prefetch_last", [float("-inf")])
-    at = run_page(db="gad-psyctr")
+    at = run_page(db="gad-psyctr", show=["across", "across-table"])
     deadline = time.monotonic() + 30
     while cache.cached(borderline) is None and time.monotonic() < deadline:
         time.sleep(0.2)
