@@ -168,6 +168,23 @@ class ChooseCondition:
         page.keyboard.press("Escape")
 
 
+class Either:
+    """Choose a condition where the page has the sidebar filters, else click the page's button."""
+
+    def applies(self, page) -> bool:
+        self.chosen = ChooseCondition() if has_filters(page) else ClickButton()
+        return True
+
+    def prepare(self, page) -> None:
+        self.chosen.prepare(page)
+
+    def act(self, page) -> None:
+        self.chosen.act(page)
+
+    def finish(self, page) -> None:
+        self.chosen.finish(page)
+
+
 class ClickButton:
     """Click the bare page's one button."""
 
@@ -185,11 +202,15 @@ class ClickButton:
         pass
 
 
-def browser_rounds(browser, app, bare, pages, rounds: int) -> tuple[dict, dict]:
-    """Warm-up load of each page, then `rounds` interleaved measured loads; raw samples per page."""
-    targets = [("bare", bare, f"{bare.url}/", ClickButton())] + [
-        (p.url_path, app, p.url(app.url), ChooseCondition()) for p in pages
-    ]
+def browser_rounds(browser, app, bare, pages, rounds: int, references: dict) -> tuple[dict, dict]:
+    """Warm-up load of each page, then `rounds` interleaved measured loads; raw samples per page.
+
+    `references` maps a reference page's name to its server: its change is choosing a condition when it
+    has the sidebar filters, else clicking its button.
+    """
+    targets = [("bare", bare, f"{bare.url}/", ClickButton())]
+    targets += [(name, server, f"{server.url}/", Either()) for name, server in references.items()]
+    targets += [(p.url_path, app, p.url(app.url), ChooseCondition()) for p in pages]
     for name, server, url, change in targets:
         print(f"  warm-up {name}", flush=True)
         measure_load(browser, server, url, change)
@@ -342,6 +363,15 @@ def report(result: dict) -> str:
             + (f"{row['charts_drawn_ms']:9.0f}" if row.get("charts_drawn_ms") is not None else "")
         )
 
+    lines += [
+        "",
+        "Reference pages (Streamlit alone, same run): the bare page plus one kind of element this app uses.",
+        "A page cannot load faster than the reference pages of the elements it shows.",
+    ]
+    for name, row in result.get("references", {}).items():
+        change = f", change {row['change_ms']:.0f} ms = {row['change_ratio']:.2f} x click" if row["change_ms"] else ""
+        lines.append(f"  {name:22} load {row['load_ms']:6.0f} ms = {row['load_ratio']:.2f} x bare{change}")
+
     def cell(value, target):
         return f"{'':>7} {'':>3}" if value is None else f"{value:7.0f} {ok(value, target):>3}"
 
@@ -386,23 +416,38 @@ def run(pages_wanted: list[str] | None, rounds: int, rows: int, sessions: int, o
 
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as pw:
         bare_server = harness.BenchServer(harness.bare_app(Path(tmp)), "bare")
+        references = {
+            name: harness.BenchServer(path, f"reference-{i}")
+            for i, (name, path) in enumerate(harness.reference_apps(Path(tmp)).items())
+        }
         app_server = harness.BenchServer(harness.APP, "app")
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         try:
             print("Browser: page loads and changes ...", flush=True)
-            samples, urls = browser_rounds(browser, app_server, bare_server, pages, rounds)
+            samples, urls = browser_rounds(browser, app_server, bare_server, pages, rounds, references)
             print("Browser: memory per session ...", flush=True)
             result["memory"] = memory_per_session(browser, app_server, pages, sessions)
         finally:
             browser.close()
             app_server.stop()
             bare_server.stop()
+            for server in references.values():
+                server.stop()
 
     summary = summarize(samples)
     bare = summary["bare"]
     result["browser"] = summary
     result["samples"] = samples
     result["urls"] = urls
+    result["references"] = {
+        name: {
+            "load_ms": summary[name]["load_ms"],
+            "load_ratio": summary[name]["load_ms"] / bare["load_ms"],
+            "change_ms": summary[name].get("change_ms"),
+            "change_ratio": summary[name]["change_ms"] / bare["change_ms"] if summary[name].get("change_ms") else None,
+        }
+        for name in harness.REFERENCE_SCRIPTS
+    }
     result["pages"] = {}
     for p in pages:
         row = dict(summary[p.url_path])

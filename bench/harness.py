@@ -249,6 +249,51 @@ def rss_mb(pid: int) -> float:
     raise RuntimeError(f"no VmRSS for pid {pid}")
 
 
+# Reference pages: the bare page plus one kind of element this app uses, measured in the same run,
+# so the report shows what Streamlit itself costs for that element (the floor under each target).
+REFERENCE_SCRIPTS = {
+    # The frame of a page with filters: a 10-page navigation, a notice and a sidebar of filters.
+    "ref: sidebar filters": (
+        "import streamlit as st\n\n"
+        "def body():\n"
+        '    st.info("Information only.")\n'
+        '    st.button("Click me")\n'
+        "    sb = st.sidebar\n"
+        '    sb.header("Filter studies")\n'
+        '    sb.multiselect("Condition", ["Depression", "Anxiety disorders", "Psychosis"])\n'
+        "    for name in ('Compared with', 'Study design', 'Short- or long-term', 'Named form'):\n"
+        '        sb.multiselect(name, ["a", "b"])\n'
+        '    sb.slider("Study size", 0, 1000, (0, 1000))\n'
+        '    sb.slider("Publication year", 1980, 2025, (1980, 2025))\n\n'
+        'pages = [st.Page(body, title="Home", url_path="home", default=True)]\n'
+        'pages += [st.Page(lambda: st.write("x"), title=f"Page {i}", url_path=f"p{i}") for i in range(9)]\n'
+        "st.navigation(pages).run()\n"
+    ),
+    # One data grid (st.dataframe) of two rows.
+    "ref: one table": (
+        "import pandas as pd\nimport streamlit as st\n\n"
+        'st.button("Click me")\n'
+        'st.dataframe(pd.DataFrame({"a": [1, 2], "b": ["x", "y"]}), hide_index=True)\n'
+    ),
+    # One plotly chart of two bars.
+    "ref: one chart": (
+        "import plotly.graph_objects as go\nimport streamlit as st\n\n"
+        'st.button("Click me")\n'
+        'st.plotly_chart(go.Figure(go.Bar(x=["a", "b"], y=[1, 2])))\n'
+    ),
+}
+
+
+def reference_apps(directory: Path) -> dict[str, Path]:
+    """The reference pages written into `directory`, by name."""
+    out = {}
+    for i, (name, script) in enumerate(REFERENCE_SCRIPTS.items()):
+        path = directory / f"reference_{i}.py"
+        path.write_text(script, encoding="utf-8")
+        out[name] = path
+    return out
+
+
 def bare_app(directory: Path) -> Path:
     """A bare one-button Streamlit page, the framework's floor."""
     path = directory / "bare.py"

@@ -67,6 +67,10 @@ def test_page_benchmark_runs_once_on_a_tiny_setting(tmp_path):
     assert result["apptest_synthetic"]["overview"]["run_ms"] > 0
     assert result["memory"]["sessions"] == 2 and result["memory"]["rss_mb_n"] > 0
     assert "x bare" in result["report"]
+    references = result["references"]
+    assert set(references) == {"ref: sidebar filters", "ref: one table", "ref: one chart"}
+    assert all(r["load_ms"] > 0 and r["change_ms"] > 0 for r in references.values())
+    assert "ref: one chart" in result["report"]
 
 
 def test_load_benchmark_runs_once_on_a_tiny_setting(tmp_path):
