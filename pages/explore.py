@@ -10,7 +10,7 @@ st.title("Explore the studies")
 
 trials, chosen, subset = ui.filtered_trials()
 
-per_study = stats.per_study(subset)
+per_study = memo.computed(stats.per_study, subset)
 a, b, c = st.columns(3)
 a.metric("Trials", len(per_study))
 b.metric("Comparisons", len(subset))
@@ -79,7 +79,7 @@ method = ui.url_choice(
     container=right,
     help="How the spread of true effects between trials is estimated.",
 )
-pool_rows = stats.pooling_set(subset, pool_vs, pool_time)
+pool_rows = memo.computed(stats.pooling_set, subset, pool_vs, pool_time)
 if len(pool_rows) < stats.MIN_STUDIES_TO_POOL:
     st.info(
         f"Only {len(pool_rows)} trial(s) in this selection report a between-group effect against "
@@ -182,19 +182,23 @@ st.dataframe(
 )
 
 st.subheader("Effect sizes per trial, by source")
-bundled = ui.table("metapsy_effects")
-per_trial = memo.computed(
-    effectmap.trial_effects_table, subset, bundled, memo.computed(effectmap.trial_effects, subset, bundled)
-)
-if per_trial.empty:
-    st.info("None of the selected trials has an effect size in its report or in a Metapsy database.")
-else:
-    ui.render_trial_effects(per_trial, "Used in the Overview map")
-    st.caption(
-        "Each row says where its effect comes from: the trial report, or a Metapsy database that works the "
-        "effect out from the trial's own numbers (© Metapsy project, metapsy.org, ODC-By 1.0; database, DOI and "
-        "version in the row). The two can differ because they use different outcomes or analyses."
-    )
+panel = ui.open_panel("Effect sizes per trial, from the trial reports and the Metapsy databases", "trial-effects")
+if panel is not None:
+    with panel:
+        bundled = ui.table("metapsy_effects")
+        per_trial = memo.computed(
+            effectmap.trial_effects_table, subset, bundled, memo.computed(effectmap.trial_effects, subset, bundled)
+        )
+        if per_trial.empty:
+            st.info("None of the selected trials has an effect size in its report or in a Metapsy database.")
+        else:
+            ui.render_trial_effects(per_trial, "Used in the Overview map")
+            st.caption(
+                "Each row says where its effect comes from: the trial report, or a Metapsy database that works "
+                "the effect out from the trial's own numbers (© Metapsy project, metapsy.org, ODC-By 1.0; "
+                "database, DOI and version in the row). The two can differ because they use different outcomes "
+                "or analyses."
+            )
 
 st.subheader("Take the list with you")
 n_trials = subset["study"].nunique()

@@ -52,7 +52,7 @@ labels = effectmap.specific_labels()
 table = memo.computed(
     effectmap.condition_table, subset, estimates, verdicts, meta, effects, lens="large" if lens == "large" else "all"
 )
-changes = effectmap.size_change(estimates)
+changes = memo.computed(effectmap.size_change, estimates)
 
 if lens == "small":
     ui.render_chart(
@@ -72,7 +72,7 @@ else:
     published = memo.computed(effectmap.published_estimates, meta)
     ui.render_chart(
         lambda: memo.figure(charts.effect_map, effects, estimates, labels, lens=lens, published=published),
-        effectmap.map_table(effects, estimates, lens),
+        lambda: memo.computed(effectmap.map_table, effects, estimates, lens),
         "Effect sizes are standardized (0.2 is small, 0.5 medium, 0.8 large). Lines show 95% confidence "
         "intervals. 'Too few to pool' means fewer than 3 trials from one source. "
         + (
@@ -173,13 +173,16 @@ for group, part in table.groupby("condition_group", sort=False):
     )
     st.markdown(f"{vocab.label(vocab.CONDITION_GROUPS, group)}: {links}")
 
-with st.expander("Every trial effect behind the map, with its source"):
-    trial_table = memo.computed(effectmap.trial_effects_table, subset, bundled, effects)
-    ui.render_trial_effects(trial_table, "Used in the map")
-    st.caption(
-        "The map uses one effect per trial and source: the end-of-treatment effect on the main outcome. "
-        "Effects without a confidence interval or standard error cannot be pooled and are shown here only."
-    )
+panel = ui.open_panel("Every trial effect behind the map, with its source", "trial-effects")
+if panel is not None:
+    with panel:
+        ui.render_trial_effects(
+            memo.computed(effectmap.trial_effects_table, subset, bundled, effects), "Used in the map"
+        )
+        st.caption(
+            "The map uses one effect per trial and source: the end-of-treatment effect on the main outcome. "
+            "Effects without a confidence interval or standard error cannot be pooled and are shown here only."
+        )
 
 st.subheader("By condition")
 review = verdicts.groupby("condition_group")["summary"].first()
@@ -239,7 +242,7 @@ st.caption(
 )
 
 st.subheader("How big are the trials?")
-counts = stats.size_band_counts(subset)
+counts = memo.computed(stats.size_band_counts, subset)
 ui.render_chart(
     lambda: memo.figure(charts.studies_by_size_band, counts, vocab.CONDITION_GROUPS),
     counts.assign(condition=counts["condition_group"].map(vocab.CONDITION_GROUPS))[

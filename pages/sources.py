@@ -129,13 +129,16 @@ st.markdown(
     "app uses to validate the data when it starts."
 )
 schema = load.read_schema()
-tabs = st.tabs([spec["title"] for spec in schema.values()])
-for tab, (name, spec) in zip(tabs, schema.items()):
-    with tab:
-        st.markdown(f"**`data/{spec['file']}`** — {spec['description']}")
-        st.dataframe(load.data_dictionary(name), hide_index=True, width="stretch")
-        frame = ui.table(name)
-        ui.render_download(frame, spec["file"], label=f"Download {spec['file']} ({len(frame)} rows)")
+panel = ui.open_panel(f"Every column of the {len(schema)} tables, and the tables to download", "data-dictionary")
+if panel is not None:
+    with panel:
+        tabs = st.tabs([spec["title"] for spec in schema.values()])
+        for tab, (name, spec) in zip(tabs, schema.items(), strict=True):
+            with tab:
+                st.markdown(f"**`data/{spec['file']}`** — {spec['description']}")
+                st.dataframe(load.data_dictionary(name), hide_index=True, width="stretch")
+                frame = ui.table(name)
+                ui.render_download(frame, spec["file"], label=f"Download {spec['file']} ({len(frame)} rows)")
 
 st.header("Licence and how to cite")
 st.markdown(

@@ -15,7 +15,7 @@ st.markdown(
 
 trials, chosen, subset = ui.filtered_trials()
 
-studies = stats.per_study(subset)
+studies = memo.computed(stats.per_study, subset)
 summary = memo.computed(stats.condition_summary, subset)
 a, b, c = st.columns(3)
 a.metric("Median trial size", f"{studies['n_randomized'].median():.0f} participants")

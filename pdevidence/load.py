@@ -25,17 +25,21 @@ class DataError(ValueError):
     """A bundled or supplied table does not match its schema; the message names rows."""
 
 
-@lru_cache(maxsize=1)
+@lru_cache(maxsize=2)
+def _schema_document(path: Path = SCHEMA_PATH) -> dict:
+    """schema.yaml parsed once per process (parsing it takes about a quarter of a second)."""
+    with open(path, encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
+
+
 def read_schema(path: Path = SCHEMA_PATH) -> dict:
     """The parsed schema: {table name: {file, title, description, columns}}."""
-    with open(path, encoding="utf-8") as fh:
-        return yaml.safe_load(fh)["tables"]
+    return _schema_document(path)["tables"]
 
 
 def provenance() -> pd.DataFrame:
     """The sources block of schema.yaml: where the tables' content comes from."""
-    with open(SCHEMA_PATH, encoding="utf-8") as fh:
-        return pd.DataFrame(yaml.safe_load(fh)["sources"])
+    return pd.DataFrame(_schema_document()["sources"])
 
 
 def data_dictionary(table: str) -> pd.DataFrame:

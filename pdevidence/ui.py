@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 import pandas as pd
 import streamlit as st
 
-from pdevidence import evidence, filters, load, urlstate, vocab
+from pdevidence import evidence, filters, load, memo, urlstate, vocab
 
 DISCLAIMER = (
     "**Information only, not medical advice.** This site summarizes published research. "
@@ -234,7 +234,7 @@ def filter_sidebar(studies_frame: pd.DataFrame) -> filters.Filters:
     opened, or the browser went back or forward); otherwise the session's
     selection carries over between pages and is written back to the URL.
     """
-    options = filters.options_from(studies_frame)
+    options = memo.computed(filters.options_from, studies_frame)
     state = st.session_state
     url_params = _query(filters.PARAM_NAMES)
     last = state.get(_SESSION_LAST_URL)
@@ -360,14 +360,18 @@ def render_share_link(container=None) -> None:
         st.code(share_url(), language=None, wrap_lines=True)
 
 
+@st.cache_resource(show_spinner=False)
+def _glossary_definitions() -> dict[str, str]:
+    glossary = _validated_tables()["glossary"]
+    return dict(zip(glossary["term"].str.lower(), glossary["definition"].astype(str), strict=True))
+
+
 def glossary_help(term: str) -> str | None:
-    """The glossary definition of a term, for a widget's hover help."""
+    """The glossary definition of a term, for a widget's hover help (None if the term or the data is missing)."""
     try:
-        glossary = tables()["glossary"]
+        return _glossary_definitions().get(term.lower())
     except load.DataError:
         return None
-    hit = glossary[glossary["term"].str.lower() == term.lower()]
-    return None if hit.empty else str(hit["definition"].iloc[0])
 
 
 def render_download(frame: pd.DataFrame, filename: str, label: str = "Download these rows (CSV)") -> None:

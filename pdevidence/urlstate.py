@@ -73,10 +73,10 @@ _DIGITS = re.compile(r"[0-9]+")
 _NEGATIVE = re.compile(r"-[0-9]+")
 
 
-# Charts and their tables are drawn only when their panel is opened: one plotly chart makes a
-# page load about twice as slowly as a bare Streamlit page (docs/performance.md). The open panels
-# are kept in the URL (`show`), so a shared link reopens them. Each chart `c` has a panel `c` and
-# a panel `c-table` with the same figures as a table.
+# Charts and large secondary tables are drawn only when their panel is opened: one plotly chart
+# makes a page load about twice as slowly as a bare Streamlit page (docs/performance.md). The open
+# panels are kept in the URL (`show`), so a shared link reopens them. Each chart `c` has a panel
+# `c` and a panel `c-table` with the same figures as a table; TABLE_PANELS are tables on their own.
 CHART_PANELS: dict[str, tuple[str, ...]] = {
     "overview": ("effect-map", "small-share", "size-bands"),
     "explore": ("studies", "effect-vs-size", "forest"),
@@ -86,9 +86,21 @@ CHART_PANELS: dict[str, tuple[str, ...]] = {
     "short_vs_long": ("estimates",),
     "claims": ("findings", "effects"),
 }
-PANELS: tuple[str, ...] = tuple(
-    dict.fromkeys(p for charts in CHART_PANELS.values() for c in charts for p in (c, f"{c}-table"))
-)  # every page's; `panels_of(page)` gives one page's
+TABLE_PANELS: dict[str, tuple[str, ...]] = {
+    "overview": ("trial-effects",),
+    "explore": ("trial-effects",),
+    "sources": ("data-dictionary",),
+}
+
+
+def panels_of(page: str) -> tuple[str, ...]:
+    """The panels a page has (the values `show` may take on that page)."""
+    charts = tuple(p for c in CHART_PANELS.get(page, ()) for p in (c, f"{c}-table"))
+    return charts + TABLE_PANELS.get(page, ())
+
+
+PANEL_PAGES = tuple(p for p in PAGES if panels_of(p))
+PANELS: tuple[str, ...] = tuple(dict.fromkeys(p for page in PANEL_PAGES for p in panels_of(page)))
 
 
 @dataclass(frozen=True)
@@ -143,7 +155,7 @@ FIELDS: tuple[Field, ...] = (
     Field("claim", "choice", ("claims",), "claim"),
     Field("compare", "multi", ("therapy_types",), "therapy types", max_items=3),
     Field("q", "text", ("defense_mechanisms",), "search text", default="", max_chars=80),
-    Field("show", "multi", tuple(CHART_PANELS), "chart or table", values=PANELS, default=()),
+    Field("show", "multi", PANEL_PAGES, "chart or table", values=PANELS, default=()),
     # Metapsy page (parsed by pdevidence.metapsy.settings and metapsy_sources_ui).
     Field("db", "choice", ("metapsy",), "Metapsy database"),
     Field("outcome", "choice", ("metapsy",), "outcome"),
@@ -156,11 +168,6 @@ FIELDS: tuple[Field, ...] = (
     Field("src", "text", ("metapsy",), "address of a Metapsy file", default="", max_chars=2000),
 )
 BY_NAME: dict[str, Field] = {f.name: f for f in FIELDS}
-
-
-def panels_of(page: str) -> tuple[str, ...]:
-    """The chart and table panels a page has (values of `show` on that page)."""
-    return tuple(p for c in CHART_PANELS.get(page, ()) for p in (c, f"{c}-table"))
 
 
 def fields_of(page: str) -> tuple[str, ...]:

@@ -272,7 +272,7 @@ def test_study_size_reports_median_and_share_under_100(trials):
 
 
 def test_sources_page_shows_the_data_dictionary_from_the_schema():
-    at = open_page("pages/sources.py")
+    at = open_page("pages/sources.py", show="data-dictionary")
     dictionaries = [d.value for d in at.dataframe if "column" in d.value.columns]
     trial_columns = set(load.read_schema()["trials"]["columns"])
     assert any(set(d["column"]) == trial_columns for d in dictionaries)
@@ -442,7 +442,7 @@ def test_the_overview_effect_text_reads_at_grade_9_or_below():
 
 
 def test_explore_offers_the_filtered_list_as_csv_ris_and_bibtex():
-    at = open_page("pages/explore.py", condition="eating")
+    at = open_page("pages/explore.py", condition="eating", show="trial-effects")
     labels = [b.proto.label for b in at.get("download_button")]
     assert labels == ["Download these rows (CSV)", "Download citations (RIS)", "Download citations (BibTeX)"]
     per_trial = frame_with(at, "trial", "source", "in_map")
