@@ -57,7 +57,7 @@ pool_vs = ui.url_choice(
     container=left,
 )
 pool_time = ui.url_choice("Time point", "pool_time", dict(vocab.TIMEPOINTS), "post", container=right)
-rows = stats.pooling_set(subset, pool_vs, pool_time)
+rows = memo.computed(stats.pooling_set, subset, pool_vs, pool_time)
 if len(rows) < stats.MIN_STUDIES_FOR_EGGER:
     st.info(
         f"{len(rows)} trial(s) here report a comparable between-group effect size. Funnel plots and "
@@ -66,6 +66,11 @@ if len(rows) < stats.MIN_STUDIES_FOR_EGGER:
 else:
     pooled = stats.pool(rows["es_value"], rows["se"])
     egger = stats.egger_test(rows["es_value"], rows["se"])
+    st.markdown(
+        f"**Egger's test** for small-study effects: intercept {egger.intercept:.2f} (95% CI "
+        f"{egger.intercept_ci_low:.2f} to {egger.intercept_ci_high:.2f}), p = {egger.p_value:.3f}, k = {egger.k}. "
+        "An intercept far from 0 suggests small trials report different effects from large ones."
+    )
     ui.render_chart(
         lambda: memo.figure(
             charts.funnel_plot,
@@ -75,9 +80,8 @@ else:
             labels=rows["first_author"] + " " + rows["year"].astype(str),
         ),
         rows[["first_author", "year", "n_randomized", "es_value", "se"]],
-        f"Egger's test: intercept {egger.intercept:.2f} (95% CI {egger.intercept_ci_low:.2f} to "
-        f"{egger.intercept_ci_high:.2f}), p = {egger.p_value:.3f}, k = {egger.k}. "
-        "An intercept far from 0 suggests small trials report different effects from large ones.",
+        "Each dot is one trial: its effect against its standard error. Without small-study effects the dots "
+        "form a symmetric funnel around the pooled effect.",
         panel="funnel",
         title="funnel plot",
     )

@@ -27,7 +27,7 @@ for column, type_id in zip(columns, chosen):
             st.markdown(f"**{heading}**  \n{row[field]}")
         st.caption(f"Description source: {row['source']}")
 
-rows = evidence.therapy_evidence(types, meta, chosen)
+rows = memo.computed(evidence.therapy_evidence, types, meta, chosen)
 st.subheader("What the research summaries report")
 if rows.empty:
     st.info("Our tables hold no pooled effect sizes for these types.")

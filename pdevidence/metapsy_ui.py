@@ -319,7 +319,7 @@ def render_families(db: Database, summary: pd.DataFrame, panel: str = "families"
         return
     ui.render_chart(
         lambda: memo.figure(charts.family_forest, rows, highlight=PSYCHODYNAMIC),
-        _summary_table(summary),
+        lambda: _summary_table(summary),
         "Each diamond is one therapy family's pooled g against the control conditions, with its 95% CI; the "
         "dotted line is the 95% prediction interval (where a new trial's effect would likely fall). "
         f"Families with fewer than {stats.MIN_STUDIES_TO_POOL} trials and unmapped codes are in the table only.",
@@ -370,14 +370,13 @@ def render_across(across: pd.DataFrame) -> None:
         shown,
         lambda r: f"{r['condition']}, {r['outcome_label'].lower()}: {FAMILY_LABELS[r['family']]} ({r['studies']} trials)",
     )
-    table = across_table(across)
     if rows.empty:
         st.info("Too few trials to pool psychodynamic therapy or CBT at these settings; the table lists them.")
-        st.dataframe(table, hide_index=True, width="stretch")
+        st.dataframe(across_table(across), hide_index=True, width="stretch")
     else:
         ui.render_chart(
             lambda: memo.figure(charts.family_forest, rows, highlight=PSYCHODYNAMIC),
-            table,
+            lambda: across_table(across),
             "Pooled g against control conditions, one block per condition and outcome, for every database "
             "with a psychodynamic arm. The chart shows psychodynamic therapy and CBT; the table has every family "
             "(g, 95% CI, trials). Outcomes differ between conditions and scales, so compare families within a "
@@ -494,7 +493,7 @@ def render_trials(db: Database, effects: pd.DataFrame, settings: Settings) -> No
     rows = forest_rows(effects)
     ui.render_chart(
         lambda: memo.figure(charts.forest_plot, rows, pooled, x_title=charts.THERAPY_G_AXIS),
-        effects[["study", "arms", "comparators", "n", "comparisons", "g", "se", "rob_level"]].round(3),
+        lambda: effects[["study", "arms", "comparators", "n", "comparisons", "g", "se", "rob_level"]].round(3),
         "Each square is one trial (the mean of its comparisons, see below) with its 95% CI. "
         "Hover for the arms compared, size and risk of bias.",
         panel="trials",
@@ -525,7 +524,7 @@ def render_size_lens(db: Database, effects: pd.DataFrame, settings: Settings) ->
                     detail=pooled_lens["studies"].astype(str) + " trials",
                 ),
             ),
-            lens.drop(columns=["group"]).round(3),
+            lambda: lens.drop(columns=["group"]).round(3),
             "If small trials report clearly larger effects than large ones, the pooled estimate may be inflated "
             "by small-study effects such as unpublished negative trials.",
             panel="size-lens",
@@ -545,6 +544,10 @@ def render_size_lens(db: Database, effects: pd.DataFrame, settings: Settings) ->
         )
         return
     pooled = pooled_for(effects, settings.method)
+    st.markdown(
+        f"**Small-study effects** (Egger's test): intercept {egger.intercept:.2f} (95% CI "
+        f"{egger.intercept_ci_low:.2f} to {egger.intercept_ci_high:.2f}), p = {egger.p_value:.3f}, k = {egger.k}."
+    )
     ui.render_chart(
         lambda: memo.figure(
             charts.funnel_plot,
@@ -554,10 +557,9 @@ def render_size_lens(db: Database, effects: pd.DataFrame, settings: Settings) ->
             labels=effects["study"],
             x_title=charts.THERAPY_G_AXIS,
         ),
-        effects[["study", "n", "g", "se"]].round(3),
-        f"Egger's test: intercept {egger.intercept:.2f} (95% CI {egger.intercept_ci_low:.2f} to "
-        f"{egger.intercept_ci_high:.2f}), p = {egger.p_value:.3f}, k = {egger.k}. An intercept far from 0 "
-        "suggests small trials report different effects from large ones.",
+        lambda: effects[["study", "n", "g", "se"]].round(3),
+        "Each dot is one trial: its g against its standard error. Egger's test (above) asks whether small "
+        "trials report different effects from large ones; an intercept far from 0 suggests they do.",
         panel="funnel",
         title="funnel plot",
     )

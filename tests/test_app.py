@@ -268,7 +268,13 @@ def test_study_size_reports_median_and_share_under_100(trials):
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Median trial size"] == f"{per_study['n_randomized'].median():.0f} participants"
     assert metrics["Trials under 100 participants"] == f"{(per_study['n_randomized'] < 100).mean():.0%}"
-    assert any("Egger" in c.value for c in at.caption) or any("need at least 10" in i.value for i in at.info)
+    rows = stats.pooling_set(trials, "inactive", "post")
+    if len(rows) >= stats.MIN_STUDIES_FOR_EGGER:
+        egger = stats.egger_test(rows["es_value"], rows["se"])
+        expected = f"intercept {egger.intercept:.2f}"
+        assert any("Egger's test" in m.value and expected in m.value for m in at.markdown), expected
+    else:
+        assert any(f"{len(rows)} trial(s) here" in i.value and "need at least 10" in i.value for i in at.info)
 
 
 def test_sources_page_shows_the_data_dictionary_from_the_schema():
