@@ -55,6 +55,7 @@ TARGETS = {
     "mb_per_session": 30,  # server memory per extra browser session
 }
 CONDITION = "Depression"  # the sidebar choice timed on filtered pages
+CHART_PANEL_PREFIX = "Chart: "  # the label of a panel that draws a chart when opened (ui.render_chart)
 VIEWPORT = {"width": 1280, "height": 900}
 TIMEOUT_S = 120
 
@@ -145,9 +146,30 @@ def measure_load(browser, server, url: str, change) -> dict:
                 **script_figures("change", runs),
                 "change_largest_msg_kb": max(page.bench_frames, default=0) / 1024,
             }
+        result |= open_first_chart(page, server)
         return result
     finally:
         context.close()
+
+
+def open_first_chart(page, server) -> dict:
+    """Open the page's first chart panel and time the click to a drawn chart (charts are drawn on request).
+
+    In a fresh context this includes loading plotly.js, which the page load no longer pays.
+    """
+    panel = page.get_by_test_id("stExpander").filter(has_text=CHART_PANEL_PREFIX).first
+    if page.get_by_test_id("stExpander").filter(has_text=CHART_PANEL_PREFIX).count() == 0:
+        return {}
+    page.evaluate("window.__bench.arm()")
+    wall = time.time()
+    panel.locator("summary").first.click()
+    wait_settled(page, server, wall)
+    page.locator(".js-plotly-plot .main-svg").first.wait_for(timeout=TIMEOUT_S * 1000)
+    drawn = page.evaluate("performance.now()")
+    return {
+        "chart_open_ms": drawn - page.evaluate("window.__bench.t0"),
+        **script_figures("chart_open", server.runs_since(wall)),
+    }
 
 
 class ChooseCondition:
@@ -346,7 +368,7 @@ def report(result: dict) -> str:
         "",
         f"{'page':20} {'load ms':>8} {'x bare':>7} {'<=' + str(t['load_ratio']):>5} "
         f"{'filter ms':>9} {'x click':>7} {'<=' + str(t['filter_ratio']):>5} "
-        f"{'script ms':>9} {'<' + str(t['script_ms']):>4} {'change ms':>9} {'largest KB':>10} {'charts ms':>9}",
+        f"{'script ms':>9} {'<' + str(t['script_ms']):>4} {'change ms':>9} {'largest KB':>10} {'open chart ms':>13}",
     ]
     for name, row in result["pages"].items():
         has_change = row.get("change_ms") is not None
@@ -360,9 +382,13 @@ def report(result: dict) -> str:
             + f"{row['load_script_ms']:9.1f} {ok(row['load_script_ms'], t['script_ms']):>4} "
             + (f"{row['change_script_ms']:9.1f} " if has_change else f"{'':9} ")
             + f"{row['largest_msg_kb']:10.1f} "
-            + (f"{row['charts_drawn_ms']:9.0f}" if row.get("charts_drawn_ms") is not None else "")
+            + (f"{row['chart_open_ms']:13.0f}" if row.get("chart_open_ms") is not None else "")
         )
 
+    lines.append(
+        "open chart ms: from the click on the page's first chart panel to the chart drawn (charts are drawn on "
+        "request; in a fresh context this includes loading plotly.js)."
+    )
     lines += [
         "",
         "Reference pages (Streamlit alone, same run): the bare page plus one kind of element this app uses.",

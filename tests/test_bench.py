@@ -64,6 +64,8 @@ def test_page_benchmark_runs_once_on_a_tiny_setting(tmp_path):
     assert overview["change_ms"] > 0 and overview["filter_ratio"] > 0  # the overview has the sidebar filters
     assert overview["load_script_ms"] > 0 and overview["largest_msg_kb"] > 0
     assert result["pages"]["glossary"].get("change_ms") is None
+    assert overview["chart_open_ms"] > 0  # the overview has chart panels; the glossary has none
+    assert result["pages"]["glossary"].get("chart_open_ms") is None
     assert result["apptest_synthetic"]["overview"]["run_ms"] > 0
     assert result["memory"]["sessions"] == 2 and result["memory"]["rss_mb_n"] > 0
     assert "x bare" in result["report"]
