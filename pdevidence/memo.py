@@ -25,13 +25,22 @@ def _function(module: str, name: str):
 
 
 def _table_digest(table: pd.DataFrame | pd.Series) -> bytes:
-    """A digest of a table's full content for the cache key.
+    """A digest of a table's full content for the cache key: every cell, the index, the column names and dtypes.
 
-    The digest of its pickle is about eight times faster than Streamlit's default (a hash of every
-    cell), which pages pay on every cached call. Equal bytes mean an equal table, so a key is never
-    shared by two different tables; two equal tables pickled differently only cost a recomputation.
+    pandas hashes each row (vectorized, about ten times faster than Streamlit's default hash of every
+    cell), so equal tables share a key however they were built or copied. Pickled bytes, used before,
+    differ between equal tables (a cached copy pickles differently from the original), which made a
+    page miss its cache on about one run in three. A table whose cells pandas cannot hash (lists,
+    dicts) falls back to its pickle, which is exact but may miss.
     """
-    return hashlib.sha256(pickle.dumps(table, protocol=pickle.HIGHEST_PROTOCOL)).digest()
+    names = list(table.columns) if isinstance(table, pd.DataFrame) else [table.name]
+    dtypes = [str(d) for d in table.dtypes] if isinstance(table, pd.DataFrame) else [str(table.dtype)]
+    digest = hashlib.sha256(repr((type(table).__name__, names, dtypes, table.shape)).encode("utf-8"))
+    try:
+        digest.update(pd.util.hash_pandas_object(table, index=True).to_numpy().tobytes())
+    except TypeError:
+        digest.update(pickle.dumps(table, protocol=pickle.HIGHEST_PROTOCOL))
+    return digest.digest()
 
 
 _HASH_FUNCS = {pd.DataFrame: _table_digest, pd.Series: _table_digest}

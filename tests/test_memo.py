@@ -27,3 +27,29 @@ def test_a_cached_result_follows_the_content_of_its_table():
     same_shape = frame.assign(g=[1.0, 2.0])
     assert memo.computed(mean_effect, same_shape) == 1.5
     assert memo.computed(mean_effect, frame.copy()) == pytest.approx(0.3)
+
+
+def test_equal_tables_built_differently_share_a_key():
+    import pickle
+
+    frame = pd.DataFrame({"study": ["a", "b", "c"], "g": [0.1, 0.2, 0.3], "n": [10, 20, 30]})
+    round_trip = pickle.loads(pickle.dumps(frame))
+    rebuilt = pd.concat([frame.iloc[:1], frame.iloc[1:]])
+    assert memo._table_digest(round_trip) == memo._table_digest(frame) == memo._table_digest(rebuilt)
+    assert memo._table_digest(frame.copy(deep=False)) == memo._table_digest(frame)
+
+
+def test_names_types_and_index_are_part_of_the_key():
+    frame = pd.DataFrame({"study": ["a", "b"], "g": [1.0, 2.0]})
+    digest = memo._table_digest(frame)
+    assert memo._table_digest(frame.rename(columns={"g": "d"})) != digest
+    assert memo._table_digest(frame.astype({"g": "float32"})) != digest
+    assert memo._table_digest(frame.set_axis([5, 6])) != digest
+    assert memo._table_digest(frame[["g", "study"]]) != digest
+    assert memo._table_digest(frame["g"].rename("h")) != memo._table_digest(frame["g"])
+
+
+def test_cells_pandas_cannot_hash_fall_back_to_the_full_content():
+    frame = pd.DataFrame({"arms": [["a", "b"], ["c"]]})
+    other = pd.DataFrame({"arms": [["a", "b"], ["d"]]})
+    assert memo._table_digest(frame) != memo._table_digest(other)
