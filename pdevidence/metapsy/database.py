@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -62,36 +63,36 @@ class Database:
         if self.info is None:
             self.info = info_for(self.name)
 
-    @property
-    def fingerprint(self) -> str:
-        """A digest of the normalised tables, worked out once: it keys cached analyses of this database."""
-        known = self.__dict__.get("_fingerprint")
-        if known is None:
-            digest = hashlib.sha256(self.name.encode("utf-8", "replace"))
-            for frame in (self.rows, self.codes, self.outcomes):
-                try:
-                    hashed = pd.util.hash_pandas_object(frame, index=True)
-                except TypeError:  # a cell pandas cannot hash (a list, say): hash its text instead
-                    hashed = pd.util.hash_pandas_object(frame.astype(str), index=True)
-                digest.update(hashed.to_numpy().tobytes())
-                digest.update(",".join(map(str, frame.columns)).encode("utf-8", "replace"))
-            known = self.__dict__["_fingerprint"] = digest.hexdigest()
-        return known
+    # Derived values below are worked out once per database (functools.cached_property): a database's
+    # tables are never changed after it is built.
 
-    @property
+    @cached_property
+    def fingerprint(self) -> str:
+        """A digest of the normalised tables: it keys cached analyses of this database."""
+        digest = hashlib.sha256(self.name.encode("utf-8", "replace"))
+        for frame in (self.rows, self.codes, self.outcomes):
+            try:
+                hashed = pd.util.hash_pandas_object(frame, index=True)
+            except TypeError:  # a cell pandas cannot hash (a list, say): hash its text instead
+                hashed = pd.util.hash_pandas_object(frame.astype(str), index=True)
+            digest.update(hashed.to_numpy().tobytes())
+            digest.update(",".join(map(str, frame.columns)).encode("utf-8", "replace"))
+        return digest.hexdigest()
+
+    @cached_property
     def unmapped(self) -> tuple[str, ...]:
         return tuple(self.codes.loc[self.codes["family"] == UNMAPPED, "code"])
 
-    @property
+    @cached_property
     def families(self) -> tuple[str, ...]:
         present = set(self.rows["family"].dropna())
         return tuple(f for f in FAMILY_LABELS if f in present)
 
-    @property
+    @cached_property
     def pooled_outcomes(self) -> tuple[str, ...]:
         return tuple(self.outcomes.loc[self.outcomes["pooled"], "outcome"])
 
-    @property
+    @cached_property
     def default_outcome(self) -> str | None:
         """The primary continuous symptom outcome: lower is better, most trials; else the first pooled one."""
         pooled = self.outcomes[self.outcomes["pooled"]]
@@ -103,21 +104,25 @@ class Database:
                 return str(part.sort_values(["studies", "rows"], ascending=False, kind="stable").iloc[0]["outcome"])
         return None
 
-    def outcome_label(self, key: str | None) -> str:
-        match = self.outcomes.loc[self.outcomes["outcome"] == key, "label"]
-        return str(match.iloc[0]) if len(match) else str(key)
+    @cached_property
+    def _outcome_labels(self) -> dict:
+        first = self.outcomes.drop_duplicates("outcome")
+        return dict(zip(first["outcome"], first["label"].astype(str), strict=True))
 
-    @property
+    def outcome_label(self, key: str | None) -> str:
+        return self._outcome_labels.get(key, str(key))
+
+    @cached_property
     def agreement(self) -> tuple[int, int]:
         """Rows where stored g and g recomputed from arm data agree within 0.01, and rows checked."""
         checked = self.checks["agrees"].notna()
         return int(self.checks.loc[checked, "agrees"].astype(bool).sum()), int(checked.sum())
 
-    @property
+    @cached_property
     def disagreements(self) -> pd.DataFrame:
         return self.checks[self.checks["agrees"].notna() & ~self.checks["agrees"].astype(bool)]
 
-    @property
+    @cached_property
     def time_points(self) -> tuple[str, ...]:
         values = [t for t in self.rows["time_point"].dropna().unique() if t != TIME_POST]
         return (TIME_POST, *sorted(values), TIME_ALL)
