@@ -43,6 +43,11 @@ if counts["trials"]:
         )
     if counts["add_on"]:
         parts.append(f"{counts['add_on']} add-on trial(s), where therapy was added to a treatment both groups got")
+    if counts["combination"]:
+        parts.append(
+            f"{counts['combination']} combination trial(s), where both groups got the therapy and one also got a "
+            "medicine (a test of the medicine, not of the therapy)"
+        )
     st.caption("Of these rows: " + "; ".join(parts) + ".")
 st.dataframe(
     rows[

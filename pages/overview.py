@@ -192,6 +192,7 @@ counts_table = summary.assign(
     review_says=summary["condition_group"].map(review),
     not_tested=marked["not_tested"].astype(int).to_numpy(),
     add_on=marked["add_on"].astype(int).to_numpy(),
+    combination=marked["combination"].astype(int).to_numpy(),
 )[
     [
         "condition",
@@ -201,6 +202,7 @@ counts_table = summary.assign(
         "vs_inactive",
         "vs_active",
         "add_on",
+        "combination",
         "pd_better",
         "no_difference",
         "pd_worse",
@@ -228,6 +230,11 @@ st.dataframe(
         "mixed": st.column_config.NumberColumn("Mixed"),
         "add_on": st.column_config.NumberColumn(
             "Add-on trials", help="Therapy added to a treatment both groups got; not counted as 'vs active'."
+        ),
+        "combination": st.column_config.NumberColumn(
+            "Therapy alone vs plus a medicine",
+            help="Both groups got the therapy and one also got a medicine: a test of the medicine, not of the "
+            "therapy. Not counted as 'vs active' nor in the findings columns.",
         ),
         "not_tested": st.column_config.NumberColumn(
             "No head-to-head test", help="The paper did not test these two groups against each other."

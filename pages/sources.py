@@ -83,6 +83,10 @@ marks = pd.DataFrame(
         ("Trial comparisons with no head-to-head test reported", int((trials["finding"] == "not_tested").sum())),
         ("Trial findings inferred by us", int(trials["inferred"].fillna(False).astype(bool).sum())),
         ("Add-on trial comparisons", int((trials["comparator_type"] == "add_on").sum())),
+        (
+            "Combination trial comparisons (therapy alone vs therapy plus a medicine)",
+            int((trials["comparator_type"] == "combination").sum()),
+        ),
         ("Trial rows with a figure derived by us", int(trials["derived_fields"].notna().sum())),
         (
             "Review conclusions not stated in the review",

@@ -522,6 +522,7 @@ COMPARATOR_TITLES = {
     "inactive": "<b>Compared with inactive controls</b><br>(waitlist, usual care, placebo)",
     "active": "<b>Compared with active treatments</b><br>(another therapy or medication)",
     "add_on": "<b>Added to a treatment</b><br>(both groups get it)",
+    "combination": "<b>Alone vs combined with a medicine</b><br>(both groups get the therapy)",
 }
 
 

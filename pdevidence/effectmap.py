@@ -25,6 +25,7 @@ COMPARATORS = {
     "inactive": "vs inactive controls",
     "active": "vs active treatments",
     "add_on": "added to another treatment",
+    "combination": "alone vs combined with a medicine",
 }
 SOURCES = {
     "curated": "Trial reports",
@@ -526,7 +527,12 @@ def build(tables: dict[str, pd.DataFrame], method: str = "dl") -> tuple[pd.DataF
     return effects, pooled_estimates(effects, method)
 
 
-COMPARATOR_WORDS = {"inactive": "inactive control", "active": "active treatment", "add_on": "add-on design"}
+COMPARATOR_WORDS = {
+    "inactive": "inactive control",
+    "active": "active treatment",
+    "add_on": "add-on design",
+    "combination": "combination design",
+}
 TRIAL_EFFECT_COLUMNS = [
     "trial",
     "compared_with",

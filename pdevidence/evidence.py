@@ -61,6 +61,11 @@ def _derived(value) -> str:
     return "derived by us: " + ", ".join(names)
 
 
+COMBINATION_MARK = (
+    "combination: both groups got the therapy and one also got a medicine, so this tests the medicine, not the therapy"
+)
+
+
 def _join(parts: list[str]) -> str:
     return "; ".join(p for p in parts if p)
 
@@ -79,6 +84,8 @@ def trial_markers(trials: pd.DataFrame) -> pd.Series:
             parts.append(INFERRED_MARK)
         if row.comparator_type == "add_on":
             parts.append(f"add-on: therapy added to {row.add_on_to}, compared with that alone")
+        elif row.comparator_type == "combination":
+            parts.append(COMBINATION_MARK)
         elif isinstance(row.add_on_to, str) and row.add_on_to:
             parts.append(f"both groups also got {row.add_on_to}")
         parts.append(_derived(row.derived_fields))
@@ -133,13 +140,16 @@ def verdict_labels(verdicts: pd.DataFrame) -> pd.DataFrame:
 
 
 def finding_counts(trials: pd.DataFrame) -> pd.DataFrame:
-    """Per condition group: comparisons with no head-to-head test, inferred directions, add-on designs."""
+    """Per condition group: comparisons with no head-to-head test, inferred directions, add-on and combination designs."""
     flags = pd.DataFrame(
         {
             "condition_group": trials["condition_group"],
-            "not_tested": (trials["finding"] == "not_tested").astype(int),
+            "not_tested": ((trials["finding"] == "not_tested") & (trials["comparator_type"] != "combination")).astype(
+                int
+            ),
             "inferred": trials["inferred"].fillna(False).astype(bool).astype(int),
             "add_on": (trials["comparator_type"] == "add_on").astype(int),
+            "combination": (trials["comparator_type"] == "combination").astype(int),
         }
     )
     return flags.groupby("condition_group", as_index=False).sum()
@@ -155,6 +165,7 @@ def tally(rows: pd.DataFrame) -> dict[str, int]:
         "no_difference": int((codes == "no_difference").sum()),
         "not_tested": int((codes == "not_tested").sum()),
         "add_on": int((trials["comparator_type"] == "add_on").sum()),
+        "combination": int((trials["comparator_type"] == "combination").sum()),
         "secondary": int(rows["secondary"].fillna(False).astype(bool).sum()),
     }
 

@@ -204,6 +204,9 @@ def condition_summary(trials: pd.DataFrame) -> pd.DataFrame:
         largest_n=("n_randomized", "max"),
         under_100=("n_randomized", lambda n: int((n < 100).sum())),
     )
+    # A combination design (therapy alone vs the same therapy plus a medicine) tests the medicine, so its
+    # finding says nothing about psychodynamic therapy and is left out of the finding counts.
+    trials = trials.assign(finding=trials["finding"].where(trials["comparator_type"] != "combination"))
     comparisons = trials.groupby("condition_group").agg(
         comparisons=("id", "size"),
         vs_inactive=("comparator_type", lambda c: int((c == "inactive").sum())),

@@ -93,6 +93,7 @@ COMPARATOR_TYPES = {
     "inactive": "Inactive control (waitlist, usual care, placebo)",
     "active": "Active treatment (another therapy or medication)",
     "add_on": "Add-on (therapy added to a treatment both groups get)",
+    "combination": "Combination (therapy alone vs the same therapy plus a medicine)",
 }
 COMPARATOR_CLASSES = {
     "waitlist": "Waitlist",

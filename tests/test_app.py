@@ -517,6 +517,8 @@ def test_sources_page_counts_the_marked_codes_and_lists_exclusions(tables):
 def test_overview_counts_untested_and_add_on_comparisons_per_condition(trials):
     at = open_page("pages/overview.py")
     table = _frame_with(at, "not_tested").set_index("condition")
-    assert table["not_tested"].sum() == (trials["finding"] == "not_tested").sum()
+    about_therapy = trials[trials["comparator_type"] != "combination"]
+    assert table["not_tested"].sum() == (about_therapy["finding"] == "not_tested").sum()
     assert table["add_on"].sum() == (trials["comparator_type"] == "add_on").sum()
     assert table.loc["Anxiety disorders", "add_on"] == 3
+    assert table.loc["Depression", "combination"] == 2 and table["combination"].sum() == 2

@@ -392,7 +392,8 @@ def test_untested_and_add_on_comparisons_never_count_as_equivalence_or_active(tr
     from pdevidence import evidence
 
     summary = stats.condition_summary(trials)
-    assert summary["no_difference"].sum() == (trials["finding"] == "no_difference").sum()
+    about_therapy = trials[trials["comparator_type"] != "combination"]
+    assert summary["no_difference"].sum() == (about_therapy["finding"] == "no_difference").sum()
     assert summary["vs_active"].sum() == (trials["comparator_type"] == "active").sum()
     for time in ("post", "followup"):
         chosen = stats.pooling_set(trials, "active", time)
@@ -402,7 +403,15 @@ def test_untested_and_add_on_comparisons_never_count_as_equivalence_or_active(tr
     tally = evidence.tally(
         rows[rows["id"].isin(["cooper2003-cbt", "cooper2003-couns", "barber2012-med", "wiborg1996"])]
     )
-    assert tally == {"trials": 4, "tested": 2, "no_difference": 1, "not_tested": 2, "add_on": 1, "secondary": 0}
+    assert tally == {
+        "trials": 4,
+        "tested": 2,
+        "no_difference": 1,
+        "not_tested": 2,
+        "add_on": 1,
+        "combination": 0,
+        "secondary": 0,
+    }
     markers = rows.set_index("id")["markers"]
     assert "no head-to-head test reported" in markers["cooper2003-cbt"]
     assert "derived by us: follow-up" in markers["cooper2003-cbt"]
@@ -410,6 +419,29 @@ def test_untested_and_add_on_comparisons_never_count_as_equivalence_or_active(tr
     assert markers["wiborg1996"].startswith("add-on: therapy added to clomipramine")
     assert "not found in the cited review" in markers["abbass2006-stpp-general-post"]
     assert "our reading" in rows.set_index("id").loc["v-anorexia", "finding"]
+
+
+def test_therapy_alone_against_therapy_plus_a_medicine_is_a_combination_design_not_a_comparison(trials):
+    """Both arms get the same therapy: the trial tests the medicine, so it is not 'vs active' and has no PD finding."""
+    from pdevidence import evidence
+
+    by_id = trials.set_index("id")
+    for row_id in ("dejonghe2004", "bastos2014-comb"):
+        assert by_id.loc[row_id, "comparator_type"] == "combination"
+        assert by_id.loc[row_id, "comparator_class"] == "medication"
+    combination = trials[trials["comparator_type"] == "combination"]
+    assert set(combination["id"]) == {"dejonghe2004", "bastos2014-comb"}
+    summary = stats.condition_summary(trials).set_index("condition_group")
+    depression = trials[(trials["condition_group"] == "depression") & (trials["comparator_type"] != "combination")]
+    assert summary.loc["depression", "vs_active"] == (depression["comparator_type"] == "active").sum()
+    assert summary.loc["depression", "mixed"] == (depression["finding"] == "mixed").sum()
+    counts = evidence.finding_counts(trials).set_index("condition_group")
+    assert counts.loc["depression", "combination"] == 2
+    assert counts.loc["depression", "not_tested"] == (depression["finding"] == "not_tested").sum()
+    for time in ("post", "followup"):
+        assert "combination" not in set(stats.pooling_set(trials, "active", time)["comparator_type"])
+    markers = evidence.trial_markers(combination)
+    assert all("combination: both groups got the therapy" in m for m in markers)
 
 
 def test_derived_figures_are_marked_where_the_note_says_so(trials):
