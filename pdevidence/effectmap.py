@@ -14,7 +14,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from pdevidence import stats, vocab
+from pdevidence import stats, urlstate, vocab
 
 LARGE_TRIAL = 100
 
@@ -515,10 +515,8 @@ def explore_link(group: str, specific) -> str:
     """A shareable link to Explore filtered to one specific condition (relative to the app's root)."""
     from urllib.parse import urlencode
 
-    params = {"condition": group}
-    if isinstance(specific, str) and specific:
-        params["specific"] = specific
-    return "explore?" + urlencode(params)
+    state = {"condition": (group,), "specific": (specific,) if isinstance(specific, str) and specific else ()}
+    return "explore?" + urlencode(urlstate.serialize(state), doseq=True)
 
 
 def build(tables: dict[str, pd.DataFrame], method: str = "dl") -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -33,7 +33,6 @@ COLUMNS = {
     "terms": "pd_term",
     "models": "pd_model",
 }
-MAX_VALUE_LENGTH = urlstate.MAX_SHOWN
 
 
 @dataclass(frozen=True)
@@ -102,17 +101,6 @@ def options_from(studies: pd.DataFrame) -> Options:
         year_range=(int(studies["year"].min()), int(studies["year"].max())),
         specifics=specifics,
     )
-
-
-def shown(value: str) -> str:
-    """A user-supplied value made safe to quote in a notice."""
-    return urlstate.shown(value)
-
-
-def last_value(value) -> str:
-    if isinstance(value, (list, tuple)):
-        return str(value[-1]) if value else ""
-    return str(value)
 
 
 def context(options: Options) -> dict:
