@@ -417,7 +417,10 @@ def render_outcomes(db: Database, settings: Settings) -> None:
             + ".",
             icon=":material/help:",
         )
-    st.dataframe(
+    panel = ui.open_panel("Table: every outcome of this database and its direction rule", "outcomes")
+    if panel is None:
+        return
+    panel.dataframe(
         table[["label", "outcome", "kind", "higher", "studies", "rows", "rows_with_effect", "rule"]].rename(
             columns={
                 "label": "outcome",
@@ -454,7 +457,10 @@ def render_check(db: Database) -> None:
             else ""
         )
         st.markdown(f"The {len(wrong)} row(s) that differ (the stored g is used in the analysis).{note}")
-        st.dataframe(
+        panel = ui.open_panel(f"Table: the {len(wrong)} row(s) that differ", "check")
+        if panel is None:
+            return
+        panel.dataframe(
             wrong.drop(columns=["agrees"])
             .round(3)
             .rename(
@@ -535,7 +541,9 @@ def render_size_lens(db: Database, effects: pd.DataFrame, settings: Settings) ->
     if large.empty:
         st.info("No large trials at these settings.")
     else:
-        st.dataframe(_summary_table(large), hide_index=True, width="stretch")
+        panel = ui.open_panel(f"Table: every family, trials with {threshold} or more participants", "large")
+        if panel is not None:
+            panel.dataframe(_summary_table(large), hide_index=True, width="stretch")
     egger = small_study_test(effects)
     if egger is None:
         st.info(
@@ -588,8 +596,9 @@ def render_method(db: Database) -> None:
     )
     with st.expander("Keyword tables: therapy families and outcomes"):
         st.markdown(keyword_tables_markdown())
-    with st.expander("Treatment codes and their therapy families"):
-        st.dataframe(
+    panel = ui.open_panel("Table: treatment codes and their therapy families", "codes")
+    if panel is not None:
+        panel.dataframe(
             db.codes.assign(family=db.codes["family"].map(FAMILY_LABELS)),
             hide_index=True,
             width="stretch",

@@ -90,6 +90,7 @@ TABLE_PANELS: dict[str, tuple[str, ...]] = {
     "overview": ("trial-effects",),
     "explore": ("trial-effects",),
     "sources": ("data-dictionary",),
+    "metapsy": ("outcomes", "check", "large", "codes"),
 }
 
 

@@ -159,7 +159,7 @@ def test_choosing_another_outcome_pools_it_shows_its_rule_and_writes_it_to_the_u
 
 @needs_shared
 def test_a_link_to_an_outcome_opens_it_and_the_data_check_lists_every_disagreement():
-    at = run(db="sad-psyctr", outcome="c-symptoms")
+    at = run(db="sad-psyctr", outcome="c-symptoms", show="check")
     assert at.sidebar.selectbox(key="mp_outcome").value == "c-symptoms"
     shown = " ".join(texts(at.markdown))
     db = read_database(SHARED / "sad-psyctr.csv")
