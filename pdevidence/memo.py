@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import pickle
+import threading
 
 import pandas as pd
 import streamlit as st
@@ -24,15 +25,32 @@ def _function(module: str, name: str):
     return getattr(importlib.import_module(module), name)
 
 
+def _run_id():
+    """Changes with every script run (each run has its own cursors object)."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    return id(ctx.cursors) if ctx is not None else None
+
+
+_seen = threading.local()  # this thread's current run: id -> (table, digest)
+
+
 def _table_digest(table: pd.DataFrame | pd.Series) -> bytes:
     """A digest of a table's full content for the cache key: every cell, the index, the column names and dtypes.
 
-    pandas hashes each row (vectorized, about ten times faster than Streamlit's default hash of every
-    cell), so equal tables share a key however they were built or copied. Pickled bytes, used before,
-    differ between equal tables (a cached copy pickles differently from the original), which made a
-    page miss its cache on about one run in three. A table whose cells pandas cannot hash (lists,
-    dicts) falls back to its pickle, which is exact but may miss.
+    pandas hashes each row, so equal tables share a key however they were built or copied (pickled
+    bytes, used before, differ between equal tables, which made pages miss their cache on about one
+    run in three). A page passes the same filtered table to several cached functions, so within one
+    script run a table object is hashed once (tables handed to the cache are not changed in place).
+    A table whose cells pandas cannot hash (lists, dicts) falls back to its pickle: exact, may miss.
     """
+    run = _run_id()
+    if getattr(_seen, "run", None) != run:
+        _seen.run, _seen.digests = run, {}
+    known = _seen.digests.get(id(table)) if run is not None else None
+    if known is not None and known[0] is table:
+        return known[1]
     names = list(table.columns) if isinstance(table, pd.DataFrame) else [table.name]
     dtypes = [str(d) for d in table.dtypes] if isinstance(table, pd.DataFrame) else [str(table.dtype)]
     digest = hashlib.sha256(repr((type(table).__name__, names, dtypes, table.shape)).encode("utf-8"))
@@ -40,7 +58,10 @@ def _table_digest(table: pd.DataFrame | pd.Series) -> bytes:
         digest.update(pd.util.hash_pandas_object(table, index=True).to_numpy().tobytes())
     except TypeError:
         digest.update(pickle.dumps(table, protocol=pickle.HIGHEST_PROTOCOL))
-    return digest.digest()
+    value = digest.digest()
+    if run is not None:
+        _seen.digests[id(table)] = (table, value)  # the table is kept, so its id is not reused this run
+    return value
 
 
 _HASH_FUNCS = {pd.DataFrame: _table_digest, pd.Series: _table_digest}
