@@ -62,3 +62,4 @@ ui.render_footer()
 with body:
     ui.start_page(page.url_path or "overview")
     page.run()
+    ui.refresh_share_link()

@@ -36,7 +36,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import harness  # noqa: E402
 from harness import (  # noqa: E402
     ARTIFACTS,
-    CHARTS_DRAWN,
     CHROMIUM,
     CHROMIUM_FLAGS,
     IDLE_PROBE,
@@ -88,15 +87,6 @@ def wait_settled(page, server=None, wall: float | None = None, timeout_s: float 
     raise TimeoutError(f"the app did not settle in {timeout_s} s")
 
 
-def charts_drawn_at(page) -> float | None:
-    """The page-clock time at which every plotly chart on the page has drawn (None if it never does)."""
-    try:
-        page.wait_for_function(CHARTS_DRAWN, timeout=30_000, polling="raf")
-    except Exception:  # noqa: BLE001 (a chart that never draws is reported, not fatal)
-        return None
-    return page.evaluate("performance.now()")
-
-
 def has_filters(page) -> bool:
     return page.get_by_test_id("stSidebar").get_by_text("Filter studies", exact=True).count() > 0
 
@@ -122,11 +112,9 @@ def measure_load(browser, server, url: str, change) -> dict:
         wall = time.time()
         page.goto(url, timeout=TIMEOUT_S * 1000)
         idle = wait_settled(page)
-        drawn = charts_drawn_at(page)
         runs = server.runs_since(wall)
         result = {
             "load_ms": idle,
-            "charts_drawn_ms": drawn,
             **script_figures("load", runs),
             "load_largest_msg_kb": max(page.bench_frames, default=0) / 1024,
             "load_bytes_kb": sum(page.bench_frames) / 1024,

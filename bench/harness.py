@@ -116,12 +116,6 @@ def settled_at(state: dict | None, server_ran: bool, quiet_ms: int = QUIET_MS) -
     return None
 
 
-CHARTS_DRAWN = """() => {
-  const charts = Array.from(document.querySelectorAll("[data-testid='stPlotlyChart']"));
-  return charts.every((chart) => chart.querySelector(".main-svg"));
-}"""
-
-
 @dataclass(frozen=True)
 class NavPage:
     url_path: str

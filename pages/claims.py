@@ -75,7 +75,7 @@ st.dataframe(
         "finding": "Finding",
         "markers": st.column_config.TextColumn(
             "How to read it",
-            help="No head-to-head test reported, inferred by us, add-on design, derived by us, or a figure "
+            help="No head-to-head test reported, inferred by us, add-on or combination design, derived by us, or a figure "
             "found only in a source quoting the study. Our readings are marked as ours.",
             width="medium",
         ),

@@ -105,6 +105,10 @@ else:
     )
     cols[3].metric("Heterogeneity I²", f"{pooled.i2:.0%}", help=f"tau² = {pooled.tau2:.3f}; Q = {pooled.q:.1f}")
     cols[4].metric("Trials / participants", f"{pooled.k} / {int(pool_rows['n_randomized'].sum()):,}")
+    st.caption(
+        "Trials differ in condition, comparator and outcome, so read the pooled value as a rough summary; "
+        "the prediction interval shows where the effect of a new, similar trial would likely fall."
+    )
     ci_low, ci_high = stats.normal_ci(pool_rows["es_value"], pool_rows["se"])
     forest_rows = pool_rows.assign(
         label=pool_rows["first_author"]
@@ -173,7 +177,8 @@ st.dataframe(
             "How to read it",
             help="No head-to-head test reported: the paper did not compare these two groups directly, so this is "
             "not a finding of 'no difference'. Direction inferred by us: our reading, not a reported test. "
-            "Add-on: therapy added to a treatment both groups got. Derived by us: a figure we worked out, "
+            "Add-on: therapy added to a treatment both groups got. Combination: both groups got the therapy and "
+            "one also got a medicine, a test of the medicine. Derived by us: a figure we worked out, "
             "not one the paper printed.",
             width="medium",
         ),

@@ -26,7 +26,8 @@ right.metric("Trials with under 100 participants", int(summary["under_100"].sum(
 
 st.subheader("Does it work? Effects by condition")
 st.markdown(
-    "Each line is one condition. A mark shows how much better (right of 0) or worse (left of 0) "
+    "Open the chart below to see the effects. Each line is one condition. "
+    "A mark shows how much better (right of 0) or worse (left of 0) "
     "people did with psychodynamic therapy than with the comparison, in one trial. "
     "A diamond pools at least 3 trials from one source. "
     "Effects against no real treatment and against another treatment answer different questions, "
@@ -97,7 +98,7 @@ view = table.assign(
         else {}
     ),
 )
-view["change"] = view["change"].fillna("no trial effects")
+view["change"] = view["change"].astype("string").fillna("no trial effects")
 view["i2"] = view[[c for c in view.columns if c.endswith("_i2")]].max(axis=1)
 st.dataframe(
     view[

@@ -23,6 +23,7 @@ st.markdown(prose.FOLLOWUP_CAVEAT)
 if rows.empty:
     st.info("No meta-analytic estimates for psychodynamic therapy are in our tables.")
 else:
+    ui.render_estimate_list(rows)
     ui.render_chart(
         lambda: memo.figure(charts.effect_estimates, rows),
         rows[

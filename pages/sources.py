@@ -55,8 +55,9 @@ st.markdown(
   counted as "about as good". A direction we read from a statement about several groups together
   is marked *inferred by us*.
 - **Add-on trials:** trials that add psychodynamic therapy to a treatment both groups get (such as
-  a medicine) are marked *add-on*. They are not counted or pooled as comparisons with another
-  treatment.
+  a medicine) are marked *add-on*. Trials that compare the therapy alone with the same therapy plus
+  a medicine are marked *combination*: they test the medicine, not the therapy. Neither kind is
+  counted or pooled as a comparison with another treatment.
 - **Derived figures:** a few figures were worked out by us (for example a total as the sum of the
   groups, or a follow-up time from two dates). They are marked *derived by us* in the tables.
 - **The review's conclusions:** the verdicts hold only what the 2015 review states. Where it states

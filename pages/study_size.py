@@ -38,6 +38,11 @@ known = studies[studies["followup_months"].notna()]
 if known.empty:
     st.info("None of the selected trials report a follow-up length.")
 else:
+    st.markdown(
+        f"{len(known)} of {len(studies)} trials report a follow-up length; "
+        f"{int((known['followup_months'] > 0).sum())} followed people up after the end of treatment "
+        f"(longest {known['followup_months'].max():g} months)."
+    )
     ui.render_chart(
         lambda: memo.figure(charts.followup_lengths, studies, vocab.CONDITION_GROUPS),
         known[["first_author", "year", "condition", "followup_months"]],

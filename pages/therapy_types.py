@@ -32,6 +32,7 @@ st.subheader("What the research summaries report")
 if rows.empty:
     st.info("Our tables hold no pooled effect sizes for these types.")
 else:
+    ui.render_estimate_list(rows)
     ui.render_chart(
         lambda: memo.figure(charts.effect_estimates, rows, title=None),
         rows[

@@ -139,7 +139,13 @@ def study_points(
 def effect_vs_size(rows: pd.DataFrame, title: str | None = None) -> go.Figure:
     """Between-group effect against trial size, one colour per comparator type."""
     fig = go.Figure()
-    for kind, colour, symbol in (("inactive", OKABE_ITO["blue"], "circle"), ("active", OKABE_ITO["orange"], "diamond")):
+    kinds = (
+        ("inactive", "vs inactive control", OKABE_ITO["blue"], "circle"),
+        ("active", "vs active treatment", OKABE_ITO["orange"], "diamond"),
+        ("add_on", "added to a treatment", OKABE_ITO["green"], "square"),
+        ("combination", "alone vs combined with a medicine", OKABE_ITO["grey"], "x"),
+    )
+    for kind, name, colour, symbol in kinds:
         part = rows[rows["comparator_type"] == kind]
         if part.empty:
             continue
@@ -149,7 +155,7 @@ def effect_vs_size(rows: pd.DataFrame, title: str | None = None) -> go.Figure:
                 x=part["n_randomized"],
                 y=part["es_value"],
                 mode="markers",
-                name=f"vs {kind} control" if kind == "inactive" else "vs active treatment",
+                name=name,
                 marker=dict(size=11, color=colour, symbol=symbol, line=dict(width=1, color="white")),
                 error_y=dict(
                     type="data",

@@ -233,6 +233,12 @@ def _check_codes(frame: pd.DataFrame) -> list[str]:
         messages.append(
             f"an add-on design (add_on_to filled) coded as comparator_type active on row(s) {_rows(add_on_active)}"
         )
+    combination_add_on = (frame["comparator_type"] == "combination") & frame["add_on_to"].notna()
+    if combination_add_on.any():
+        messages.append(
+            "a combination design (both arms get the therapy) with add_on_to filled on row(s) "
+            f"{_rows(combination_add_on)}; the added medicine is the comparator"
+        )
     add_on_bare = (frame["comparator_type"] == "add_on") & frame["add_on_to"].isna()
     if add_on_bare.any():
         messages.append(f"comparator_type add_on without add_on_to on row(s) {_rows(add_on_bare)}")

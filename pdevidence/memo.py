@@ -51,13 +51,19 @@ def _table_digest(table: pd.DataFrame | pd.Series) -> bytes:
     known = _seen.digests.get(id(table)) if run is not None else None
     if known is not None and known[0] is table:
         return known[1]
-    names = list(table.columns) if isinstance(table, pd.DataFrame) else [table.name]
-    dtypes = [str(d) for d in table.dtypes] if isinstance(table, pd.DataFrame) else [str(table.dtype)]
-    digest = hashlib.sha256(repr((type(table).__name__, names, dtypes, table.shape)).encode("utf-8"))
+    frame = table if isinstance(table, pd.DataFrame) else table.to_frame(name=table.name)
+    axes = (list(frame.columns), frame.columns.name, list(frame.index.names), frame.shape)
+    # repr of a dtype names a categorical's categories and order, which str() does not.
+    header = (type(table).__name__, axes, [repr(d) for d in frame.dtypes])
+    digest = hashlib.sha256(repr(header).encode("utf-8"))
     try:
-        digest.update(pd.util.hash_pandas_object(table, index=True).to_numpy().tobytes())
+        digest.update(pd.util.hash_pandas_object(frame, index=True).to_numpy().tobytes())
+        # pandas hashes object cells by their text, so 1 and "1", or None and NaN, would hash alike:
+        # object columns add their Python values.
+        for _, column in frame.select_dtypes(include="object").items():
+            digest.update(pickle.dumps(column.tolist(), protocol=pickle.HIGHEST_PROTOCOL))
     except TypeError:
-        digest.update(pickle.dumps(table, protocol=pickle.HIGHEST_PROTOCOL))
+        digest.update(pickle.dumps(frame, protocol=pickle.HIGHEST_PROTOCOL))
     value = digest.digest()
     if run is not None:
         _seen.digests[id(table)] = (table, value)  # the table is kept, so its id is not reused this run

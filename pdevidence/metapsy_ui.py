@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from pdevidence import charts, memo, stats, ui, urlstate
+from pdevidence import charts, effectmap, memo, stats, ui, urlstate
 from pdevidence.metapsy import effects as mp_effects
 from pdevidence.metapsy import outcomes as mp_outcomes
 from pdevidence.metapsy.analysis import (
@@ -288,7 +288,7 @@ def _family_rows(summary: pd.DataFrame, label) -> pd.DataFrame:
     )
 
 
-def render_families(db: Database, summary: pd.DataFrame, panel: str = "families") -> None:
+def render_families(db: Database, summary: pd.DataFrame) -> None:
     """Pooled g per therapy family, psychodynamic therapy highlighted, with the full table."""
     if summary.empty:
         st.info("No comparisons match these settings.")
@@ -323,7 +323,7 @@ def render_families(db: Database, summary: pd.DataFrame, panel: str = "families"
         "Each diamond is one therapy family's pooled g against the control conditions, with its 95% CI; the "
         "dotted line is the 95% prediction interval (where a new trial's effect would likely fall). "
         f"Families with fewer than {stats.MIN_STUDIES_TO_POOL} trials and unmapped codes are in the table only.",
-        panel=panel,
+        panel="families",
         title="therapy families compared",
     )
 
@@ -457,7 +457,7 @@ def render_check(db: Database) -> None:
             else ""
         )
         st.markdown(f"The {len(wrong)} row(s) that differ (the stored g is used in the analysis).{note}")
-        panel = ui.open_panel(f"Table: the {len(wrong)} row(s) that differ", "check")
+        panel = ui.open_panel("Table: the rows where the stored and recomputed g differ", "check")
         if panel is None:
             return
         panel.dataframe(
@@ -517,6 +517,18 @@ def render_size_lens(db: Database, effects: pd.DataFrame, settings: Settings) ->
     lens = size_lens(effects, threshold, settings.method)
     pooled_lens = lens[lens["g"].notna()]
     st.markdown(f"**{label}**, trials split at {threshold} participants:")
+    st.markdown(
+        "\n".join(
+            f"- {ui.escape(r['label'])}: "
+            + (
+                f"g = {effectmap.fmt(r['g'])} (95% CI {effectmap.fmt(r['ci_low'])} to {effectmap.fmt(r['ci_high'])}), "
+                if pd.notna(r["g"])
+                else "not pooled, "
+            )
+            + f"{r['studies']} trial{'s' if r['studies'] != 1 else ''}"
+            for r in lens.to_dict("records")
+        )
+    )
     if pooled_lens.empty:
         st.info(f"Neither group has the {stats.MIN_STUDIES_TO_POOL} trials pooling needs.")
         st.dataframe(lens.drop(columns=["group"]).round(3), hide_index=True, width="stretch")
@@ -541,7 +553,7 @@ def render_size_lens(db: Database, effects: pd.DataFrame, settings: Settings) ->
     if large.empty:
         st.info("No large trials at these settings.")
     else:
-        panel = ui.open_panel(f"Table: every family, trials with {threshold} or more participants", "large")
+        panel = ui.open_panel("Table: every family, large trials only", "large")
         if panel is not None:
             panel.dataframe(_summary_table(large), hide_index=True, width="stretch")
     egger = small_study_test(effects)

@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 import pandas as pd
 import streamlit as st
 
-from pdevidence import evidence, filters, load, memo, urlstate, vocab
+from pdevidence import effectmap, evidence, filters, load, memo, urlstate, vocab
 
 DISCLAIMER = (
     "**Information only, not medical advice.** This site summarizes published research. "
@@ -38,6 +38,7 @@ PANEL_PARAM = "show"
 _PANELS_LAST = "p_show_last"
 _PANELS_PARSED = "_panels_parsed"
 _PAGE_PATH = "_page_path"
+_SHARE_SLOT = "_share_slot"
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&])")
 # Bare addresses that GitHub-flavoured markdown turns into links even when escaped:
@@ -146,6 +147,10 @@ def start_page(path: str) -> None:
     for key in unknown:
         del st.query_params[key]
     render_notices([urlstate.unknown_notice(key, path) for key in unknown])
+    if PANEL_PARAM in st.query_params:  # checked here too, so a page that stops early still says so
+        opened, _ = _url_panels()
+        kept = [p for p in urlstate.PANELS if p in opened]
+        write_query_params({PANEL_PARAM: kept} if kept else {}, (PANEL_PARAM,))
 
 
 def _draw_notices(notices: list[str]) -> None:
@@ -354,10 +359,50 @@ def share_url() -> str:
 
 
 def render_share_link(container=None) -> None:
+    """The share popover; its link is written again at the end of the run (refresh_share_link), after
+    everything drawn later in the page (such as an opened panel) has written its part of the address."""
     target = container or st
     with target.popover("Share this view", icon=":material/share:"):
         st.caption("Copy this link: it reopens this page with the same selection.")
-        st.code(share_url(), language=None, wrap_lines=True)
+        slot = st.empty()
+    slot.code(share_url(), language=None, wrap_lines=True)
+    st.session_state[_SHARE_SLOT] = (_run_token(), slot)
+
+
+def refresh_share_link() -> None:
+    """Write the current address into this run's share popover (called by the frame after the page)."""
+    found = st.session_state.get(_SHARE_SLOT)
+    if found is not None and found[0] == _run_token():
+        found[1].code(share_url(), language=None, wrap_lines=True)
+
+
+def render_estimate_list(rows: pd.DataFrame) -> None:
+    """Pooled estimates as plain lines (the charts behind them open on request): what, how big, how sure, from where."""
+    lines = []
+    for row in rows.to_dict("records"):
+        value = row.get("es_value")
+        if value is None or pd.isna(value):
+            continue
+        low, high = row.get("es_ci_low"), row.get("es_ci_high")
+        ci = (
+            f" (95% CI {effectmap.fmt(low)} to {effectmap.fmt(high)})"
+            if pd.notna(low) and pd.notna(high)
+            else ", no CI reported"
+        )
+        size = [
+            f"{int(row['k_studies'])} studies" if pd.notna(row.get("k_studies")) else "",
+            f"{int(row['n']):,} participants" if pd.notna(row.get("n")) else "",
+        ]
+        size_text = ", ".join(s for s in size if s)
+        what = " · ".join(str(row[c]) for c in ("therapy", "es_type_label", "timepoint") if pd.notna(row.get(c)))
+        marker = f" ({row['markers']})" if isinstance(row.get("markers"), str) and row["markers"] else ""
+        lines.append(
+            f"- **{escape(what)}**: {effectmap.fmt(value)}{ci}"
+            + (f", {size_text}" if size_text else "")
+            + f". {escape(str(row.get('label', '')))}{escape(marker)}"
+        )
+    if lines:
+        st.markdown("\n".join(lines))
 
 
 @st.cache_resource(show_spinner=False)

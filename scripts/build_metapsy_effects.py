@@ -189,7 +189,8 @@ def comparison_for(rows: pd.DataFrame, metapsy_class: str, n2: float) -> str | N
     if metapsy_class in INACTIVE_CLASSES:
         fits = rows[rows["comparator_class"].isin(INACTIVE_CLASSES[metapsy_class])]
     elif metapsy_class == "medication":
-        fits = rows[rows["comparator_class"] == "medication"]
+        # A combination row (therapy alone vs therapy plus a medicine) is not a comparison with a medicine.
+        fits = rows[(rows["comparator_class"] == "medication") & (rows["comparator_type"] != "combination")]
     elif metapsy_class.startswith("therapy:"):
         fits = rows[rows["comparator_type"] != "inactive"]
     else:

@@ -76,12 +76,59 @@ def test_charts_are_built_only_when_their_panel_is_open_and_a_link_reopens_them(
     assert not opened.exception, [e.value for e in opened.exception]
     drawn = [e.label for e in opened.expander if e.label.startswith("Chart: ")]
     assert len(opened.get("plotly_chart")) == len(drawn) == len(chart_panels)
-    # The link keeps the panels this page drew, in the fixed order of urlstate.PANELS.
+    # The link keeps every panel of this page it was given, in the fixed order of urlstate.PANELS.
     kept = (
         opened.query_params.get_all("show") if hasattr(opened.query_params, "get_all") else opened.query_params["show"]
     )
     kept = [kept] if isinstance(kept, str) else list(kept)
     assert kept == [p for p in urlstate.PANELS if p in every]
+
+
+def test_every_panel_a_page_draws_is_registered_for_that_page_and_every_registered_panel_is_drawn():
+    import re
+
+    root = Path(APP).parent
+    drawn: dict[str, set[str]] = {}
+    sources = {p.stem: p for p in (root / "pages").glob("*.py")} | {"metapsy": root / "pdevidence" / "metapsy_ui.py"}
+    for page, path in sources.items():
+        text = path.read_text(encoding="utf-8")
+        names = set(re.findall(r'panel="([a-z-]+)"', text)) | set(re.findall(r'open_panel\(.*, "([a-z-]+)"\)', text))
+        if names:
+            drawn.setdefault(page, set()).update(names)
+    registered = {
+        page: set(urlstate.CHART_PANELS.get(page, ())) | set(urlstate.TABLE_PANELS.get(page, ()))
+        for page in urlstate.PANEL_PAGES
+    }
+    assert drawn == registered
+
+
+def test_a_bad_panel_in_a_link_is_reported_even_when_the_page_stops_early():
+    # Somatic trials are all short-term: no trial matches, so the page stops before any panel.
+    at = open_page("pages/overview.py", condition="somatic", term="long-term", show=["bogus", "effect-map"])
+    assert any("No trials match these filters" in w.value for w in at.warning)
+    assert any("Ignored show 'bogus'" in w.value.replace("\\", "") for w in at.warning)
+    assert at.query_params["show"] in ("effect-map", ["effect-map"])
+
+
+def test_going_back_to_a_link_without_a_panel_closes_it():
+    at = open_page("pages/study_size.py", show="sizes")
+    assert len(at.get("plotly_chart")) == 1
+    del at.query_params["show"]  # the browser goes back to the address before the panel was opened
+    at.run()
+    assert not at.get("plotly_chart")
+    at.query_params["show"] = "followup"  # and forward to another one
+    at.run()
+    assert len(at.get("plotly_chart")) == 1
+    assert at.query_params["show"] in ("followup", ["followup"])
+
+
+def test_the_share_link_includes_a_panel_opened_in_this_run():
+    at = open_page("pages/study_size.py")
+    key = next(k for k in at.session_state._state.filtered_state if k.endswith("_sizes"))
+    at.session_state[key] = True
+    at.run()
+    shared = [c.value for c in at.sidebar.code]
+    assert shared and shared[-1].endswith("?show=sizes"), shared
 
 
 def test_a_link_to_a_panel_of_another_page_is_dropped_with_a_notice():
@@ -443,7 +490,7 @@ def test_the_overview_effect_text_reads_at_grade_9_or_below():
     import textstat
 
     at = open_page("pages/overview.py")
-    intro = next(m.value for m in at.markdown if m.value.startswith("Each line is one condition"))
+    intro = next(m.value for m in at.markdown if m.value.startswith("Open the chart below to see the effects."))
     assert textstat.flesch_kincaid_grade(intro) <= 9
 
 

@@ -286,6 +286,12 @@ def test_every_trial_has_a_specific_condition_of_its_group(trials):
             r"add-on design \(add_on_to filled\) coded as comparator_type active",
         ),
         ("wiborg1996", {"add_on_to": ""}, r"comparator_type add_on without add_on_to"),
+        # a combination design's added treatment is the comparator, not a shared treatment
+        (
+            "dejonghe2004",
+            {"add_on_to": "venlafaxine"},
+            r"combination design \(both arms get the therapy\) with add_on_to",
+        ),
         ("milrod2007", {"condition_specific": "ibs"}, r"condition_specific does not belong to condition_group"),
         ("milrod2007", {"condition_specific": "panic disorder"}, r"column condition_specific"),
         ("hamilton2000", {"derived_fields": "n_randomized;title"}, r"column derived_fields"),

@@ -53,3 +53,14 @@ def test_cells_pandas_cannot_hash_fall_back_to_the_full_content():
     frame = pd.DataFrame({"arms": [["a", "b"], ["c"]]})
     other = pd.DataFrame({"arms": [["a", "b"], ["d"]]})
     assert memo._table_digest(frame) != memo._table_digest(other)
+
+
+def test_what_pandas_hashes_alike_still_gives_different_keys():
+    frame = pd.DataFrame({"g": [1.0, 2.0]})
+    assert memo._table_digest(frame.rename_axis("trial")) != memo._table_digest(frame)
+    assert memo._table_digest(frame.rename_axis(columns="what")) != memo._table_digest(frame)
+    labels = pd.Series(["a", "b"], dtype=pd.CategoricalDtype(["a", "b"]))
+    assert memo._table_digest(labels) != memo._table_digest(labels.cat.reorder_categories(["b", "a"]))
+    mixed = pd.DataFrame({"v": pd.Series([1, None], dtype=object)})
+    text = pd.DataFrame({"v": pd.Series(["1", float("nan")], dtype=object)})
+    assert memo._table_digest(mixed) != memo._table_digest(text)
