@@ -187,7 +187,11 @@ if panel is not None:
 
 st.subheader("By condition")
 review = verdicts.groupby("condition_group")["summary"].first()
-marked = summary[["condition_group"]].merge(evidence.finding_counts(subset), on="condition_group", how="left").fillna(0)
+marked = (
+    summary[["condition_group"]]
+    .merge(memo.computed(evidence.finding_counts, subset), on="condition_group", how="left")
+    .fillna(0)
+)
 counts_table = summary.assign(
     condition=summary["condition_group"].map(vocab.CONDITION_GROUPS),
     review_says=summary["condition_group"].map(review),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from pdevidence import load, vocab
+from pdevidence import load, stats, vocab
 
 THERAPY_FIELDS = {
     "session": "What happens in a session",
@@ -144,9 +144,7 @@ def finding_counts(trials: pd.DataFrame) -> pd.DataFrame:
     flags = pd.DataFrame(
         {
             "condition_group": trials["condition_group"],
-            "not_tested": ((trials["finding"] == "not_tested") & (trials["comparator_type"] != "combination")).astype(
-                int
-            ),
+            "not_tested": (stats.therapy_findings(trials) == "not_tested").fillna(False).astype(int),
             "inferred": trials["inferred"].fillna(False).astype(bool).astype(int),
             "add_on": (trials["comparator_type"] == "add_on").astype(int),
             "combination": (trials["comparator_type"] == "combination").astype(int),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from pdevidence import charts, effectmap, memo, stats, ui, urlstate
+from pdevidence import charts, memo, stats, ui, urlstate
 from pdevidence.metapsy import effects as mp_effects
 from pdevidence.metapsy import outcomes as mp_outcomes
 from pdevidence.metapsy.analysis import (
@@ -483,7 +483,7 @@ def render_trials(db: Database, effects: pd.DataFrame, settings: Settings) -> No
     if effects.empty:
         st.info(f"No trials of {label.lower()} in this database at these settings.")
         return
-    pooled = pooled_for(effects, settings.method)
+    pooled = memo.computed(pooled_for, effects, settings.method)
     if pooled is None:
         st.warning(
             f"Too few trials to pool: {len(effects)} trial(s) of {label.lower()} at these settings; pooling needs "
@@ -496,9 +496,8 @@ def render_trials(db: Database, effects: pd.DataFrame, settings: Settings) -> No
             f"prediction interval {pooled.pi_low:.2f} to {pooled.pi_high:.2f}), {pooled.k} trials, "
             f"I² = {pooled.i2:.0%}, tau² = {pooled.tau2:.3f} ({pooled.method})."
         )
-    rows = forest_rows(effects)
     ui.render_chart(
-        lambda: memo.figure(charts.forest_plot, rows, pooled, x_title=charts.THERAPY_G_AXIS),
+        lambda: memo.figure(charts.forest_plot, forest_rows(effects), pooled, x_title=charts.THERAPY_G_AXIS),
         lambda: effects[["study", "arms", "comparators", "n", "comparisons", "g", "se", "rob_level"]].round(3),
         "Each square is one trial (the mean of its comparisons, see below) with its 95% CI. "
         "Hover for the arms compared, size and risk of bias.",
@@ -514,17 +513,13 @@ def render_size_lens(db: Database, effects: pd.DataFrame, settings: Settings) ->
     if effects.empty:
         st.info(f"No trials of {label.lower()} at these settings.")
         return
-    lens = size_lens(effects, threshold, settings.method)
+    lens = memo.computed(size_lens, effects, threshold, settings.method)
     pooled_lens = lens[lens["g"].notna()]
     st.markdown(f"**{label}**, trials split at {threshold} participants:")
     st.markdown(
         "\n".join(
             f"- {ui.escape(r['label'])}: "
-            + (
-                f"g = {effectmap.fmt(r['g'])} (95% CI {effectmap.fmt(r['ci_low'])} to {effectmap.fmt(r['ci_high'])}), "
-                if pd.notna(r["g"])
-                else "not pooled, "
-            )
+            + (f"g = {_g(r)}, " if pd.notna(r["g"]) else "not pooled, ")
             + f"{r['studies']} trial{'s' if r['studies'] != 1 else ''}"
             for r in lens.to_dict("records")
         )
@@ -556,14 +551,14 @@ def render_size_lens(db: Database, effects: pd.DataFrame, settings: Settings) ->
         panel = ui.open_panel("Table: every family, large trials only", "large")
         if panel is not None:
             panel.dataframe(_summary_table(large), hide_index=True, width="stretch")
-    egger = small_study_test(effects)
+    egger = memo.computed(small_study_test, effects)
     if egger is None:
         st.info(
             f"{len(effects)} trial(s) of {label.lower()}: a funnel plot and Egger's test need at least "
             f"{stats.MIN_STUDIES_FOR_EGGER} trials, so none is shown."
         )
         return
-    pooled = pooled_for(effects, settings.method)
+    pooled = memo.computed(pooled_for, effects, settings.method)
     st.markdown(
         f"**Small-study effects** (Egger's test): intercept {egger.intercept:.2f} (95% CI "
         f"{egger.intercept_ci_low:.2f} to {egger.intercept_ci_high:.2f}), p = {egger.p_value:.3f}, k = {egger.k}."

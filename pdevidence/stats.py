@@ -193,6 +193,15 @@ def size_band_counts(trials: pd.DataFrame) -> pd.DataFrame:
     return counts
 
 
+def therapy_findings(trials: pd.DataFrame) -> pd.Series:
+    """Each row's finding as a finding about psychodynamic therapy: empty for a combination design.
+
+    A combination design (the therapy alone against the same therapy plus a medicine) tests the
+    medicine, so its finding says nothing about the therapy and is left out of every finding count.
+    """
+    return trials["finding"].where(trials["comparator_type"] != "combination")
+
+
 def condition_summary(trials: pd.DataFrame) -> pd.DataFrame:
     """Per condition group: trials, comparisons, participants, and comparator mix."""
     studies = per_study(trials)
@@ -204,9 +213,7 @@ def condition_summary(trials: pd.DataFrame) -> pd.DataFrame:
         largest_n=("n_randomized", "max"),
         under_100=("n_randomized", lambda n: int((n < 100).sum())),
     )
-    # A combination design (therapy alone vs the same therapy plus a medicine) tests the medicine, so its
-    # finding says nothing about psychodynamic therapy and is left out of the finding counts.
-    trials = trials.assign(finding=trials["finding"].where(trials["comparator_type"] != "combination"))
+    trials = trials.assign(finding=therapy_findings(trials))
     comparisons = trials.groupby("condition_group").agg(
         comparisons=("id", "size"),
         vs_inactive=("comparator_type", lambda c: int((c == "inactive").sum())),

@@ -130,10 +130,7 @@ def render_footer() -> None:
 
 def _run_token():
     """Changes on every script run, so a notice slot from an earlier run is never reused."""
-    from streamlit.runtime.scriptrunner import get_script_run_ctx
-
-    ctx = get_script_run_ctx()
-    return id(ctx.cursors) if ctx is not None else None
+    return memo.run_id()
 
 
 def start_page(path: str) -> None:
