@@ -122,7 +122,7 @@ def _read(source: str):
     if source in sources.KNOWN_DATABASES and not Path(source).exists():
         got = cache.ensure(sources.KNOWN_DATABASES[source])
         codebook = got.codebook.read_bytes() if got.codebook else None
-        return read_database(got.csv.read_bytes(), codebook=codebook or {}, name=source)
+        return read_database(got.csv.read_bytes(), codebook=codebook or {}, name=source, catalogued=True)
     return read_database(source)
 
 
