@@ -149,3 +149,58 @@ def test_borderline_bpd_severity_psychodynamic_figure_is_unchanged():
     _, row = engine_pool("borderline-psyctr", "c-bpd-severity", "psychodynamic")
     assert row["studies"] == 8
     assert (round(row["g"], 2), round(row["ci_low"], 2), round(row["ci_high"], 2)) == (0.58, 0.25, 0.90)
+
+
+@pytest.mark.parametrize(
+    "path, message",
+    [("/dev/zero", "not a regular file"), ("/dev/urandom", "not a regular file"), ("/tmp", "is a folder")],
+)
+def test_the_command_line_refuses_devices_and_folders_with_a_clear_message(path, message):
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "pdevidence.metapsy", path], capture_output=True, text=True, timeout=60,
+        cwd=Path(__file__).resolve().parents[1],
+    )  # fmt: skip
+    assert done.returncode != 0 and message in done.stderr + done.stdout
+    assert "Traceback" not in done.stderr
+
+
+def test_a_local_file_over_the_size_cap_is_refused_before_it_is_read(tmp_path, monkeypatch):
+    from pdevidence.metapsy import guard
+    from pdevidence.metapsy.errors import SourceError
+
+    big = tmp_path / "big.csv"
+    big.write_bytes(b"x" * 2048)
+    with pytest.raises(SourceError, match="larger than"):
+        guard.read_local(str(big), limit=1024)
+
+
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (b"\x1f\x8b\x08\x00" + b"\x00" * 40, "compressed file"),
+        (b"PK\x03\x04" + b"\x00" * 40, "compressed file"),
+        (b"study\tcondition_arm1\tcondition_arm2\t.g\t.g_se\nA\tdyn\twl\t0.5\t0.2\n", "separated by tabs"),
+    ],
+)
+def test_compressed_and_tab_separated_uploads_get_a_message_that_says_what_they_are(data, message):
+    from pdevidence.metapsy.errors import MetapsyError
+
+    with pytest.raises(MetapsyError, match=message):
+        read_database(data, name="upload.csv")
+
+
+def test_social_anxiety_psychodynamic_arms_inside_other_psy_are_found_and_the_trials_cbt_arm_is_left_alone():
+    db = read_database(SHARED / "sad-psyctr.csv")
+    pd_rows = db.rows[db.rows["family"] == "psychodynamic"]
+    assert sorted(pd_rows["study"].unique()) == ["Johansson, 2017", "Leichsenring, 2013", "Rahmani, 2020"]
+    leich = db.rows[db.rows["study"] == "Leichsenring, 2013"]
+    assert set(leich.loc[leich["condition_arm1"] == "cbt", "family"]) == {"cbt"}
+    raw = raw_table("sad-psyctr")
+    picked = raw[raw["study"].isin(pd_rows["study"]) & (raw["condition_arm1"] == "Other psy") & (raw["time"] == "post")]
+    k, g, low, high = independent_pool(picked)
+    _, row = engine_pool("sad-psyctr", "c-symptoms", "psychodynamic")
+    assert row["studies"] == k == 3
+    assert (row["g"], row["ci_low"], row["ci_high"]) == pytest.approx((g, low, high), abs=1e-9)

@@ -171,9 +171,11 @@ def main(argv: list[str] | None = None) -> int:
     records = database_records(db, analysis, outcomes)
     if args.json:
         print(json.dumps(records, indent=1))
+        print(f"coding: {db.coding}. {db.coding_note}", file=sys.stderr)
         print(check_text(db), file=sys.stderr)
     else:
         print(f"{db.name}: {len(db.rows)} rows; credit: {CREDIT}, {LICENCE}")
+        print(f"coding: {db.coding}. {db.coding_note}")
         print(_format_table(records))
         if db.unmapped:
             print(f"unmapped treatment codes (not pooled): {', '.join(db.unmapped)}")

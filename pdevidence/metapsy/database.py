@@ -12,7 +12,6 @@ import pandas as pd
 
 from pdevidence.metapsy import effects, guard, outcomes
 from pdevidence.metapsy.coding import AUTOMATIC, REVIEWED, DatabaseCoding, coding_for
-from pdevidence.metapsy.errors import SourceError
 from pdevidence.metapsy.families import FAMILY_LABELS, UNMAPPED, map_code, parse_code_list
 from pdevidence.metapsy.fetch import fetch
 from pdevidence.metapsy.read import (
@@ -391,9 +390,10 @@ def _row_families(rows: pd.DataFrame, arm1: pd.Series, codes: pd.DataFrame, code
     families = dict(zip(codes["code"], codes["family"], strict=True))
     family = arm1.map(families).astype(object).where(arm1.notna(), UNMAPPED)
     if coded is not None and coded.studies:
-        study = rows["study"].astype("string").str.strip().str.lower()
+        # Keys are "study | arm-1 code": an arm inside a wider code, never the trial's other arms.
+        key = rows["study"].astype("string").str.strip().str.lower() + " | " + arm1.str.lower()
         for name, (fam, _source) in coded.studies.items():
-            family = family.where(~(study == name).fillna(False), fam)
+            family = family.where(~(key == name).fillna(False), fam)
     return family
 
 
@@ -461,13 +461,7 @@ def read_database(
         book = codebook if isinstance(codebook, dict) else parse_codebook(codebook)
         return build_database(frame, book, name or "uploaded", label, from_catalogue=bool(catalogued))
     source = str(source)
-    if is_url(source):
-        data = fetch(source, timeout)
-    else:
-        try:
-            data = Path(source).read_bytes()
-        except OSError as exc:
-            raise SourceError(f"could not read {source}: {exc.strerror or exc}") from exc
+    data = fetch(source, timeout) if is_url(source) else guard.read_local(source)
     if codebook is None:
         book = find_codebook(source, timeout)
     else:
