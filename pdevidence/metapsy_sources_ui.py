@@ -96,7 +96,7 @@ def _read_file(csv_path: str, codebook_path: str | None, name: str, digest: str)
     """A catalogue database read once per server process and version (the digest keys the version)."""
     data = Path(csv_path).read_bytes()
     book = Path(codebook_path).read_bytes() if codebook_path else None
-    return read_database(data, codebook=book, name=name)
+    return read_database(data, codebook=book, name=name, catalogued=True)
 
 
 @st.cache_resource(show_spinner=False, max_entries=2, ttl=3600, scope="session")

@@ -596,6 +596,7 @@ def render_method(db: Database) -> None:
         "odds ratio turned into g (0.5 added to every cell of a table with an empty cell).\n"
         f"- **Risk of bias.** {db.rob_rule.rule} Ratings are grouped as low / some concerns / high / not rated.\n"
         f"- **Time point.** {db.time_note}\n"
+        f"- **Coding: {db.coding}.** {db.coding_note}\n"
         f"- **Therapy families.** Each treatment code (`condition_arm1`) is looked up in the database's codebook "
         f"and its description matched against a fixed keyword table; codes the codebook does not define are "
         f"matched by name. Codes neither can place are reported as unmapped, never guessed."

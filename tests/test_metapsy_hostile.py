@@ -181,7 +181,7 @@ def test_the_expected_refusals_name_what_is_wrong():
     assert "longer than 500 characters" in refusal("huge field")
     assert "more than once" in refusal("duplicated .g column")
     assert "more than once" in refusal("duplicated study column")
-    assert "missing column(s)" in refusal("tab separated")
+    assert "separated by tabs" in refusal("tab separated")
     assert "could not be read as a table" in refusal("empty")
 
 
