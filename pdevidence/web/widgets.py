@@ -9,7 +9,8 @@ from urllib.parse import urlencode
 import pandas as pd
 import streamlit as st
 
-from pdevidence import effectmap, evidence, filters, load, memo, urlstate, vocab
+from pdevidence import effectmap, evidence, filters, load, viewstate, vocab
+from pdevidence.web import memo
 
 DISCLAIMER = (
     "**Information only, not medical advice.** This site summarizes published research. "
@@ -140,23 +141,23 @@ def start_page(path: str) -> None:
     state[_NOTICES] = []
     state[_PAGE_PATH] = path
     state[_NOTICE_SLOT] = (_run_token(), st.empty())
-    unknown = urlstate.unknown_keys(_query(), path)
+    unknown = viewstate.unknown_keys(_query(), path)
     for key in unknown:
         del st.query_params[key]
-    render_notices([urlstate.unknown_notice(key, path) for key in unknown])
+    render_notices([viewstate.unknown_notice(key, path) for key in unknown])
     if PANEL_PARAM in st.query_params:  # checked here too, so a page that stops early still says so
         opened, _ = _url_panels()
-        kept = [p for p in urlstate.PANELS if p in opened]
+        kept = [p for p in viewstate.PANELS if p in opened]
         write_query_params({PANEL_PARAM: kept} if kept else {}, (PANEL_PARAM,))
 
 
 def _draw_notices(notices: list[str]) -> None:
-    first, rest = notices[: urlstate.MAX_NOTICES], notices[urlstate.MAX_NOTICES :]
+    first, rest = notices[: viewstate.MAX_NOTICES], notices[viewstate.MAX_NOTICES :]
     for notice in first:
         st.warning(escape(notice), icon=NOTICE_ICON)
     if rest:
-        with st.expander(urlstate.cap(notices)[-1]):
-            for notice in rest[: urlstate.MAX_NOTICES_LISTED]:
+        with st.expander(viewstate.cap(notices)[-1]):
+            for notice in rest[: viewstate.MAX_NOTICES_LISTED]:
                 st.warning(escape(notice), icon=NOTICE_ICON)
 
 
@@ -452,7 +453,7 @@ def render_chart(build, data, caption: str, *, panel: str, title: str, key: str 
     """A chart and the same figures as a table, each in a panel drawn only while it is open.
 
     `build` makes the figure and `data` (a table or a function returning one) the table, only when
-    their panel is open. Panel names are listed in urlstate.CHART_PANELS.
+    their panel is open. Panel names are listed in viewstate.CHART_PANELS.
     """
     box = open_panel(f"Chart: {title}", panel, icon=":material/bar_chart:")
     if box is not None:
@@ -485,8 +486,8 @@ def _url_panels() -> tuple[set[str], bool]:
         return cached[1], cached[2]
     raw = _query((PANEL_PARAM,)).get(PANEL_PARAM)
     changed = raw != state.get(_PANELS_LAST)
-    context = {PANEL_PARAM: urlstate.panels_of(_page_path())}
-    parsed = urlstate.parse({PANEL_PARAM: raw} if raw is not None else {}, context, fields=(PANEL_PARAM,))
+    context = {PANEL_PARAM: viewstate.panels_of(_page_path())}
+    parsed = viewstate.parse({PANEL_PARAM: raw} if raw is not None else {}, context, fields=(PANEL_PARAM,))
     if changed:
         render_notices(parsed.notices)
     opened = set(parsed.state[PANEL_PARAM])
@@ -508,20 +509,20 @@ def open_panel(label: str, name: str, *, icon: str | None = None):
         state[key] = name in opened
     box = st.expander(label, key=key, icon=icon, on_change="rerun")
     is_open = bool(box.open)
-    valid = set(urlstate.panels_of(_page_path()))
+    valid = set(viewstate.panels_of(_page_path()))
     now = {v for v in st.query_params.get_all(PANEL_PARAM) if v in valid} - {name} | ({name} if is_open else set())
-    written = [p for p in urlstate.PANELS if p in now]  # in a fixed order, so a link is stable
+    written = [p for p in viewstate.PANELS if p in now]  # in a fixed order, so a link is stable
     write_query_params({PANEL_PARAM: written} if written else {}, (PANEL_PARAM,))
     state[_PANELS_LAST] = written or None
     return box if is_open else None
 
 
 def _url_context(param: str, choices, default) -> dict:
-    """The urlstate context of one widget's field: the page's choices when the table does not fix them."""
-    spec = urlstate.BY_NAME[param]
+    """The viewstate context of one widget's field: the page's choices when the table does not fix them."""
+    spec = viewstate.BY_NAME[param]
     if spec.kind == "text" or spec.values is not None:
         return {}
-    return {param: urlstate.Domain(tuple(choices), urlstate._MISSING if default is None else default)}
+    return {param: viewstate.Domain(tuple(choices), viewstate._MISSING if default is None else default)}
 
 
 def _url_bound(param: str, context: dict, to_widget=lambda v: v):
@@ -530,14 +531,14 @@ def _url_bound(param: str, context: dict, to_widget=lambda v: v):
     raw = _query((param,)).get(param)
     state = st.session_state
     if widget_key not in state or (raw is not None and raw != state.get(last_key)):
-        parsed = urlstate.parse({param: raw} if raw is not None else {}, context, fields=(param,))
+        parsed = viewstate.parse({param: raw} if raw is not None else {}, context, fields=(param,))
         render_notices(parsed.notices)
         state[widget_key] = to_widget(parsed.state[param])
     return widget_key
 
 
 def _url_write(param: str, value, context: dict) -> None:
-    params = urlstate.serialize({param: value}, context)
+    params = viewstate.serialize({param: value}, context)
     write_query_params(params, (param,))
     st.session_state[f"p_{param}_last"] = params.get(param)
 
@@ -552,11 +553,11 @@ def url_choice(
     help: str | None = None,
     widget: str = "radio",
 ) -> str:
-    """A radio (or selectbox) kept in the URL field `param` (urlstate.FIELDS); `choices` maps values to labels."""
+    """A radio (or selectbox) kept in the URL field `param` (viewstate.FIELDS); `choices` maps values to labels."""
     target = container or st
     context = _url_context(param, choices, default)
     widget_key = _url_bound(param, context)
-    options = [c for c in (urlstate.BY_NAME[param].values or choices) if c in choices]
+    options = [c for c in (viewstate.BY_NAME[param].values or choices) if c in choices]
     if widget == "selectbox":
         value = target.selectbox(label, options, format_func=choices.__getitem__, key=widget_key, help=help)
     else:
@@ -587,7 +588,7 @@ def url_multi(
 
 def url_text(label: str, param: str, *, placeholder: str = "", max_chars: int | None = None) -> str:
     """A text box kept in the URL field `param` (absent = empty)."""
-    limit = max_chars or urlstate.BY_NAME[param].max_chars
+    limit = max_chars or viewstate.BY_NAME[param].max_chars
     widget_key = _url_bound(param, {})
     value = st.text_input(label, key=widget_key, placeholder=placeholder, max_chars=limit)
     _url_write(param, value, {})
