@@ -54,12 +54,16 @@ PAGES = {
 page = st.navigation([p for section in PAGES.values() for p in section])
 
 # The frame is drawn before the page runs, around an empty container the page
-# fills: st.stop(), an empty selection or a data error inside the page cannot
+# fills: widgets.stop_page(), an empty selection or a data error inside the page cannot
 # remove the disclaimer or the sources footer.
 widgets.render_disclaimer()
 body = st.container()
 widgets.render_footer()
 with body:
     widgets.start_page(page.url_path or "overview")
-    page.run()
-    widgets.refresh_share_link()
+    try:
+        page.run()
+    except widgets.EndOfPage:
+        pass
+    finally:
+        widgets.finish_page()

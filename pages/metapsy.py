@@ -18,7 +18,7 @@ st.markdown(
 
 found = metapsy_sources.load_databases()
 if found is None:
-    st.stop()
+    widgets.stop_page()
 
 settings = metapsy_page.settings_sidebar(found)
 db = found[settings.database]

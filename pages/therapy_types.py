@@ -17,7 +17,7 @@ default = tuple(types["id"].head(2))
 chosen = widgets.url_multi("Therapy types to compare", "compare", names, default, max_selections=3)
 if not chosen:
     st.info("Pick at least one therapy type.")
-    st.stop()
+    widgets.stop_page()
 
 columns = st.columns(len(chosen))
 for column, type_id in zip(columns, chosen):

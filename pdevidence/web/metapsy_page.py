@@ -35,7 +35,7 @@ from pdevidence.metapsy.settings import (
     parse_settings,
     serialize_settings,
 )
-from pdevidence.web import memo, widgets
+from pdevidence.web import link, memo, widgets
 
 _KEYS = {
     "database": "mp_db",
@@ -47,8 +47,6 @@ _KEYS = {
     "method": "mp_tau",
     "threshold": "mp_size",
 }
-_LAST_URL = "mp_last_url"
-_SETTINGS = "mp_settings"
 
 # ---------------------------------------------------------------- analyses, cached
 # Pooling every family of a database (and of every loaded database, for the across-conditions table) takes
@@ -123,23 +121,22 @@ def settings_sidebar(found: dict[str, Database]) -> Settings:
     names = tuple(found)
     options_for = lambda name: DatabaseOptions.of(found[name])  # noqa: E731
     state = st.session_state
-    url = {k: st.query_params.get_all(k) for k in PARAMS if k in st.query_params}
-    last = state.get(_LAST_URL)
+    url = link.query(PARAMS)
+    kept = link.kept("metapsy")
     notices: list[str] = []
-    if last is None or (url and url != last) or _KEYS["database"] not in state:
-        if not url and last and state.get(_SETTINGS) is not None and state[_SETTINGS].database in found:
-            _set_widgets(state[_SETTINGS])
+    if link.url_wins() or _KEYS["database"] not in state:
+        if not url and kept is not None and kept.database in found:
+            _set_widgets(kept)  # the session's own choices, carried across pages
         else:
             parsed = parse_settings(url, names, options_for)
             notices = parsed.notices
             _set_widgets(parsed.settings)
-    elif not url and last:
-        _set_widgets(state.get(_SETTINGS) or Settings())
+    elif not url and kept is not None:
+        _set_widgets(kept)
     if state.get(_KEYS["database"]) not in found:
         state[_KEYS["database"]] = default_database(names)
     # The app's frame drops keys the page does not use; this covers the page run on its own.
-    query = {k: st.query_params.get_all(k) for k in st.query_params}
-    notices += [viewstate.unknown_notice(k) for k in viewstate.unknown_keys(query, "metapsy")]
+    notices += [viewstate.unknown_notice(k) for k in viewstate.unknown_keys(link.query(), "metapsy")]
     widgets.render_notices(notices)
 
     sb = st.sidebar
@@ -211,9 +208,8 @@ def settings_sidebar(found: dict[str, Database]) -> Settings:
         outcome=state.get(_KEYS["outcome"]) if options.outcomes else None,
     )
     params = serialize_settings(settings, names, options_for)
-    widgets.write_query_params(params, PARAMS)
-    state[_LAST_URL] = params
-    state[_SETTINGS] = settings
+    link.stage(params, PARAMS)
+    link.keep("metapsy", settings)
     widgets.render_share_link(sb)
     return settings
 
