@@ -687,7 +687,7 @@ def test_prefetch_fills_the_cache_and_stops_at_the_first_sign_of_being_offline(g
 
 
 def test_on_a_fresh_server_the_rest_of_the_catalogue_arrives_in_the_background(github, monkeypatch):
-    import pdevidence.metapsy_sources_ui as sources_ui
+    import pdevidence.web.metapsy_sources as sources_ui
 
     gad, borderline = sources.KNOWN_DATABASES["gad-psyctr"], sources.KNOWN_DATABASES["borderline-psyctr"]
     publish(github, gad, data=bigger_csv())
