@@ -4,7 +4,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from pdevidence import ui
+from pdevidence.web import widgets
 
 # The tab icon is a file in the repository: a ":material/...:" page icon makes every visitor's browser
 # fetch it from fonts.gstatic.com. (Material icons elsewhere are served by the app itself.)
@@ -48,18 +48,22 @@ PAGES = {
 }
 
 # Each url_path equals its file's name, so a deep link resolves to the same
-# page whether or not Streamlit has seen this navigation yet (see ui.require_frame).
+# page whether or not Streamlit has seen this navigation yet (see widgets.require_frame).
 # A flat list: Streamlit's sectioned sidebar navigation nests list items in
 # a way screen readers do not announce as a list (axe "list"/"listitem").
 page = st.navigation([p for section in PAGES.values() for p in section])
 
 # The frame is drawn before the page runs, around an empty container the page
-# fills: st.stop(), an empty selection or a data error inside the page cannot
+# fills: widgets.stop_page(), an empty selection or a data error inside the page cannot
 # remove the disclaimer or the sources footer.
-ui.render_disclaimer()
+widgets.render_disclaimer()
 body = st.container()
-ui.render_footer()
+widgets.render_footer()
 with body:
-    ui.start_page(page.url_path or "overview")
-    page.run()
-    ui.refresh_share_link()
+    widgets.start_page(page.url_path or "overview")
+    try:
+        page.run()
+    except widgets.EndOfPage:
+        pass
+    finally:
+        widgets.finish_page()

@@ -54,7 +54,7 @@ TARGETS = {
     "mb_per_session": 30,  # server memory per extra browser session
 }
 CONDITION = "Depression"  # the sidebar choice timed on filtered pages
-CHART_PANEL_PREFIX = "Chart: "  # the label of a panel that draws a chart when opened (ui.render_chart)
+CHART_PANEL_PREFIX = "Chart: "  # the label of a panel that draws a chart when opened (widgets.render_chart)
 VIEWPORT = {"width": 1280, "height": 900}
 TIMEOUT_S = 120
 

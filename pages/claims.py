@@ -2,15 +2,16 @@
 
 import streamlit as st
 
-from pdevidence import charts, evidence, load, memo, prose, ui, vocab
+from pdevidence import charts, evidence, load, prose, vocab
+from pdevidence.web import memo, widgets
 
-ui.require_frame()
+widgets.require_frame()
 
 st.title("The article's claims, checked")
 st.markdown(prose.CLAIMS)
 
-claims = ui.table("claims")
-all_rows = ui.evidence_rows()
+claims = widgets.table("claims")
+all_rows = widgets.evidence_rows()
 
 overview = claims.assign(verdict=claims["verdict"].map(vocab.VERDICTS))[["claim", "verdict"]]
 st.dataframe(
@@ -21,7 +22,7 @@ st.dataframe(
 )
 
 choices = dict(zip(claims["id"], claims["claim"]))
-chosen = ui.url_choice("Look at one claim", "claim", choices, claims["id"].iloc[0], widget="selectbox")
+chosen = widgets.url_choice("Look at one claim", "claim", choices, claims["id"].iloc[0], widget="selectbox")
 claim = claims.set_index("id").loc[chosen]
 
 st.subheader(claim["claim"])
@@ -112,7 +113,7 @@ if secondary_ids:
 
 trials_here = rows[rows["kind"] == "trial"]
 if not trials_here.empty:
-    ui.render_chart(
+    widgets.render_chart(
         lambda: memo.figure(charts.findings_chart, trials_here, vocab.FINDINGS),
         trials_here[["label", "detail", "finding", "n"]],
         "What each trial behind this claim found on its main outcome; larger marks are larger trials.",
@@ -122,7 +123,7 @@ if not trials_here.empty:
     )
 numeric = rows[rows["es_value"].notna()]
 if not numeric.empty:
-    ui.render_chart(
+    widgets.render_chart(
         lambda: memo.figure(charts.effect_estimates, numeric),
         numeric[["label", "es_type_label", "timepoint", "es_value", "es_ci_low", "es_ci_high"]],
         "Reported effect sizes behind this claim, with 95% confidence intervals where reported.",

@@ -2,9 +2,10 @@
 
 import streamlit as st
 
-from pdevidence import prose, ui
+from pdevidence import prose
+from pdevidence.web import widgets
 
-ui.require_frame()
+widgets.require_frame()
 
 LEVELS = {
     "primitive": "Primitive defenses",
@@ -17,7 +18,7 @@ CHAPTER_COUNTS = {"primitive": 10, "higher_level": 11}
 st.title("Defense mechanisms")
 st.markdown(prose.DEFENSES)
 
-mechanisms = ui.table("defense_mechanisms")
+mechanisms = widgets.table("defense_mechanisms")
 listed = {level: int((mechanisms["level"] == level).sum()) for level in LEVELS}
 missing = {level: max(0, CHAPTER_COUNTS[level] - listed[level]) for level in LEVELS}
 chapter_total = sum(CHAPTER_COUNTS.values())
@@ -38,7 +39,7 @@ if missing_total:
     completeness += f" Still missing: {gaps}. No source we could read names {'them' if missing_total > 1 else 'it'}."
 st.markdown(completeness)
 
-query = ui.url_text("Search mechanisms", "q", placeholder="for example: denial, humour")
+query = widgets.url_text("Search mechanisms", "q", placeholder="for example: denial, humour")
 if query:
     needle = query.casefold()
     found = mechanisms[
@@ -63,7 +64,7 @@ for level, title in LEVELS.items():
     for row in part.itertuples(index=False):
         with st.expander(row.name, expanded=bool(query)):
             st.markdown(f"{row.definition}\n\n*Example:* {row.example}")
-            st.caption("Where this comes from: " + ui.escape(row.source_location))
+            st.caption("Where this comes from: " + widgets.escape(row.source_location))
 st.caption(
     "Source: Bailey R., Pico J. Defense Mechanisms. StatPearls "
     "([NBK559106](https://www.ncbi.nlm.nih.gov/books/NBK559106/)). The chapter sorts defenses into primitive "

@@ -2,13 +2,14 @@
 
 import streamlit as st
 
-from pdevidence import charts, citations, effectmap, evidence, memo, stats, ui, vocab
+from pdevidence import charts, citations, effectmap, evidence, stats, vocab
+from pdevidence.web import memo, widgets
 
-ui.require_frame()
+widgets.require_frame()
 
 st.title("Explore the studies")
 
-trials, chosen, subset = ui.filtered_trials()
+trials, chosen, subset = widgets.filtered_trials()
 
 per_study = memo.computed(stats.per_study, subset)
 a, b, c = st.columns(3)
@@ -17,7 +18,7 @@ b.metric("Comparisons", len(subset))
 c.metric("Participants randomized", f"{int(per_study['n_randomized'].sum()):,}")
 
 st.subheader("Every study, by size and finding")
-ui.render_chart(
+widgets.render_chart(
     lambda: memo.figure(charts.study_points, subset, vocab.CONDITION_GROUPS, vocab.FINDINGS),
     subset[["first_author", "year", "condition", "comparator", "n_randomized", "finding"]].assign(
         finding=subset["finding"].map(vocab.FINDINGS)
@@ -39,7 +40,7 @@ with_es = stats.poolable(subset)
 if with_es.empty:
     st.info("None of the selected trials report a between-group effect size with a confidence interval.")
 else:
-    ui.render_chart(
+    widgets.render_chart(
         lambda: memo.figure(charts.effect_vs_size, with_es),
         with_es[
             [
@@ -63,15 +64,15 @@ else:
 
 st.subheader("Pooled estimate")
 left, mid, right = st.columns(3)
-pool_vs = ui.url_choice(
+pool_vs = widgets.url_choice(
     "Compared with",
     "pool_vs",
     {"inactive": "Inactive controls", "active": "Active treatments"},
     "inactive",
     container=left,
 )
-pool_time = ui.url_choice("Time point", "pool_time", dict(vocab.TIMEPOINTS), "post", container=mid)
-method = ui.url_choice(
+pool_time = widgets.url_choice("Time point", "pool_time", dict(vocab.TIMEPOINTS), "post", container=mid)
+method = widgets.url_choice(
     "Between-study variance",
     "tau2",
     stats.TAU2_METHODS,
@@ -94,14 +95,14 @@ if len(pool_rows) < stats.MIN_STUDIES_TO_POOL:
 else:
     pooled = stats.pool(pool_rows["es_value"], pool_rows["se"], method=method)
     cols = st.columns(5)
-    cols[0].metric("Pooled effect", f"{pooled.estimate:.2f}", help=ui.glossary_help("effect size"))
+    cols[0].metric("Pooled effect", f"{pooled.estimate:.2f}", help=widgets.glossary_help("effect size"))
     cols[1].metric(
-        "95% CI", f"{pooled.ci_low:.2f} to {pooled.ci_high:.2f}", help=ui.glossary_help("confidence interval")
+        "95% CI", f"{pooled.ci_low:.2f} to {pooled.ci_high:.2f}", help=widgets.glossary_help("confidence interval")
     )
     cols[2].metric(
         "95% prediction interval",
         f"{pooled.pi_low:.2f} to {pooled.pi_high:.2f}",
-        help=ui.glossary_help("prediction interval"),
+        help=widgets.glossary_help("prediction interval"),
     )
     cols[3].metric("Heterogeneity I²", f"{pooled.i2:.0%}", help=f"tau² = {pooled.tau2:.3f}; Q = {pooled.q:.1f}")
     cols[4].metric("Trials / participants", f"{pooled.k} / {int(pool_rows['n_randomized'].sum()):,}")
@@ -122,7 +123,7 @@ else:
         ci_high=ci_high,
         detail=pool_rows["condition"] + "; vs " + pool_rows["comparator"],
     )
-    ui.render_chart(
+    widgets.render_chart(
         lambda: memo.figure(charts.forest_plot, forest_rows, pooled),
         forest_rows[["label", "condition", "comparator", "es_type", "estimate", "ci_low", "ci_high"]],
         f"Random-effects meta-analysis ({pooled.method}), one comparison per trial. "
@@ -187,17 +188,17 @@ st.dataframe(
 )
 
 st.subheader("Effect sizes per trial, by source")
-panel = ui.open_panel("Effect sizes per trial, from the trial reports and the Metapsy databases", "trial-effects")
+panel = widgets.open_panel("Effect sizes per trial, from the trial reports and the Metapsy databases", "trial-effects")
 if panel is not None:
     with panel:
-        bundled = ui.table("metapsy_effects")
+        bundled = widgets.table("metapsy_effects")
         per_trial = memo.computed(
             effectmap.trial_effects_table, subset, bundled, memo.computed(effectmap.trial_effects, subset, bundled)
         )
         if per_trial.empty:
             st.info("None of the selected trials has an effect size in its report or in a Metapsy database.")
         else:
-            ui.render_trial_effects(per_trial, "Used in the Overview map")
+            widgets.render_trial_effects(per_trial, "Used in the Overview map")
             st.caption(
                 "Each row says where its effect comes from: the trial report, or a Metapsy database that works "
                 "the effect out from the trial's own numbers (© Metapsy project, metapsy.org, ODC-By 1.0; "
@@ -209,7 +210,7 @@ st.subheader("Take the list with you")
 n_trials = subset["study"].nunique()
 cols = st.columns(3)
 with cols[0]:
-    ui.render_download(subset, "psychodynamic-trials-filtered.csv")
+    widgets.render_download(subset, "psychodynamic-trials-filtered.csv")
 cols[1].download_button(
     "Download citations (RIS)",
     lambda: citations.to_ris(subset).encode("utf-8"),  # built when clicked, not on every rerun

@@ -2,12 +2,13 @@
 
 import streamlit as st
 
-from pdevidence import prose, ui
+from pdevidence import prose
+from pdevidence.web import widgets
 
-ui.require_frame()
+widgets.require_frame()
 
 st.title("Glossary")
 st.markdown(prose.GLOSSARY)
-glossary = ui.table("glossary").sort_values("term", key=lambda s: s.str.casefold())
+glossary = widgets.table("glossary").sort_values("term", key=lambda s: s.str.casefold())
 for row in glossary.itertuples(index=False):
     st.markdown(f"**{row.term}**: {row.definition}")

@@ -2,11 +2,11 @@
 
 import streamlit as st
 
-from pdevidence import metapsy_sources_ui, metapsy_ui, ui
 from pdevidence.metapsy.analysis import select_rows
 from pdevidence.metapsy.families import FAMILY_LABELS
+from pdevidence.web import metapsy_page, metapsy_sources, widgets
 
-ui.require_frame()
+widgets.require_frame()
 
 st.title("Trial databases (Metapsy)")
 st.markdown(
@@ -16,36 +16,36 @@ st.markdown(
     "on the same footing: same trials database, same rules, same statistics."
 )
 
-found = metapsy_sources_ui.load_databases()
+found = metapsy_sources.load_databases()
 if found is None:
-    st.stop()
+    widgets.stop_page()
 
-settings = metapsy_ui.settings_sidebar(found)
+settings = metapsy_page.settings_sidebar(found)
 db = found[settings.database]
 rows = select_rows(db, settings.analysis())
-metapsy_sources_ui.render_credit(db, found)
-metapsy_ui.render_selection(db, rows, settings)
+metapsy_sources.render_credit(db, found)
+metapsy_page.render_selection(db, rows, settings)
 
 st.header(f"Therapy families in {db.info.condition.lower()}")
-metapsy_ui.render_families(db, metapsy_ui.families_of(db, settings))
-metapsy_ui.render_unmapped(db)
+metapsy_page.render_families(db, metapsy_page.families_of(db, settings))
+metapsy_page.render_unmapped(db)
 
 st.header("Outcomes and their direction")
-metapsy_ui.render_outcomes(db, settings)
+metapsy_page.render_outcomes(db, settings)
 
 st.header("Psychodynamic therapy next to other therapies, across conditions")
-metapsy_ui.render_across(metapsy_ui.across_of(found.loaded(), settings))
+metapsy_page.render_across(metapsy_page.across_of(found.loaded(), settings))
 
 family_label = FAMILY_LABELS.get(settings.family or "", "no family")
-effects = metapsy_ui.effects_of(db, settings, settings.family)
+effects = metapsy_page.effects_of(db, settings, settings.family)
 st.header(f"Trial by trial: {family_label.lower()}")
-metapsy_ui.render_trials(db, effects, settings)
+metapsy_page.render_trials(db, effects, settings)
 
 st.header("Small versus large trials")
-metapsy_ui.render_size_lens(db, effects, settings)
+metapsy_page.render_size_lens(db, effects, settings)
 
 st.header("Data check: stored against recomputed effects")
-metapsy_ui.render_check(db)
+metapsy_page.render_check(db)
 
 st.header("How these numbers are made")
-metapsy_ui.render_method(db)
+metapsy_page.render_method(db)

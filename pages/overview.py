@@ -2,9 +2,10 @@
 
 import streamlit as st
 
-from pdevidence import charts, effectmap, evidence, memo, stats, ui, vocab
+from pdevidence import charts, effectmap, evidence, stats, vocab
+from pdevidence.web import memo, widgets
 
-ui.require_frame()
+widgets.require_frame()
 
 st.title("Psychodynamic therapy: what does the evidence show?")
 st.markdown(
@@ -13,10 +14,10 @@ st.markdown(
     "so you can see how many there are, how large they are, and what they found."
 )
 
-trials, chosen, subset = ui.filtered_trials()
-verdicts = ui.table("verdicts")
-meta = ui.table("meta_analyses")
-bundled = ui.table("metapsy_effects")
+trials, chosen, subset = widgets.filtered_trials()
+verdicts = widgets.table("verdicts")
+meta = widgets.table("meta_analyses")
+bundled = widgets.table("metapsy_effects")
 
 summary = memo.computed(stats.condition_summary, subset)
 left, mid, right = st.columns(3)
@@ -35,7 +36,7 @@ st.markdown(
     "Blue marks come from the trial reports; orange marks come from the Metapsy databases, "
     "which work out each effect from the trial's own numbers. The two are never pooled together."
 )
-lens = ui.url_choice(
+lens = widgets.url_choice(
     "Which trials",
     "lens",
     {
@@ -56,7 +57,7 @@ table = memo.computed(
 changes = memo.computed(effectmap.size_change, estimates)
 
 if lens == "small":
-    ui.render_chart(
+    widgets.render_chart(
         lambda: memo.figure(charts.small_trial_share, table, labels),
         table[["group_label", "condition", "trials", "participants", "share_under_100", "largest"]],
         "Share of each condition's trials with fewer than 100 people. "
@@ -71,7 +72,7 @@ elif effects.empty:
     )
 else:
     published = memo.computed(effectmap.published_estimates, meta)
-    ui.render_chart(
+    widgets.render_chart(
         lambda: memo.figure(charts.effect_map, effects, estimates, labels, lens=lens, published=published),
         lambda: memo.computed(effectmap.map_table, effects, estimates, lens),
         "Effect sizes are standardized (0.2 is small, 0.5 medium, 0.8 large). Lines show 95% confidence "
@@ -155,7 +156,7 @@ st.dataframe(
             format="percent",
         ),
         "i2": st.column_config.NumberColumn(
-            "Spread between trials (I²)", help=ui.glossary_help("heterogeneity"), format="percent"
+            "Spread between trials (I²)", help=widgets.glossary_help("heterogeneity"), format="percent"
         ),
         "change": st.column_config.TextColumn("Without small trials", width="medium"),
     },
@@ -174,10 +175,10 @@ for group, part in table.groupby("condition_group", sort=False):
     )
     st.markdown(f"{vocab.label(vocab.CONDITION_GROUPS, group)}: {links}")
 
-panel = ui.open_panel("Every trial effect behind the map, with its source", "trial-effects")
+panel = widgets.open_panel("Every trial effect behind the map, with its source", "trial-effects")
 if panel is not None:
     with panel:
-        ui.render_trial_effects(
+        widgets.render_trial_effects(
             memo.computed(effectmap.trial_effects_table, subset, bundled, effects), "Used in the map"
         )
         st.caption(
@@ -225,7 +226,7 @@ st.dataframe(
         "studies": st.column_config.NumberColumn("Trials", help="Number of separate trials."),
         "participants": st.column_config.NumberColumn("Participants", help="Total randomized across these trials."),
         "median_n": st.column_config.NumberColumn("Median trial size", format="%d"),
-        "vs_inactive": st.column_config.NumberColumn("vs inactive control", help=ui.glossary_help("waitlist")),
+        "vs_inactive": st.column_config.NumberColumn("vs inactive control", help=widgets.glossary_help("waitlist")),
         "vs_active": st.column_config.NumberColumn(
             "vs active treatment", help="Comparisons with another therapy or medication."
         ),
@@ -255,7 +256,7 @@ st.caption(
 
 st.subheader("How big are the trials?")
 counts = memo.computed(stats.size_band_counts, subset)
-ui.render_chart(
+widgets.render_chart(
     lambda: memo.figure(charts.studies_by_size_band, counts, vocab.CONDITION_GROUPS),
     counts.assign(condition=counts["condition_group"].map(vocab.CONDITION_GROUPS))[
         ["condition", "size_band", "studies"]

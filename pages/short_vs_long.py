@@ -2,17 +2,18 @@
 
 import streamlit as st
 
-from pdevidence import charts, memo, prose, stats, ui, vocab
+from pdevidence import charts, prose, stats, vocab
+from pdevidence.web import memo, widgets
 
-ui.require_frame()
+widgets.require_frame()
 
 st.title("Short-term and long-term psychodynamic therapy")
 st.markdown(prose.SHORT_VS_LONG)
 
-meta = ui.table("meta_analyses")
-trials = ui.studies()
+meta = widgets.table("meta_analyses")
+trials = widgets.studies()
 pd_meta = meta[meta["treatment"].str.startswith("psychodynamic")]
-rows = ui.evidence_rows()
+rows = widgets.evidence_rows()
 rows = rows[rows["id"].isin(pd_meta["id"])].merge(pd_meta[["id", "treatment"]], on="id")
 rows["therapy"] = rows["treatment"].map(
     {"psychodynamic_short": "Short-term", "psychodynamic_long": "Long-term", "psychodynamic": "Psychodynamic"}
@@ -23,8 +24,8 @@ st.markdown(prose.FOLLOWUP_CAVEAT)
 if rows.empty:
     st.info("No meta-analytic estimates for psychodynamic therapy are in our tables.")
 else:
-    ui.render_estimate_list(rows)
-    ui.render_chart(
+    widgets.render_estimate_list(rows)
+    widgets.render_chart(
         lambda: memo.figure(charts.effect_estimates, rows),
         rows[
             ["therapy", "label", "es_type_label", "timepoint", "es_value", "es_ci_low", "es_ci_high", "k_studies", "n"]

@@ -3,9 +3,10 @@
 import pandas as pd
 import streamlit as st
 
-from pdevidence import evidence, load, ui, vocab
+from pdevidence import evidence, load, vocab
+from pdevidence.web import widgets
 
-ui.require_frame()
+widgets.require_frame()
 
 st.title("Sources and method")
 
@@ -71,14 +72,14 @@ st.markdown(
 """
 )
 
-trials = ui.studies()
+trials = widgets.studies()
 st.subheader("Verification status of the trial rows")
 status = trials.groupby(["verification", "confidence"]).size().rename("rows").reset_index()
 st.dataframe(status, hide_index=True)
 
 st.subheader("How the codes are marked")
-verdicts = ui.table("verdicts")
-meta = ui.table("meta_analyses")
+verdicts = widgets.table("verdicts")
+meta = widgets.table("meta_analyses")
 marks = pd.DataFrame(
     [
         ("Trial comparisons with no head-to-head test reported", int((trials["finding"] == "not_tested").sum())),
@@ -104,7 +105,7 @@ marks = pd.DataFrame(
 st.dataframe(marks, hide_index=True, column_config={"what": "Marked as", "rows": "Count"})
 
 st.subheader("Trials considered and left out")
-exclusions = ui.table("exclusions")
+exclusions = widgets.table("exclusions")
 if exclusions.empty:
     st.info("No trial has been recorded as left out yet.")
 else:
@@ -134,7 +135,7 @@ st.markdown(
     "app uses to validate the data when it starts."
 )
 schema = load.read_schema()
-panel = ui.open_panel(f"Every column of the {len(schema)} tables, and the tables to download", "data-dictionary")
+panel = widgets.open_panel(f"Every column of the {len(schema)} tables, and the tables to download", "data-dictionary")
 if panel is not None:
     with panel:
         tabs = st.tabs([spec["title"] for spec in schema.values()])
@@ -142,8 +143,8 @@ if panel is not None:
             with tab:
                 st.markdown(f"**`data/{spec['file']}`** — {spec['description']}")
                 st.dataframe(load.data_dictionary(name), hide_index=True, width="stretch")
-                frame = ui.table(name)
-                ui.render_download(frame, spec["file"], label=f"Download {spec['file']} ({len(frame)} rows)")
+                frame = widgets.table(name)
+                widgets.render_download(frame, spec["file"], label=f"Download {spec['file']} ({len(frame)} rows)")
 
 st.header("Licence and how to cite")
 st.markdown(

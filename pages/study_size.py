@@ -2,9 +2,10 @@
 
 import streamlit as st
 
-from pdevidence import charts, memo, stats, ui, vocab
+from pdevidence import charts, stats, vocab
+from pdevidence.web import memo, widgets
 
-ui.require_frame()
+widgets.require_frame()
 
 st.title("How big are the studies?")
 st.markdown(
@@ -13,7 +14,7 @@ st.markdown(
     "size of each trial and checks for that pattern where there are enough trials."
 )
 
-trials, chosen, subset = ui.filtered_trials()
+trials, chosen, subset = widgets.filtered_trials()
 
 studies = memo.computed(stats.per_study, subset)
 summary = memo.computed(stats.condition_summary, subset)
@@ -23,7 +24,7 @@ b.metric("Trials under 100 participants", f"{(studies['n_randomized'] < 100).mea
 c.metric("Largest trial", f"{studies['n_randomized'].max()} participants")
 
 st.subheader("Trial sizes by condition")
-ui.render_chart(
+widgets.render_chart(
     lambda: memo.figure(charts.size_distribution, studies, vocab.CONDITION_GROUPS),
     summary.assign(condition=summary["condition_group"].map(vocab.CONDITION_GROUPS))[
         ["condition", "studies", "median_n", "smallest_n", "largest_n", "under_100", "share_under_100"]
@@ -43,7 +44,7 @@ else:
         f"{int((known['followup_months'] > 0).sum())} followed people up after the end of treatment "
         f"(longest {known['followup_months'].max():g} months)."
     )
-    ui.render_chart(
+    widgets.render_chart(
         lambda: memo.figure(charts.followup_lengths, studies, vocab.CONDITION_GROUPS),
         known[["first_author", "year", "condition", "followup_months"]],
         f"{len(known)} of {len(studies)} trials report a follow-up length; 0 means outcomes were only "
@@ -54,14 +55,14 @@ else:
 
 st.subheader("Do smaller trials report larger effects?")
 left, right = st.columns(2)
-pool_vs = ui.url_choice(
+pool_vs = widgets.url_choice(
     "Compared with",
     "pool_vs",
     {"inactive": "Inactive controls", "active": "Active treatments"},
     "inactive",
     container=left,
 )
-pool_time = ui.url_choice("Time point", "pool_time", dict(vocab.TIMEPOINTS), "post", container=right)
+pool_time = widgets.url_choice("Time point", "pool_time", dict(vocab.TIMEPOINTS), "post", container=right)
 rows = memo.computed(stats.pooling_set, subset, pool_vs, pool_time)
 if len(rows) < stats.MIN_STUDIES_FOR_EGGER:
     st.info(
@@ -76,7 +77,7 @@ else:
         f"{egger.intercept_ci_low:.2f} to {egger.intercept_ci_high:.2f}), p = {egger.p_value:.3f}, k = {egger.k}. "
         "An intercept far from 0 suggests small trials report different effects from large ones."
     )
-    ui.render_chart(
+    widgets.render_chart(
         lambda: memo.figure(
             charts.funnel_plot,
             rows["es_value"],

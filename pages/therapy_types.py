@@ -2,21 +2,22 @@
 
 import streamlit as st
 
-from pdevidence import charts, evidence, memo, prose, ui
+from pdevidence import charts, evidence, prose
+from pdevidence.web import memo, widgets
 
-ui.require_frame()
+widgets.require_frame()
 
 st.title("Therapy types compared")
 st.markdown(prose.THERAPY_TYPES)
 
-types = ui.table("therapy_types")
-meta = ui.table("meta_analyses")
+types = widgets.table("therapy_types")
+meta = widgets.table("meta_analyses")
 names = dict(zip(types["id"], types["name"]))
 default = tuple(types["id"].head(2))
-chosen = ui.url_multi("Therapy types to compare", "compare", names, default, max_selections=3)
+chosen = widgets.url_multi("Therapy types to compare", "compare", names, default, max_selections=3)
 if not chosen:
     st.info("Pick at least one therapy type.")
-    st.stop()
+    widgets.stop_page()
 
 columns = st.columns(len(chosen))
 for column, type_id in zip(columns, chosen):
@@ -32,8 +33,8 @@ st.subheader("What the research summaries report")
 if rows.empty:
     st.info("Our tables hold no pooled effect sizes for these types.")
 else:
-    ui.render_estimate_list(rows)
-    ui.render_chart(
+    widgets.render_estimate_list(rows)
+    widgets.render_chart(
         lambda: memo.figure(charts.effect_estimates, rows, title=None),
         rows[
             [

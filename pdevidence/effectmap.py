@@ -14,7 +14,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from pdevidence import stats, urlstate, vocab
+from pdevidence import stats, viewstate, vocab
 
 LARGE_TRIAL = 100
 
@@ -516,7 +516,7 @@ def explore_link(group: str, specific) -> str:
     from urllib.parse import urlencode
 
     state = {"condition": (group,), "specific": (specific,) if isinstance(specific, str) and specific else ()}
-    return "explore?" + urlencode(urlstate.serialize(state), doseq=True)
+    return "explore?" + urlencode(viewstate.serialize(state), doseq=True)
 
 
 def build(tables: dict[str, pd.DataFrame], method: str = "dl") -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -1,4 +1,4 @@
-"""The filter state applied to the trials, and its round trip to the URL through `urlstate`."""
+"""The filter state applied to the trials, and its round trip to the URL through `viewstate`."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
-from pdevidence import urlstate
+from pdevidence import viewstate
 
-# Query key -> Filters attribute. The fields themselves (kinds, pages) are rows of urlstate.FIELDS.
+# Query key -> Filters attribute. The fields themselves (kinds, pages) are rows of viewstate.FIELDS.
 LIST_PARAMS = {
     "condition": "conditions",
     "specific": "specifics",
@@ -104,7 +104,7 @@ def options_from(studies: pd.DataFrame) -> Options:
 
 
 def context(options: Options) -> dict:
-    """The urlstate context of the filter fields: allowed values and ranges from the data."""
+    """The viewstate context of the filter fields: allowed values and ranges from the data."""
     out: dict = {key: getattr(options, attr) for key, attr in LIST_PARAMS.items() if key != "specific"}
     out["specific"] = dict(options.specifics)
     for key in ("n_min", "n_max"):
@@ -131,15 +131,15 @@ def parse(params, options: Options, *, strict: bool = True) -> Parsed:
 
     With `strict`, keys that are not filters get an "unknown" notice too.
     """
-    query = urlstate.as_multidict(params)
-    parsed = urlstate.parse(query, context(options), fields=PARAM_NAMES)
-    notices = [urlstate.unknown_notice(k) for k in query if k not in PARAM_NAMES] if strict else []
-    return Parsed(from_state(parsed.state), urlstate.cap(notices + parsed.notices))
+    query = viewstate.as_multidict(params)
+    parsed = viewstate.parse(query, context(options), fields=PARAM_NAMES)
+    notices = [viewstate.unknown_notice(k) for k in query if k not in PARAM_NAMES] if strict else []
+    return Parsed(from_state(parsed.state), viewstate.cap(notices + parsed.notices))
 
 
 def serialize(filters: Filters) -> dict[str, list[str]]:
     """Query parameters for a selection: only restrictions are written, in a fixed order; lists as repeated keys."""
-    return urlstate.serialize(to_state(filters))
+    return viewstate.serialize(to_state(filters))
 
 
 def normalize(filters: Filters, options: Options) -> Filters:

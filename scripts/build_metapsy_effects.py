@@ -208,8 +208,10 @@ def build(metapsy_dir: Path) -> tuple[pd.DataFrame, list[str]]:
     trials = load.read_table("trials")
     out, unmatched = [], []
     for name, path in database_files(metapsy_dir).items():
-        db = read_database(path, name=name)
         info = sources.info_for(name)
+        if not info.offered:
+            continue  # the data standard's example (template): not offered, so not a source of effects
+        db = read_database(path, name=name)
         table = psychodynamic_groups(db)
         for (label, _family, comparator), part in table.groupby(["study", "family", "comparator"], sort=True):
             first = part.iloc[0]
@@ -265,7 +267,16 @@ def build(metapsy_dir: Path) -> tuple[pd.DataFrame, list[str]]:
     for column in ("n_arm1", "n_arm2"):
         frame[column] = pd.to_numeric(frame[column]).round().astype("Int64")
     frame["id"] = frame["id"].str.lower().str.replace(r"[^a-z0-9_-]+", "-", regex=True)
-    return frame, unmatched
+    return _one_main_per_trial(frame), unmatched
+
+
+def _one_main_per_trial(frame: pd.DataFrame) -> pd.DataFrame:
+    """A trial in several databases (a BPD trial in borderline and suicide) keeps one main effect per time point:
+    a continuous outcome first, then the first database by name."""
+    mains = frame[frame["main"] == "yes"].assign(cont=lambda f: f["outcome_type"] != "continuous")
+    keep = mains.sort_values(["trial_id", "time_point", "cont", "database"]).drop_duplicates(["trial_id", "time_point"])
+    frame.loc[mains.index.difference(keep.index), "main"] = "no"
+    return frame
 
 
 def main(argv=None) -> int:

@@ -6,7 +6,8 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from pdevidence import filters, load, stats, ui, urlstate, vocab
+from pdevidence import filters, load, stats, viewstate, vocab
+from pdevidence.web import widgets
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
@@ -58,7 +59,7 @@ def test_every_page_renders_inside_the_frame_without_errors(page):
     assert "Fonagy P. (2015)" in footer and "PMID 26043322" in footer and "StatPearls" in footer
 
 
-CHART_PAGES = {f"pages/{page}.py": page for page in urlstate.CHART_PANELS}
+CHART_PAGES = {f"pages/{page}.py": page for page in viewstate.CHART_PANELS}
 
 
 @pytest.mark.parametrize("page", CHART_PAGES)
@@ -71,17 +72,17 @@ def test_charts_are_built_only_when_their_panel_is_open_and_a_link_reopens_them(
     assert chart_panels and {"Table: " + c.removeprefix("Chart: ") for c in chart_panels} <= table_panels
     assert "show" not in closed.query_params
 
-    every = list(urlstate.panels_of(path))
+    every = list(viewstate.panels_of(path))
     opened = open_page(page, show=every)
     assert not opened.exception, [e.value for e in opened.exception]
     drawn = [e.label for e in opened.expander if e.label.startswith("Chart: ")]
     assert len(opened.get("plotly_chart")) == len(drawn) == len(chart_panels)
-    # The link keeps every panel of this page it was given, in the fixed order of urlstate.PANELS.
+    # The link keeps every panel of this page it was given, in the fixed order of viewstate.PANELS.
     kept = (
         opened.query_params.get_all("show") if hasattr(opened.query_params, "get_all") else opened.query_params["show"]
     )
     kept = [kept] if isinstance(kept, str) else list(kept)
-    assert kept == [p for p in urlstate.PANELS if p in every]
+    assert kept == [p for p in viewstate.PANELS if p in every]
 
 
 def test_every_panel_a_page_draws_is_registered_for_that_page_and_every_registered_panel_is_drawn():
@@ -89,15 +90,17 @@ def test_every_panel_a_page_draws_is_registered_for_that_page_and_every_register
 
     root = Path(APP).parent
     drawn: dict[str, set[str]] = {}
-    sources = {p.stem: p for p in (root / "pages").glob("*.py")} | {"metapsy": root / "pdevidence" / "metapsy_ui.py"}
+    sources = {p.stem: p for p in (root / "pages").glob("*.py")} | {
+        "metapsy": root / "pdevidence" / "web" / "metapsy_page.py"
+    }
     for page, path in sources.items():
         text = path.read_text(encoding="utf-8")
         names = set(re.findall(r'panel="([a-z-]+)"', text)) | set(re.findall(r'open_panel\(.*, "([a-z-]+)"\)', text))
         if names:
             drawn.setdefault(page, set()).update(names)
     registered = {
-        page: set(urlstate.CHART_PANELS.get(page, ())) | set(urlstate.TABLE_PANELS.get(page, ()))
-        for page in urlstate.PANEL_PAGES
+        page: set(viewstate.CHART_PANELS.get(page, ())) | set(viewstate.TABLE_PANELS.get(page, ()))
+        for page in viewstate.PANEL_PAGES
     }
     assert drawn == registered
 
@@ -247,7 +250,7 @@ def test_downloads_escape_cells_a_spreadsheet_would_run_as_formulas():
             "g": [-0.5, 0.2, -1.0, 0.0, 1.0, 2.0, 3.0, 4.0],
         }
     )
-    safe = ui.csv_safe(frame)
+    safe = widgets.csv_safe(frame)
     assert list(safe["study"][:6]) == [
         '\'=HYPERLINK("https://evil.example")',
         "'+1",
@@ -257,7 +260,7 @@ def test_downloads_escape_cells_a_spreadsheet_would_run_as_formulas():
         "'\rx",
     ]
     assert safe["study"][6] == "Plain" and pd.isna(safe["study"][7])
-    text = ui.to_csv(frame).decode("utf-8")
+    text = widgets.to_csv(frame).decode("utf-8")
     assert "-0.5" in text and "'-0.5" not in text and "'-1.0" not in text  # numbers stay numbers
     assert list(frame["study"])[0].startswith("=")  # the shown table itself is not changed
 
@@ -384,13 +387,13 @@ def test_short_vs_long_counts_trials_by_length(trials):
 
 
 def test_markdown_escape_neutralises_links_and_html():
-    assert ui.escape("[x](http://evil)") == "\\[x\\]\\(http\\:\u200b//\u200bevil\\)"
-    assert ui.escape("<b>*hi*</b>") == r"\<b\>\*hi\*\</b\>"
+    assert widgets.escape("[x](http://evil)") == "\\[x\\]\\(http\\:\u200b//\u200bevil\\)"
+    assert widgets.escape("<b>*hi*</b>") == r"\<b\>\*hi\*\</b\>"
 
 
 @pytest.mark.parametrize("text", ["www.evil.example", "WWW.EVIL.EXAMPLE/x", "https://evil.example", "me@evil.example"])
 def test_markdown_escape_breaks_bare_address_autolinks(text):
-    escaped = ui.escape(text)
+    escaped = widgets.escape(text)
     assert "www." not in escaped.lower() and "://" not in escaped and "@evil" not in escaped
     assert escaped.replace("\u200b", "").replace("\\", "") == text
 

@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlencode, urlparse
 import pytest
 from browser import ARTIFACTS, CHROMIUM, CHROMIUM_FLAGS, Server, wait_ready
 
-from pdevidence import urlstate
+from pdevidence import viewstate
 
 pytestmark = pytest.mark.browser
 
@@ -259,10 +259,10 @@ def test_no_serious_or_critical_accessibility_violations(page, server, path, cap
     from axe_playwright_python.sync_playwright import Axe
 
     # Every chart and table panel of the page open, so they are checked too.
-    panels = urlencode({"show": urlstate.panels_of(path)}, doseq=True)
+    panels = urlencode({"show": viewstate.panels_of(path)}, doseq=True)
     page.goto(url_of(server, path) + (f"?{panels}" if panels else ""))
     wait_ready(page)
-    if urlstate.CHART_PANELS.get(path):
+    if viewstate.CHART_PANELS.get(path):
         page.locator(".js-plotly-plot").first.wait_for()
     results = Axe().run(page)
     violations = results.response["violations"]

@@ -192,6 +192,8 @@ def metapsy_psychodynamic_arms() -> pd.DataFrame:
     frames = []
     for path in sorted(SHARED_METAPSY.glob("*.csv")):
         data = pd.read_csv(path, sep=";", decimal=",", na_values=["NA"], low_memory=False)
+        if "condition_arm1" not in data:
+            continue  # total-response: treatments named in `therapy` (its reviewed coding), none psychodynamic
         arm = data["condition_arm1"].astype(str).str.strip().str.lower()
         data = data[arm.isin(codes)]
         if data.empty:

@@ -9,7 +9,7 @@ from urllib.parse import urlparse
 import pytest
 from browser import CHROMIUM, CHROMIUM_FLAGS, Server, wait_ready
 
-from pdevidence.metapsy_sources_ui import UPLOAD_LIMIT_MB
+from pdevidence.web.metapsy_sources import UPLOAD_LIMIT_MB
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())

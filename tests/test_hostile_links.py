@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 from streamlit.testing.v1 import AppTest
 
-from pdevidence import filters, load, urlstate
+from pdevidence import filters, load, viewstate
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 PAGES = {
@@ -29,7 +29,7 @@ PAGES = {
     "sources": "pages/sources.py",
 }
 # AppTest runs take a second or more each: a few generated links per page keeps the suite to a few minutes;
-# the pure parser gets thousands in tests/test_urlstate.py.
+# the pure parser gets thousands in tests/test_viewstate.py.
 EXAMPLES_PER_PAGE = int(os.environ.get("HOSTILE_EXAMPLES", "8"))
 INJECTIONS = [
     "<script>alert(1)</script>",
@@ -86,8 +86,8 @@ def filter_context():
 
 
 def keys_for(page: str):
-    own = list(urlstate.fields_of(page))
-    others = [f.name for f in urlstate.FIELDS if f.name not in own]
+    own = list(viewstate.fields_of(page))
+    others = [f.name for f in viewstate.FIELDS if f.name not in own]
     return st.one_of(
         st.sampled_from(own) if own else st.nothing(),
         st.sampled_from(others),
@@ -103,7 +103,7 @@ def queries(page: str):
 def run(page: str, query: str) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=90)
     at.switch_page(PAGES[page])
-    for key, values in urlstate.as_multidict(query).items():
+    for key, values in viewstate.as_multidict(query).items():
         at.query_params[key] = values if len(values) > 1 else values[0]
     at.run()
     return at
@@ -129,15 +129,15 @@ def check(page: str, query: str, context: dict) -> None:
     assert captions and "Fonagy P. (2015)" in captions[-1], query
     assert any("not medical advice" in i.value for i in at.info), query
     warnings = [w.value for w in at.warning]
-    given_keys = urlstate.as_multidict(query)
-    unknown = [k for k in given_keys if k not in urlstate.fields_of(page)]
+    given_keys = viewstate.as_multidict(query)
+    unknown = [k for k in given_keys if k not in viewstate.fields_of(page)]
     if unknown:
         assert warnings, (query, "unknown keys without a notice")
         assert not set(unknown) & set(at.query_params), (query, "unknown keys kept in the share link")
-    judged = {k: v for k, v in given_keys.items() if k in context and k in urlstate.fields_of(page)}
-    fixed = [f.name for f in urlstate.FIELDS if page in f.pages and f.values is not None]
+    judged = {k: v for k, v in given_keys.items() if k in context and k in viewstate.fields_of(page)}
+    fixed = [f.name for f in viewstate.FIELDS if page in f.pages and f.values is not None]
     judged.update({k: v for k, v in given_keys.items() if k in fixed})
-    if judged and urlstate.parse(judged, context, fields=tuple(judged)).notices:
+    if judged and viewstate.parse(judged, context, fields=tuple(judged)).notices:
         assert warnings, (query, "dropped values without a notice")
     for text in rendered(at):
         if any(marker in text.lower() for marker in ("evil", "alert(", "passwd")):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from pdevidence import memo
+from pdevidence.web import memo
 
 
 def mean_effect(frame: pd.DataFrame) -> float:

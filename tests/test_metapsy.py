@@ -77,8 +77,14 @@ def test_every_shared_database_loads_with_no_row_lost(path):
 def test_every_shared_database_keeps_its_effect_sizes_exactly(path):
     records = csv_records(path)
     header = records[0]
-    raw = np.array([number(r[header.index(G)]) for r in records[1:]])
     rows = read_database(path).rows
+    if G not in header:
+        # No stored effect (total-response: counts only): every pooled g is computed from the arm data.
+        assert rows["g_stored"].isna().all()
+        assert set(rows.loc[rows["has_effect"], "g_source"]) <= {"events", "means", "change"}
+        assert rows["has_effect"].sum() > 0
+        return
+    raw = np.array([number(r[header.index(G)]) for r in records[1:]])
     assert np.allclose(rows["g_stored"], raw, equal_nan=True)
     # Where the stored g is used, only its sign may change (turned so that positive favours arm 1).
     used = (rows["g_source"] == "stored").to_numpy()
@@ -693,17 +699,17 @@ def test_the_default_family_is_psychodynamic_where_present_else_the_first():
 def test_cached_analyses_follow_the_database_content_and_equal_the_direct_ones():
     import dataclasses
 
-    from pdevidence import metapsy_ui
     from pdevidence.metapsy.settings import Settings
+    from pdevidence.web import metapsy_page
 
     db = read_database(SHARED / "panic-psyctr.csv")
     assert db.fingerprint == read_database(SHARED / "panic-psyctr.csv").fingerprint
     settings = Settings(database="panic-psyctr", method="pm")
     direct = family_summary(select_rows(db, settings.analysis()), "pm").set_index("family")
-    cached = metapsy_ui.families_of(db, settings).set_index("family")
+    cached = metapsy_page.families_of(db, settings).set_index("family")
     pd.testing.assert_frame_equal(cached, direct)
     # The same database with every effect moved by 0.5: a new fingerprint, so a new analysis, not the cached one.
     moved = dataclasses.replace(db, rows=db.rows.assign(g=db.rows["g"] + 0.5))
     assert moved.fingerprint != db.fingerprint
-    cbt = metapsy_ui.families_of(moved, settings).set_index("family").loc["cbt", "g"]
+    cbt = metapsy_page.families_of(moved, settings).set_index("family").loc["cbt", "g"]
     assert cbt == pytest.approx(direct.loc["cbt", "g"] + 0.5, abs=1e-6)

@@ -181,7 +181,7 @@ def test_the_expected_refusals_name_what_is_wrong():
     assert "longer than 500 characters" in refusal("huge field")
     assert "more than once" in refusal("duplicated .g column")
     assert "more than once" in refusal("duplicated study column")
-    assert "missing column(s)" in refusal("tab separated")
+    assert "separated by tabs" in refusal("tab separated")
     assert "could not be read as a table" in refusal("empty")
 
 
@@ -273,9 +273,9 @@ def upload(files, **params):
     """The page with `files` uploaded; every chart and table panel is open unless `show` says otherwise."""
     from streamlit.testing.v1 import AppTest
 
-    from pdevidence import urlstate
+    from pdevidence import viewstate
 
-    params.setdefault("show", list(urlstate.panels_of("metapsy")))
+    params.setdefault("show", list(viewstate.panels_of("metapsy")))
     at = AppTest.from_file(PAGE, default_timeout=120)
     for key, value in params.items():
         at.query_params[key] = value

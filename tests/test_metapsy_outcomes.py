@@ -424,6 +424,9 @@ def _independent_disagreements(db) -> set:
     return out
 
 
+KNOWN_LOST_DECIMALS = {"depression-anxiety-transdiagnostic"}
+
+
 @needs_shared
 def test_recomputed_g_agrees_with_the_stored_g_on_the_shared_databases_and_every_difference_is_listed(capsys):
     total_agree = total_checked = 0
@@ -431,8 +434,13 @@ def test_recomputed_g_agrees_with_the_stored_g_on_the_shared_databases_and_every
     for path in sorted(SHARED.glob("*.csv")):
         db = read_database(path)
         agree, checked = db.agreement
-        total_agree += agree
-        total_checked += checked
+        if path.stem in KNOWN_LOST_DECIMALS:
+            # Its arm means lost their decimal mark (shared README; its reviewed coding lists the fault):
+            # most rows disagree, and every one is listed; the stored g is what is pooled.
+            assert checked - agree > checked // 2 and db.faults
+        else:
+            total_agree += agree
+            total_checked += checked
         listed = db.disagreements
         assert len(listed) == checked - agree
         diff = (listed["stored_g"] - listed["recomputed_g"]).abs()

@@ -122,7 +122,7 @@ def _read(source: str):
     if source in sources.KNOWN_DATABASES and not Path(source).exists():
         got = cache.ensure(sources.KNOWN_DATABASES[source])
         codebook = got.codebook.read_bytes() if got.codebook else None
-        return read_database(got.csv.read_bytes(), codebook=codebook or {}, name=source)
+        return read_database(got.csv.read_bytes(), codebook=codebook or {}, name=source, catalogued=True)
     return read_database(source)
 
 
@@ -171,9 +171,11 @@ def main(argv: list[str] | None = None) -> int:
     records = database_records(db, analysis, outcomes)
     if args.json:
         print(json.dumps(records, indent=1))
+        print(f"coding: {db.coding}. {db.coding_note}", file=sys.stderr)
         print(check_text(db), file=sys.stderr)
     else:
         print(f"{db.name}: {len(db.rows)} rows; credit: {CREDIT}, {LICENCE}")
+        print(f"coding: {db.coding}. {db.coding_note}")
         print(_format_table(records))
         if db.unmapped:
             print(f"unmapped treatment codes (not pooled): {', '.join(db.unmapped)}")

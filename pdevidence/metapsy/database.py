@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from pdevidence.metapsy import effects, guard, outcomes
-from pdevidence.metapsy.errors import SourceError
+from pdevidence.metapsy.coding import AUTOMATIC, REVIEWED, DatabaseCoding, coding_for
 from pdevidence.metapsy.families import FAMILY_LABELS, UNMAPPED, map_code, parse_code_list
 from pdevidence.metapsy.fetch import fetch
 from pdevidence.metapsy.read import (
@@ -57,6 +57,9 @@ class Database:
     checks: pd.DataFrame
     time_note: str
     codebook_found: bool
+    coding: str = AUTOMATIC
+    coding_note: str = ""
+    faults: tuple[str, ...] = ()
     info: DatabaseInfo = field(default=None)  # type: ignore[assignment]
 
     def __post_init__(self):
@@ -185,96 +188,75 @@ def _present(frame: pd.DataFrame, names: tuple[str, ...], decimal: str) -> pd.Se
     return ok
 
 
-def _effects(rows: pd.DataFrame, codebook: dict[str, str], decimal: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Adds outcome, direction and effect columns to `rows` (in place); returns the outcome table and the checks."""
-    nan = pd.Series(np.nan, index=rows.index)
-    stored_g = to_number(rows[EFFECT_COLUMN], decimal) if EFFECT_COLUMN in rows else nan
-    stored_se = to_number(rows[EFFECT_SE_COLUMN], decimal) if EFFECT_SE_COLUMN in rows else nan
-    has_events = _present(rows, ("event_arm1", "event_arm2", "totaln_arm1", "totaln_arm2"), decimal)
-    has_scores = _present(rows, ("mean_arm1", "mean_arm2"), decimal) | _present(
-        rows, ("mean_change_arm1", "mean_change_arm2"), decimal
-    )
-    classes = outcomes.classify(rows, codebook, has_events, has_scores)
-    raw = effects.raw_effects(rows, decimal, classes["outcome_kind"])
-    for column in classes.columns:
-        rows[column] = classes[column]
-    for column in raw.columns:
-        rows[column] = raw[column]
-    rows["g_stored"] = stored_g
-    rows["g"], rows["se"], rows["g_recomputed"], rows["g_source"], rows["g_agrees"] = (
-        np.nan,
-        np.nan,
-        np.nan,
-        None,
-        pd.NA,
-    )
-    rows["g_source"] = rows["g_source"].astype(object)
-    rows["g_agrees"] = rows["g_agrees"].astype("boolean")
-    by_kind = {
-        kind: effects.storage_convention(
-            stored_g[classes["outcome_kind"] == kind], raw["raw_g"][classes["outcome_kind"] == kind]
+def _apply_outcome_coding(rows: pd.DataFrame, classes: pd.DataFrame, coded: DatabaseCoding | None) -> None:
+    """Overrides the generic outcome of each row with the reviewed meaning of its outcome-column value (in place)."""
+    if coded is None or not coded.outcome_column or coded.outcome_column not in rows:
+        return
+    values = rows[coded.outcome_column].astype("string").str.strip().str.lower()
+    instruments = rows["instrument"] if "instrument" in rows else pd.Series(None, index=rows.index)
+    for value, meaning in coded.outcomes.items():
+        mask = (values == value).fillna(False).to_numpy()
+        if not mask.any():
+            continue
+        index = rows.index[mask]
+        classes.loc[index, "outcome"] = f"{'d' if meaning.kind == outcomes.DICHOTOMOUS else 'c'}-{meaning.key}"
+        classes.loc[index, "outcome_label"] = meaning.label
+        classes.loc[index, "outcome_kind"] = meaning.kind
+        classes.loc[index, "higher_is_better"] = meaning.higher_is_better
+        classes.loc[index, "direction_basis"] = f"reviewed coding: {meaning.source}"
+        if meaning.by_instrument:
+            outcomes.split_by_instrument(classes, index, instruments, meaning.label)
+
+
+def _outcome_convention(stored_g, raw_g, by_kind, kind, meaning) -> effects.Convention:
+    convention = effects.storage_convention(stored_g, raw_g)
+    if convention.checked == 0 and meaning is not None and meaning.stored_sign is not None:
+        return effects.Convention(meaning.stored_sign, 0, 0, f"reviewed coding, no arm data: {meaning.sign_source}")
+    if convention.checked == 0 and by_kind[kind].sign is not None:
+        other = by_kind[kind]
+        return effects.Convention(
+            other.sign, 0, 0, f"no row of this outcome has arm data; in the database's other {kind} rows, {other.note}"
         )
-        for kind in (outcomes.CONTINUOUS, outcomes.DICHOTOMOUS)
+    return convention
+
+
+def _outcome_record(key, part: pd.DataFrame, usable: pd.Series, higher, convention, kind: str) -> dict:
+    label = str(part["outcome_label"].iloc[0])
+    basis = str(part["direction_basis"].iloc[0])
+    if higher is None:
+        reason = f"cannot tell whether a higher value is better: {basis}"
+    elif not usable.any():
+        reason = "no row has a usable effect (no stored g whose sign could be checked, and no arm data)"
+    else:
+        reason = ""
+    return {
+        "outcome": key,
+        "label": label,
+        "kind": kind,
+        "higher_is_better": higher,
+        "rule": effects.direction_rule(label, higher, basis, convention, kind),
+        "pooled": not reason,
+        "reason": reason,
+        "rows": int(len(part)),
+        "rows_with_effect": int(usable.sum()),
+        "studies": int(part.loc[usable, "study"].nunique()),
     }
-    records = []
-    for key, index in rows.groupby("outcome", sort=False).groups.items():
-        part = rows.loc[index]
-        kind = str(part["outcome_kind"].iloc[0])
-        higher = part["higher_is_better"].iloc[0]
-        higher = None if pd.isna(higher) else bool(higher)
-        convention = effects.storage_convention(stored_g[index], raw.loc[index, "raw_g"])
-        if convention.checked == 0 and by_kind[kind].sign is not None:
-            other = by_kind[kind]
-            convention = effects.Convention(
-                other.sign,
-                0,
-                0,
-                f"no row of this outcome has arm data; in the database's other {kind} rows, {other.note}",
-            )
-        turned = effects.turned_effects(stored_g[index], stored_se[index], raw.loc[index], higher, convention)
-        rows.loc[index, "g"] = turned["g"]
-        rows.loc[index, "se"] = turned["se"]
-        rows.loc[index, "g_source"] = turned["g_source"]
-        rows.loc[index, "g_recomputed"] = raw.loc[index, "raw_g"] * (convention.sign or 1)
-        rows.loc[index, "g_agrees"] = effects.agreement(stored_g[index], raw.loc[index, "raw_g"], convention).astype(
-            "boolean"
-        )
-        usable = turned["g"].notna() & turned["se"].notna() & np.isfinite(turned["se"]) & (turned["se"] > 0)
-        label = str(part["outcome_label"].iloc[0])
-        basis = str(part["direction_basis"].iloc[0])
-        if higher is None:
-            reason = f"cannot tell whether a higher value is better: {basis}"
-        elif not usable.any():
-            reason = "no row has a usable effect (no stored g whose sign could be checked, and no arm data)"
-        else:
-            reason = ""
-        records.append(
-            {
-                "outcome": key,
-                "label": label,
-                "kind": kind,
-                "higher_is_better": higher,
-                "rule": effects.direction_rule(label, higher, basis, convention, kind),
-                "pooled": not reason,
-                "reason": reason,
-                "rows": int(len(part)),
-                "rows_with_effect": int(usable.sum()),
-                "studies": int(part.loc[usable, "study"].nunique()),
-            }
-        )
-    rows["g"] = rows["g"].astype(float)
-    rows["se"] = rows["se"].astype(float)
-    rows["has_effect"] = guard.usable_effect(rows["g"], rows["se"])
+
+
+def _outcome_table(records: list[dict]) -> pd.DataFrame:
     table = pd.DataFrame(records, columns=OUTCOME_COLUMNS)
     table["higher_is_better"] = table["higher_is_better"].astype("boolean")
     order = {"continuous": 0, "dichotomous": 1}
-    table = table.sort_values(
+    return table.sort_values(
         ["pooled", "kind", "studies"],
         ascending=[False, True, False],
         key=lambda c: c.map(order) if c.name == "kind" else c,
     ).reset_index(drop=True)
+
+
+def _checks_table(rows: pd.DataFrame, stored_g: pd.Series) -> pd.DataFrame:
     both = rows["g_agrees"].notna()
-    checks = pd.DataFrame(
+    return pd.DataFrame(
         {
             "study": rows.loc[both, "study"],
             "condition_arm1": rows.loc[both, "condition_arm1"],
@@ -288,39 +270,111 @@ def _effects(rows: pd.DataFrame, codebook: dict[str, str], decimal: str) -> tupl
         },
         columns=CHECK_COLUMNS,
     )
-    return table, checks
 
 
-def build_database(frame: pd.DataFrame, codebook: dict | None, name: str, source: str) -> Database:
-    """Normalise a raw Metapsy table (see read_table) into a Database."""
-    validate_columns(frame, source)
-    codebook = {str(k): str(v) for k, v in (codebook or {}).items()}
-    decimal = frame.attrs.get("decimal", ",")
-    rows = frame.copy()
-    rows["n"] = _sample_sizes(rows, decimal)
-    rows["time_point"], time_note = _time_points(rows)
-    rows["rob_level"], rob_rule = normalise_rob(rows, codebook)
-    outcome_table, checks = _effects(rows, codebook, decimal)
+def _classify(rows: pd.DataFrame, codebook: dict[str, str], decimal: str, coded) -> tuple[pd.DataFrame, pd.DataFrame]:
+    has_events = _present(rows, ("event_arm1", "event_arm2", "totaln_arm1", "totaln_arm2"), decimal)
+    has_scores = _present(rows, ("mean_arm1", "mean_arm2"), decimal) | _present(
+        rows, ("mean_change_arm1", "mean_change_arm2"), decimal
+    )
+    classes = outcomes.classify(rows, codebook, has_events, has_scores)
+    _apply_outcome_coding(rows, classes, coded)
+    return classes, effects.raw_effects(rows, decimal, classes["outcome_kind"])
 
+
+def _effects(
+    rows: pd.DataFrame, codebook: dict[str, str], decimal: str, coded: DatabaseCoding | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Adds outcome, direction and effect columns to `rows` (in place); returns the outcome table and the checks."""
+    nan = pd.Series(np.nan, index=rows.index)
+    stored_g = to_number(rows[EFFECT_COLUMN], decimal) if EFFECT_COLUMN in rows else nan
+    stored_se = to_number(rows[EFFECT_SE_COLUMN], decimal) if EFFECT_SE_COLUMN in rows else nan
+    classes, raw = _classify(rows, codebook, decimal, coded)
+    for frame in (classes, raw):
+        for column in frame.columns:
+            rows[column] = frame[column]
+    rows["g_stored"] = stored_g
+    rows["g"], rows["se"], rows["g_recomputed"] = np.nan, np.nan, np.nan
+    rows["g_source"] = pd.Series(None, index=rows.index, dtype=object)
+    rows["g_agrees"] = pd.array([pd.NA] * len(rows), dtype="boolean")
+    kinds = classes["outcome_kind"]
+    by_kind = {
+        kind: effects.storage_convention(stored_g[kinds == kind], raw["raw_g"][kinds == kind])
+        for kind in (outcomes.CONTINUOUS, outcomes.DICHOTOMOUS)
+    }
+    meanings = {
+        f"{'d' if m.kind == outcomes.DICHOTOMOUS else 'c'}-{m.key}": m
+        for m in (coded.outcomes.values() if coded else ())
+    }
+    records = []
+    for key, index in rows.groupby("outcome", sort=False).groups.items():
+        part = rows.loc[index]
+        kind = str(part["outcome_kind"].iloc[0])
+        higher = part["higher_is_better"].iloc[0]
+        higher = None if pd.isna(higher) else bool(higher)
+        meaning = meanings.get(str(key)) or meanings.get(str(key).rsplit("~", 1)[0])
+        convention = _outcome_convention(stored_g[index], raw.loc[index, "raw_g"], by_kind, kind, meaning)
+        turned = effects.turned_effects(stored_g[index], stored_se[index], raw.loc[index], higher, convention)
+        rows.loc[index, "g"] = turned["g"]
+        rows.loc[index, "se"] = turned["se"]
+        rows.loc[index, "g_source"] = turned["g_source"]
+        rows.loc[index, "g_recomputed"] = raw.loc[index, "raw_g"] * (convention.sign or 1)
+        rows.loc[index, "g_agrees"] = effects.agreement(stored_g[index], raw.loc[index, "raw_g"], convention).astype(
+            "boolean"
+        )
+        usable = turned["g"].notna() & turned["se"].notna() & np.isfinite(turned["se"]) & (turned["se"] > 0)
+        records.append(_outcome_record(key, part, usable, higher, convention, kind))
+    rows["g"] = rows["g"].astype(float)
+    rows["se"] = rows["se"].astype(float)
+    rows["has_effect"] = guard.usable_effect(rows["g"], rows["se"])
+    return _outcome_table(records), _checks_table(rows, stored_g)
+
+
+def applicable_coding(frame: pd.DataFrame, name: str, from_catalogue: bool) -> tuple[DatabaseCoding | None, str]:
+    """The reviewed coding of a catalogued database read from its own file, or None with the reason."""
+    coded = coding_for(name) if from_catalogue else None
+    if coded is None:
+        why = "an upload or an address" if not from_catalogue else "a database without a reviewed coding"
+        return None, f"Read by the generic rules ({why}): outcomes, directions and families are automatic."
+    missing = [c for c in coded.columns if c not in frame.columns]
+    if missing:
+        return None, (
+            f"The reviewed coding of {name} expects column(s) {', '.join(missing)}, which this file lacks: "
+            "read by the generic rules instead."
+        )
+    return coded, f"Read by the reviewed coding of {name} ({coded.review})."
+
+
+def _apply_layout(frame: pd.DataFrame, coded: DatabaseCoding | None) -> pd.DataFrame:
+    if coded is None or not (coded.rename or coded.constant):
+        return frame
+    frame = frame.rename(columns=coded.rename)
+    for column, value in coded.constant.items():
+        if column not in frame:
+            frame[column] = value
+    return frame
+
+
+def _codes_table(arm1: pd.Series, codebook: dict[str, str], coded: DatabaseCoding | None) -> pd.DataFrame:
     definitions = {**parse_code_list(codebook.get("condition_arm2")), **parse_code_list(codebook.get("condition_arm1"))}
-    arm1 = rows["condition_arm1"].astype("string").str.strip()
     mappings = [map_code(code, definitions) for code in sorted(arm1.dropna().unique(), key=str.lower)]
-    families = {m.code: m.family for m in mappings}
-    rows["family"] = arm1.map(families).astype(object).where(arm1.notna(), UNMAPPED)
     counts = arm1.value_counts()
-    codes = pd.DataFrame(
-        [
+    records = []
+    for m in mappings:
+        family, basis = m.family, m.basis
+        if coded is not None and m.code.lower() in coded.families:
+            family, source = coded.families[m.code.lower()]
+            basis = f"reviewed coding: {source}"
+        records.append(
             {
                 "code": m.code,
                 "description": m.description,
-                "family": m.family,
-                "basis": m.basis,
+                "family": family,
+                "basis": basis,
                 "rows": int(counts.get(m.code, 0)),
             }
-            for m in mappings
-        ],
-        columns=["code", "description", "family", "basis", "rows"],
-    )
+        )
+    codes = pd.DataFrame(records, columns=["code", "description", "family", "basis", "rows"])
     if arm1.isna().any():
         codes.loc[len(codes)] = {
             "code": "(missing)",
@@ -329,6 +383,40 @@ def build_database(frame: pd.DataFrame, codebook: dict | None, name: str, source
             "basis": "unmapped",
             "rows": int(arm1.isna().sum()),
         }
+    return codes
+
+
+def _row_families(rows: pd.DataFrame, arm1: pd.Series, codes: pd.DataFrame, coded: DatabaseCoding | None) -> pd.Series:
+    families = dict(zip(codes["code"], codes["family"], strict=True))
+    family = arm1.map(families).astype(object).where(arm1.notna(), UNMAPPED)
+    if coded is not None and coded.studies:
+        # Keys are "study | arm-1 code": an arm inside a wider code, never the trial's other arms.
+        key = rows["study"].astype("string").str.strip().str.lower() + " | " + arm1.str.lower()
+        for name, (fam, _source) in coded.studies.items():
+            family = family.where(~(key == name).fillna(False), fam)
+    return family
+
+
+def build_database(
+    frame: pd.DataFrame, codebook: dict | None, name: str, source: str, *, from_catalogue: bool = False
+) -> Database:
+    """Normalise a raw Metapsy table (see read_table) into a Database."""
+    coded, coding_note = applicable_coding(frame, name, from_catalogue)
+    frame = _apply_layout(frame, coded)
+    validate_columns(frame, source)
+    codebook = {str(k): str(v) for k, v in (codebook or {}).items()}
+    decimal = frame.attrs.get("decimal", ",")
+    rows = frame.copy()
+    rows["n"] = _sample_sizes(rows, decimal)
+    rows["time_point"], time_note = _time_points(rows)
+    if coded is not None:
+        time_note = f"{time_note} Reviewed: {coded.time_note}"
+    rows["rob_level"], rob_rule = normalise_rob(rows, codebook)
+    outcome_table, checks = _effects(rows, codebook, decimal, coded)
+    arm1 = rows["condition_arm1"].astype("string").str.strip()
+    codes = _codes_table(arm1, codebook, coded)
+    rows["family"] = _row_families(rows, arm1, codes, coded)
+    rows["coding"] = REVIEWED if coded is not None else AUTOMATIC
     comparator_defs = {k.lower(): v for k, v in parse_code_list(codebook.get("condition_arm2")).items()}
     comparators = {
         code: comparator_defs.get(code.lower(), code)
@@ -346,34 +434,41 @@ def build_database(frame: pd.DataFrame, codebook: dict | None, name: str, source
         checks=checks,
         time_note=time_note,
         codebook_found=bool(codebook),
+        coding=REVIEWED if coded is not None else AUTOMATIC,
+        coding_note=coding_note,
+        faults=coded.faults if coded is not None else (),
     )
 
 
-def read_database(source, *, codebook=None, name: str | None = None, timeout: float = TIMEOUT_SECONDS) -> Database:
+def read_database(
+    source,
+    *,
+    codebook=None,
+    name: str | None = None,
+    timeout: float = TIMEOUT_SECONDS,
+    catalogued: bool | None = None,
+) -> Database:
     """Read a Metapsy database from a path, a URL, or the bytes of an uploaded file.
 
     The codebook (a dict, or JSON bytes/text) is looked for beside a path or
     URL when not given; without one, treatment codes are mapped by name only.
+    `catalogued` says the data are a catalogue database's own file (its reviewed
+    coding applies): by default true for a local path, false for bytes and URLs.
     """
     if isinstance(source, (bytes, bytearray)):
         label = name or "uploaded file"
         frame = read_table(bytes(source), label)
         book = codebook if isinstance(codebook, dict) else parse_codebook(codebook)
-        return build_database(frame, book, name or "uploaded", label)
+        return build_database(frame, book, name or "uploaded", label, from_catalogue=bool(catalogued))
     source = str(source)
-    if is_url(source):
-        data = fetch(source, timeout)
-    else:
-        try:
-            data = Path(source).read_bytes()
-        except OSError as exc:
-            raise SourceError(f"could not read {source}: {exc.strerror or exc}") from exc
+    data = fetch(source, timeout) if is_url(source) else guard.read_local(source)
     if codebook is None:
         book = find_codebook(source, timeout)
     else:
         book = codebook if isinstance(codebook, dict) else parse_codebook(codebook)
     frame = read_table(data, source)
-    return build_database(frame, book, name or name_from_source(source), source)
+    from_catalogue = (not is_url(source)) if catalogued is None else catalogued
+    return build_database(frame, book, name or name_from_source(source), source, from_catalogue=from_catalogue)
 
 
 def database_files(directory: Path | None) -> dict[str, Path]:

@@ -14,7 +14,7 @@ import re
 
 import pandas as pd
 
-from pdevidence.metapsy.errors import MetapsyError
+from pdevidence.metapsy.errors import MetapsyError, SourceError
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_CODEBOOK_BYTES = 2 * 1024 * 1024
@@ -140,3 +140,28 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
             frame[column] = frame[column].astype(object)
             frame.loc[fix, column] = "'" + text[fix].astype(str)
     return frame
+
+
+def read_local(path: str, limit: int = MAX_FILE_BYTES) -> bytes:
+    """A local file's bytes under the same size cap as uploads and downloads; devices, FIFOs and folders refused."""
+    import os
+    import stat
+
+    try:
+        info = os.stat(path)
+    except OSError as exc:
+        raise SourceError(f"could not read {path}: {exc.strerror or exc}") from exc
+    if stat.S_ISDIR(info.st_mode):
+        raise SourceError(f"{path} is a folder, not a CSV file")
+    if not stat.S_ISREG(info.st_mode):
+        raise SourceError(f"{path} is not a regular file (a device, pipe or socket): only CSV files are read")
+    if info.st_size > limit:
+        raise SourceError(f"{path} is larger than the {limit // (1024 * 1024)} MB limit")
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(limit + 1)
+    except OSError as exc:
+        raise SourceError(f"could not read {path}: {exc.strerror or exc}") from exc
+    if len(data) > limit:
+        raise SourceError(f"{path} is larger than the {limit // (1024 * 1024)} MB limit")
+    return data

@@ -263,3 +263,28 @@ def classify(
         },
         index=frame.index,
     )
+
+
+def split_by_instrument(classes: pd.DataFrame, index, instruments: pd.Series, label: str) -> None:
+    """Within one reviewed domain that mixes directions, each row's direction comes from its scale (the lexicon).
+
+    Rows whose scale the lexicon does not know get no direction and are not pooled.
+    """
+    from pdevidence.metapsy.coding import instrument_direction
+
+    for idx in index:
+        scale = instruments.get(idx)
+        scale = None if pd.isna(scale) else str(scale).strip()
+        entry = instrument_direction(scale)
+        base = str(classes.at[idx, "outcome"])
+        if entry is None:
+            classes.at[idx, "outcome"] = f"{base}~unknown"
+            classes.at[idx, "outcome_label"] = f"{label}: scales of unknown direction"
+            classes.at[idx, "higher_is_better"] = pd.NA
+            classes.at[idx, "direction_basis"] = f"the instrument lexicon does not know “{scale or 'no instrument'}”"
+            continue
+        side = "higher" if entry.higher_is_better else "lower"
+        classes.at[idx, "outcome"] = f"{base}~{side}"
+        classes.at[idx, "outcome_label"] = f"{label} ({side} is better)"
+        classes.at[idx, "higher_is_better"] = entry.higher_is_better
+        classes.at[idx, "direction_basis"] = f"instrument lexicon: {entry.name}, {side} is better ({entry.source})"

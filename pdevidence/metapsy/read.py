@@ -31,8 +31,14 @@ def read_table(data: bytes, source: str = "the file") -> pd.DataFrame:
     `NA` for missing, quoted fields over several lines, CRLF or LF, an unnamed row-number
     column dropped. Every value stays text; numbers are converted where they are used."""
     guard.check_size(data, source)
+    if data[:2] == b"\x1f\x8b" or data[:4] == b"PK\x03\x04":
+        raise MetapsyError(f"{source} is a compressed file (gzip or zip): unpack it and give the CSV inside")
     text = _read_text(data)
     first = text.split("\n", 1)[0]
+    if first.count("\t") > max(first.count(";"), first.count(",")):
+        raise MetapsyError(
+            f"{source} is separated by tabs: Metapsy files use `;` (or `,`) between fields; save it as CSV"
+        )
     sep = ";" if first.count(";") >= first.count(",") else ","
     try:
         frame = pd.read_csv(

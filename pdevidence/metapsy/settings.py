@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from pdevidence import urlstate
+from pdevidence import viewstate
 from pdevidence.metapsy.analysis import DEFAULT_THRESHOLD, Analysis
 from pdevidence.metapsy.database import TIME_POST, Database
 from pdevidence.metapsy.families import PSYCHODYNAMIC, UNMAPPED
 from pdevidence.metapsy.sources import DEFAULT_DATABASE
 
-# The page's query keys; their types and checks are rows of pdevidence.urlstate.FIELDS.
+# The page's query keys; their types and checks are rows of pdevidence.viewstate.FIELDS.
 PARAMS = ("db", "outcome", "family", "vs", "tau", "size", "lowrob", "time")
-THRESHOLD_RANGE = urlstate.BY_NAME["size"].bounds
+THRESHOLD_RANGE = viewstate.BY_NAME["size"].bounds
 
 
 @dataclass(frozen=True)
@@ -73,39 +73,39 @@ class ParsedSettings:
 
 
 def _context(databases: tuple[str, ...], options: DatabaseOptions | None, *, for_link: bool = False) -> dict:
-    """The urlstate context of the Metapsy fields: values that depend on the databases on offer.
+    """The viewstate context of the Metapsy fields: values that depend on the databases on offer.
 
     For a link (`for_link`), the database and the outcome get an empty default so that they
     are always written: a shared link then opens the same analysis wherever the defaults differ.
     """
     always = "" if for_link else None
     context: dict = {
-        "db": urlstate.Domain(databases, always if for_link else default_database(databases)),
+        "db": viewstate.Domain(databases, always if for_link else default_database(databases)),
         "size": THRESHOLD_RANGE,
     }
     if options is not None:
         context.update(
-            outcome=urlstate.Domain(options.outcomes, always if for_link else options.default_outcome),
-            family=urlstate.Domain(options.families, default_family(options)),
+            outcome=viewstate.Domain(options.outcomes, always if for_link else options.default_outcome),
+            family=viewstate.Domain(options.families, default_family(options)),
             vs=options.comparators,
-            time=urlstate.Domain(options.times, TIME_POST),
+            time=viewstate.Domain(options.times, TIME_POST),
         )
     return context
 
 
 def parse_settings(params, databases: tuple[str, ...], options_for) -> ParsedSettings:
-    """Settings from query parameters, through urlstate: an invalid value is dropped or clamped with a notice.
+    """Settings from query parameters, through viewstate: an invalid value is dropped or clamped with a notice.
 
     `params` is any query (a mapping of key -> value or list of values, or a query string);
     `options_for(name)` gives the DatabaseOptions of a database.
     """
-    first = urlstate.parse(params, _context(databases, None), fields=("db",))
+    first = viewstate.parse(params, _context(databases, None), fields=("db",))
     notices = list(first.notices)
     db = first.state["db"]
     if db is None:
         return ParsedSettings(Settings(), notices)
     options = options_for(db)
-    parsed = urlstate.parse(params, _context(databases, options), fields=PARAMS[1:])
+    parsed = viewstate.parse(params, _context(databases, options), fields=PARAMS[1:])
     notices += parsed.notices
     state = parsed.state
     chosen = tuple(state["vs"])
@@ -125,7 +125,7 @@ def parse_settings(params, databases: tuple[str, ...], options_for) -> ParsedSet
 
 
 def serialize_settings(settings: Settings, databases: tuple[str, ...], options_for) -> dict[str, list[str]]:
-    """Query parameters for settings, through urlstate (lists as repeated keys): the database and the
+    """Query parameters for settings, through viewstate (lists as repeated keys): the database and the
     outcome always, the other choices only where they differ from the defaults."""
     if settings.database is None:
         return {}
@@ -141,4 +141,4 @@ def serialize_settings(settings: Settings, databases: tuple[str, ...], options_f
         "lowrob": bool(settings.low_rob_only),
         "time": settings.time,
     }
-    return urlstate.serialize(state, _context(databases, options, for_link=True))
+    return viewstate.serialize(state, _context(databases, options, for_link=True))

@@ -20,17 +20,11 @@ import threading
 import pandas as pd
 import streamlit as st
 
+from pdevidence.web import internals
+
 
 def _function(module: str, name: str):
     return getattr(importlib.import_module(module), name)
-
-
-def run_id():
-    """Changes with every script run (each run has its own cursors object)."""
-    from streamlit.runtime.scriptrunner import get_script_run_ctx
-
-    ctx = get_script_run_ctx()
-    return id(ctx.cursors) if ctx is not None else None
 
 
 _seen = threading.local()  # this thread's current run: id -> (table, digest)
@@ -45,7 +39,7 @@ def _table_digest(table: pd.DataFrame | pd.Series) -> bytes:
     script run a table object is hashed once (tables handed to the cache are not changed in place).
     A table whose cells pandas cannot hash (lists, dicts) falls back to its pickle: exact, may miss.
     """
-    run = run_id()
+    run = internals.run_id()
     if getattr(_seen, "run", None) != run:
         _seen.run, _seen.digests = run, {}
     known = _seen.digests.get(id(table)) if run is not None else None

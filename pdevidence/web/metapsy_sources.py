@@ -21,16 +21,17 @@ from pathlib import Path
 
 import streamlit as st
 
-from pdevidence import ui, urlstate
+from pdevidence import viewstate
 from pdevidence.metapsy import cache, fetch, sources
 from pdevidence.metapsy.database import Database, read_database
 from pdevidence.metapsy.errors import MetapsyError, SourceError
+from pdevidence.web import widgets
 
 DB_PARAM = "db"
 SRC_PARAM = "src"
 UPLOAD_LIMIT_MB = fetch.MAX_BYTES // fetch.MB
 UPLOAD_LIMIT_BYTES = fetch.MAX_BYTES
-_DB_KEY = "mp_db"  # the database selectbox (drawn by metapsy_ui.settings_sidebar)
+_DB_KEY = "mp_db"  # the database selectbox (drawn by metapsy_page.settings_sidebar)
 _EXPANDER = "mp_source_panel"
 
 
@@ -96,7 +97,7 @@ def _read_file(csv_path: str, codebook_path: str | None, name: str, digest: str)
     """A catalogue database read once per server process and version (the digest keys the version)."""
     data = Path(csv_path).read_bytes()
     book = Path(codebook_path).read_bytes() if codebook_path else None
-    return read_database(data, codebook=book, name=name)
+    return read_database(data, codebook=book, name=name, catalogued=True)
 
 
 @st.cache_resource(show_spinner=False, max_entries=2, ttl=3600, scope="session")
@@ -128,7 +129,7 @@ def _progress_bar():
     bar = slot.progress(0.0, text="Preparing the download…")
 
     def progress(fraction, message):
-        bar.progress(1.0 if fraction is None else max(0.0, min(float(fraction), 1.0)), text=ui.escape(message))
+        bar.progress(1.0 if fraction is None else max(0.0, min(float(fraction), 1.0)), text=widgets.escape(message))
 
     return slot, progress
 
@@ -154,7 +155,7 @@ def _load_catalogue_database(found: Databases, name: str) -> Database | None:
         db = _read_cached(got, info)
     except (MetapsyError, OSError) as exc:
         found.unavailable.add(name)
-        st.error(f"{ui.escape(name)} could not be read and is left out: {code(exc)}", icon=":material/error:")
+        st.error(f"{widgets.escape(name)} could not be read and is left out: {code(exc)}", icon=":material/error:")
         return None
     found.ready[name] = db
     found.provenance[name] = got.provenance
@@ -171,7 +172,7 @@ def _render_fetch_error(info: sources.DatabaseInfo, exc: SourceError) -> None:
     else:
         lead = f"The {info.condition.lower()} database ({info.name}) could not be fetched."
     st.error(
-        f"{ui.escape(lead)} Databases already here keep working, and the rest of the app is not affected. "
+        f"{widgets.escape(lead)} Databases already here keep working, and the rest of the app is not affected. "
         f"Try again later.\n\nDetails: {code(exc)}",
         icon=":material/cloud_off:",
     )
@@ -304,12 +305,12 @@ def _wanted(found: Databases) -> list[str]:
 
 
 def _url_database(found: Databases) -> str | None:
-    """The link's `db`, read through urlstate, if it names a database here (its notices are the settings' job)."""
+    """The link's `db`, read through viewstate, if it names a database here (its notices are the settings' job)."""
     query = {DB_PARAM: st.query_params.get_all(DB_PARAM)} if DB_PARAM in st.query_params else {}
     if not query:
         return None
     names = (*found.catalogue.databases, *found.extra)
-    parsed = urlstate.parse(query, {DB_PARAM: urlstate.Domain(names)}, fields=(DB_PARAM,))
+    parsed = viewstate.parse(query, {DB_PARAM: viewstate.Domain(names)}, fields=(DB_PARAM,))
     return None if parsed.notices else parsed.state[DB_PARAM]
 
 
@@ -336,7 +337,7 @@ def _render_catalogue_note(found: Databases) -> None:
     when = cat.read_on or "unknown"
     st.markdown(
         f"**{len(offered)} Metapsy databases** are on offer, from the Metapsy project's official index (list "
-        f"read {ui.escape(when)}{', read again online' if cat.refreshed else ''}). {pinned} are fetched at a fixed "
+        f"read {widgets.escape(when)}{', read again online' if cat.refreshed else ''}). {pinned} are fetched at a fixed "
         "(pinned) version; the rest at their latest version. A database is fetched from GitHub the first time it "
         "is chosen, and kept on this server."
     )
@@ -344,7 +345,7 @@ def _render_catalogue_note(found: Databases) -> None:
 
 def _address_source() -> tuple[tuple[str, Database, dict] | None, str | None]:
     """The database given by its address (`?src=`), fetched within the limits; a message if it cannot be used."""
-    address = ui.url_text(
+    address = widgets.url_text(
         "Address of a Metapsy data.csv (https only)",
         SRC_PARAM,
         placeholder="https://raw.githubusercontent.com/metapsy-project/data-…/main/data.csv",
@@ -476,7 +477,7 @@ def render_credit(db: Database, found: Databases) -> None:
     if origin == "address":
         st.markdown(
             f"Data: the file at {code(recorded.get('url') or 'the address given')} (version unknown, fetched "
-            f"{ui.escape(recorded.get('fetched_at') or '')}). Metapsy databases are © {sources.CREDIT} and shared "
+            f"{widgets.escape(recorded.get('fetched_at') or '')}). Metapsy databases are © {sources.CREDIT} and shared "
             f"under the [{sources.LICENCE}]({sources.LICENCE_URL})."
         )
         return
@@ -491,7 +492,7 @@ def render_credit(db: Database, found: Databases) -> None:
         version += f", fetched {recorded['fetched_at']}"
     last_search = recorded.get("last_search") or info.last_search or "not stated"
     doi = f"[{info.doi}]({info.doi_url})" if info.doi else "none given"
-    licence = f"[{info.licence_name}]({info.licence_url})" if info.licence_url else ui.escape(info.licence_name)
+    licence = f"[{info.licence_name}]({info.licence_url})" if info.licence_url else widgets.escape(info.licence_name)
     if (info.licence_source or "").startswith("Metapsy default"):
         licence += " (the Metapsy project's default licence; this repository's own licence file was not checked)"
     # Markdown, not a caption: caption links are drawn faded, below a 4.5:1 contrast.

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from urllib.parse import urlencode
 
 import pandas as pd
 import streamlit as st
 
-from pdevidence import effectmap, evidence, filters, load, memo, urlstate, vocab
+from pdevidence import effectmap, evidence, filters, load, viewstate, vocab
+from pdevidence.web import internals, link, memo
 
 DISCLAIMER = (
     "**Information only, not medical advice.** This site summarizes published research. "
@@ -29,13 +29,10 @@ SOURCES_FOOTER = (
 )
 
 _FILTER_FIELDS = ("conditions", "specifics", "comparator_types", "designs", "terms", "models", "n", "year")
-_SESSION_FILTERS = "filters_current"
-_SESSION_LAST_URL = "filters_last_url"
 _NOTICES = "_url_notices"
 _NOTICE_SLOT = "_url_notice_slot"
 NOTICE_ICON = ":material/link_off:"
 PANEL_PARAM = "show"
-_PANELS_LAST = "p_show_last"
 _PANELS_PARSED = "_panels_parsed"
 _PAGE_PATH = "_page_path"
 _SHARE_SLOT = "_share_slot"
@@ -112,11 +109,21 @@ def table(name: str) -> pd.DataFrame:
         return tables()[name]
     except load.DataError as exc:
         st.error("The bundled data failed validation, so nothing can be shown:\n\n" + escape(str(exc)))
-        st.stop()
+        stop_page()
 
 
 def studies() -> pd.DataFrame:
     return table("trials")
+
+
+class EndOfPage(Exception):  # noqa: N818 (a signal, not an error)
+    """Raised by stop_page; the frame catches it."""
+
+
+def stop_page() -> None:
+    """End the page here. Unlike st.stop(), the frame still writes the address after it (a write
+    after st.stop() is never sent), so a link's notices and cleaned parameters survive an early stop."""
+    raise EndOfPage
 
 
 def render_disclaimer() -> None:
@@ -130,7 +137,7 @@ def render_footer() -> None:
 
 def _run_token():
     """Changes on every script run, so a notice slot from an earlier run is never reused."""
-    return memo.run_id()
+    return internals.run_id()
 
 
 def start_page(path: str) -> None:
@@ -140,23 +147,23 @@ def start_page(path: str) -> None:
     state[_NOTICES] = []
     state[_PAGE_PATH] = path
     state[_NOTICE_SLOT] = (_run_token(), st.empty())
-    unknown = urlstate.unknown_keys(_query(), path)
-    for key in unknown:
-        del st.query_params[key]
-    render_notices([urlstate.unknown_notice(key, path) for key in unknown])
-    if PANEL_PARAM in st.query_params:  # checked here too, so a page that stops early still says so
+    link.begin(path, framed=True)
+    unknown = viewstate.unknown_keys(_query(), path)
+    link.stage({}, unknown)
+    render_notices([viewstate.unknown_notice(key, path) for key in unknown])
+    if PANEL_PARAM in _query():  # checked here too, so a page that stops early still says so
         opened, _ = _url_panels()
-        kept = [p for p in urlstate.PANELS if p in opened]
+        kept = [p for p in viewstate.PANELS if p in opened]
         write_query_params({PANEL_PARAM: kept} if kept else {}, (PANEL_PARAM,))
 
 
 def _draw_notices(notices: list[str]) -> None:
-    first, rest = notices[: urlstate.MAX_NOTICES], notices[urlstate.MAX_NOTICES :]
+    first, rest = notices[: viewstate.MAX_NOTICES], notices[viewstate.MAX_NOTICES :]
     for notice in first:
         st.warning(escape(notice), icon=NOTICE_ICON)
     if rest:
-        with st.expander(urlstate.cap(notices)[-1]):
-            for notice in rest[: urlstate.MAX_NOTICES_LISTED]:
+        with st.expander(viewstate.cap(notices)[-1]):
+            for notice in rest[: viewstate.MAX_NOTICES_LISTED]:
                 st.warning(escape(notice), icon=NOTICE_ICON)
 
 
@@ -175,18 +182,14 @@ def render_notices(notices: list[str]) -> None:
 
 
 def _query(names=None) -> dict[str, list[str]]:
-    """The URL's query as key -> every value given (repeated keys kept)."""
-    keys = [k for k in st.query_params if names is None or k in names]
-    return {k: st.query_params.get_all(k) for k in keys}
+    """The address as this run leaves it so far, key -> every value given (repeated keys kept)."""
+    return link.query(names)
 
 
 def _page_scope() -> str:
     """An id of the running page: widget state does not survive a page switch,
     so each page keeps its own widget keys and is refilled from the shared state."""
-    from streamlit.runtime.scriptrunner import get_script_run_ctx
-
-    ctx = get_script_run_ctx()
-    return ctx.page_script_hash[:12] if ctx is not None else "page"
+    return internals.page_scope()
 
 
 def _keys() -> dict[str, str]:
@@ -214,15 +217,8 @@ def _set_widgets(chosen: filters.Filters, options: filters.Options, only_missing
 
 
 def write_query_params(params: dict, names) -> None:
-    """Make the URL's parameters among `names` equal `params` (a value or a list of values), touching only what changed."""
-    for key in names:
-        if key in params:
-            value = params[key]
-            values = [str(v) for v in value] if isinstance(value, (list, tuple)) else [str(value)]
-            if st.query_params.get_all(key) != values:
-                st.query_params[key] = values if len(values) != 1 else values[0]
-        elif key in st.query_params:
-            del st.query_params[key]
+    """Make the URL's parameters among `names` equal `params` (a value or a list) when the run ends."""
+    link.stage(params, names)
 
 
 def _reset_filters(options: filters.Options) -> None:
@@ -238,14 +234,12 @@ def filter_sidebar(studies_frame: pd.DataFrame) -> filters.Filters:
     """
     options = memo.computed(filters.options_from, studies_frame)
     state = st.session_state
-    url_params = _query(filters.PARAM_NAMES)
-    last = state.get(_SESSION_LAST_URL)
-    if last is None or (url_params and url_params != last):
-        parsed = filters.parse(url_params, options, strict=False)
+    if link.url_wins() or link.kept("filters") is None:
+        parsed = filters.parse(_query(filters.PARAM_NAMES), options, strict=False)
         render_notices(parsed.notices)
         _set_widgets(parsed.filters, options)
     else:
-        _set_widgets(state.get(_SESSION_FILTERS, filters.Filters()), options, only_missing=True)
+        _set_widgets(link.kept("filters"), options, only_missing=True)
 
     keys = _keys()
     sb = st.sidebar
@@ -326,8 +320,7 @@ def filter_sidebar(studies_frame: pd.DataFrame) -> filters.Filters:
     )
     params = filters.serialize(chosen)
     write_query_params(params, filters.PARAM_NAMES)
-    state[_SESSION_FILTERS] = chosen
-    state[_SESSION_LAST_URL] = params
+    link.keep("filters", chosen)
     render_share_link(sb)
     return chosen
 
@@ -340,7 +333,7 @@ def filtered_trials() -> tuple[pd.DataFrame, filters.Filters, pd.DataFrame]:
     st.caption(escape(f"Showing: {filters.describe(chosen, _labels())}."))
     if subset.empty:
         st.warning("No trials match these filters. Clear some filters in the sidebar.")
-        st.stop()
+        stop_page()
     return trials, chosen, subset
 
 
@@ -356,7 +349,7 @@ def share_url() -> str:
 
 
 def render_share_link(container=None) -> None:
-    """The share popover; its link is written again at the end of the run (refresh_share_link), after
+    """The share popover; its link is written again at the end of the run (finish_page), after
     everything drawn later in the page (such as an opened panel) has written its part of the address."""
     target = container or st
     with target.popover("Share this view", icon=":material/share:"):
@@ -366,8 +359,10 @@ def render_share_link(container=None) -> None:
     st.session_state[_SHARE_SLOT] = (_run_token(), slot)
 
 
-def refresh_share_link() -> None:
-    """Write the current address into this run's share popover (called by the frame after the page)."""
+def finish_page() -> None:
+    """Called by the frame after the page (even one that stopped early): write the address once, then
+    put it into this run's share popover."""
+    link.finish()
     found = st.session_state.get(_SHARE_SLOT)
     if found is not None and found[0] == _run_token():
         found[1].code(share_url(), language=None, wrap_lines=True)
@@ -452,7 +447,7 @@ def render_chart(build, data, caption: str, *, panel: str, title: str, key: str 
     """A chart and the same figures as a table, each in a panel drawn only while it is open.
 
     `build` makes the figure and `data` (a table or a function returning one) the table, only when
-    their panel is open. Panel names are listed in urlstate.CHART_PANELS.
+    their panel is open. Panel names are listed in viewstate.CHART_PANELS.
     """
     box = open_panel(f"Chart: {title}", panel, icon=":material/bar_chart:")
     if box is not None:
@@ -468,13 +463,7 @@ def render_chart(build, data, caption: str, *, panel: str, title: str, key: str 
 
 def _page_path() -> str:
     """The url path of the running page: set by the frame, or the page file's name when a page runs alone."""
-    from streamlit.runtime.scriptrunner import get_script_run_ctx
-
-    path = st.session_state.get(_PAGE_PATH)
-    if path:
-        return path
-    ctx = get_script_run_ctx()
-    return Path(ctx.main_script_path).stem if ctx is not None else ""
+    return st.session_state.get(_PAGE_PATH) or internals.main_script_stem()
 
 
 def _url_panels() -> tuple[set[str], bool]:
@@ -484,9 +473,9 @@ def _url_panels() -> tuple[set[str], bool]:
     if cached is not None and cached[0] == token:
         return cached[1], cached[2]
     raw = _query((PANEL_PARAM,)).get(PANEL_PARAM)
-    changed = raw != state.get(_PANELS_LAST)
-    context = {PANEL_PARAM: urlstate.panels_of(_page_path())}
-    parsed = urlstate.parse({PANEL_PARAM: raw} if raw is not None else {}, context, fields=(PANEL_PARAM,))
+    changed = link.url_wins()
+    context = {PANEL_PARAM: viewstate.panels_of(_page_path())}
+    parsed = viewstate.parse({PANEL_PARAM: raw} if raw is not None else {}, context, fields=(PANEL_PARAM,))
     if changed:
         render_notices(parsed.notices)
     opened = set(parsed.state[PANEL_PARAM])
@@ -508,38 +497,38 @@ def open_panel(label: str, name: str, *, icon: str | None = None):
         state[key] = name in opened
     box = st.expander(label, key=key, icon=icon, on_change="rerun")
     is_open = bool(box.open)
-    valid = set(urlstate.panels_of(_page_path()))
-    now = {v for v in st.query_params.get_all(PANEL_PARAM) if v in valid} - {name} | ({name} if is_open else set())
-    written = [p for p in urlstate.PANELS if p in now]  # in a fixed order, so a link is stable
+    valid = set(viewstate.panels_of(_page_path()))
+    now = {v for v in _query((PANEL_PARAM,)).get(PANEL_PARAM, []) if v in valid} - {name} | (
+        {name} if is_open else set()
+    )
+    written = [p for p in viewstate.PANELS if p in now]  # in a fixed order, so a link is stable
     write_query_params({PANEL_PARAM: written} if written else {}, (PANEL_PARAM,))
-    state[_PANELS_LAST] = written or None
     return box if is_open else None
 
 
 def _url_context(param: str, choices, default) -> dict:
-    """The urlstate context of one widget's field: the page's choices when the table does not fix them."""
-    spec = urlstate.BY_NAME[param]
+    """The viewstate context of one widget's field: the page's choices when the table does not fix them."""
+    spec = viewstate.BY_NAME[param]
     if spec.kind == "text" or spec.values is not None:
         return {}
-    return {param: urlstate.Domain(tuple(choices), urlstate._MISSING if default is None else default)}
+    return {param: viewstate.Domain(tuple(choices), viewstate._MISSING if default is None else default)}
 
 
 def _url_bound(param: str, context: dict, to_widget=lambda v: v):
     """Put the URL's value of `param` into the widget's state when the URL changed since this session wrote it."""
-    widget_key, last_key = f"p_{param}", f"p_{param}_last"
+    widget_key = f"p_{param}"
     raw = _query((param,)).get(param)
     state = st.session_state
-    if widget_key not in state or (raw is not None and raw != state.get(last_key)):
-        parsed = urlstate.parse({param: raw} if raw is not None else {}, context, fields=(param,))
+    if widget_key not in state or (raw is not None and link.url_wins()):
+        parsed = viewstate.parse({param: raw} if raw is not None else {}, context, fields=(param,))
         render_notices(parsed.notices)
         state[widget_key] = to_widget(parsed.state[param])
     return widget_key
 
 
 def _url_write(param: str, value, context: dict) -> None:
-    params = urlstate.serialize({param: value}, context)
+    params = viewstate.serialize({param: value}, context)
     write_query_params(params, (param,))
-    st.session_state[f"p_{param}_last"] = params.get(param)
 
 
 def url_choice(
@@ -552,11 +541,11 @@ def url_choice(
     help: str | None = None,
     widget: str = "radio",
 ) -> str:
-    """A radio (or selectbox) kept in the URL field `param` (urlstate.FIELDS); `choices` maps values to labels."""
+    """A radio (or selectbox) kept in the URL field `param` (viewstate.FIELDS); `choices` maps values to labels."""
     target = container or st
     context = _url_context(param, choices, default)
     widget_key = _url_bound(param, context)
-    options = [c for c in (urlstate.BY_NAME[param].values or choices) if c in choices]
+    options = [c for c in (viewstate.BY_NAME[param].values or choices) if c in choices]
     if widget == "selectbox":
         value = target.selectbox(label, options, format_func=choices.__getitem__, key=widget_key, help=help)
     else:
@@ -587,7 +576,7 @@ def url_multi(
 
 def url_text(label: str, param: str, *, placeholder: str = "", max_chars: int | None = None) -> str:
     """A text box kept in the URL field `param` (absent = empty)."""
-    limit = max_chars or urlstate.BY_NAME[param].max_chars
+    limit = max_chars or viewstate.BY_NAME[param].max_chars
     widget_key = _url_bound(param, {})
     value = st.text_input(label, key=widget_key, placeholder=placeholder, max_chars=limit)
     _url_write(param, value, {})
@@ -595,15 +584,5 @@ def url_text(label: str, param: str, *, placeholder: str = "", max_chars: int | 
 
 
 def require_frame() -> None:
-    """Make sure this page runs inside app.py's frame (disclaimer, navigation, footer).
-
-    A deep link that reaches a freshly started server before app.py has run
-    once is served by Streamlit's legacy pages-folder mode, which runs the page
-    file alone. Switching that mode off and rerunning hands the request to
-    app.py's navigation, which opens the same page with the same query string.
-    """
-    from streamlit.runtime.pages_manager import PagesManager
-
-    if PagesManager.uses_pages_directory:
-        PagesManager.uses_pages_directory = False
-        st.rerun()
+    """Make sure this page runs inside app.py's frame (see internals.require_frame)."""
+    internals.require_frame()

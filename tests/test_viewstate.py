@@ -6,7 +6,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pdevidence import stats, urlstate, vocab
+from pdevidence import stats, viewstate, vocab
 
 MODELS = (
     "MBT",
@@ -32,7 +32,7 @@ CONTEXT = {
     "year_min": (1980, 2020),
     "year_max": (1980, 2020),
     "claim": ("beats-cbt-postnatal", "lasting-benefit", "as-good-as-cbt"),
-    "compare": urlstate.Domain(("CBT", "PDT", "IPT", "DBT"), default=("CBT", "PDT")),
+    "compare": viewstate.Domain(("CBT", "PDT", "IPT", "DBT"), default=("CBT", "PDT")),
     "db": ("depression-psyctr", "ptsd-psyctr"),
     "outcome": ("c-symptoms", "d-remission"),
     "family": ("psychodynamic", "cbt"),
@@ -41,20 +41,20 @@ CONTEXT = {
 
 
 def parse(query, **kwargs):
-    return urlstate.parse(query, CONTEXT, **kwargs)
+    return viewstate.parse(query, CONTEXT, **kwargs)
 
 
 def test_every_field_names_pages_that_exist_and_a_known_kind():
-    for f in urlstate.FIELDS:
+    for f in viewstate.FIELDS:
         assert f.kind in {"choice", "multi", "int", "flag", "text"}, f
-        assert f.pages and set(f.pages) <= set(urlstate.PAGES), f
-    assert len(urlstate.BY_NAME) == len(urlstate.FIELDS)
+        assert f.pages and set(f.pages) <= set(viewstate.PAGES), f
+    assert len(viewstate.BY_NAME) == len(viewstate.FIELDS)
 
 
 def test_fixed_choices_match_what_the_pages_offer():
-    assert urlstate.BY_NAME["tau2"].values == tuple(stats.TAU2_METHODS)
-    assert urlstate.BY_NAME["tau"].values == tuple(stats.TAU2_METHODS)
-    assert urlstate.BY_NAME["pool_time"].values == tuple(vocab.TIMEPOINTS)
+    assert viewstate.BY_NAME["tau2"].values == tuple(stats.TAU2_METHODS)
+    assert viewstate.BY_NAME["tau"].values == tuple(stats.TAU2_METHODS)
+    assert viewstate.BY_NAME["pool_time"].values == tuple(vocab.TIMEPOINTS)
 
 
 @pytest.mark.parametrize(
@@ -99,7 +99,7 @@ def test_valid_values_parse_without_notices():
 
 def test_names_with_commas_survive_the_share_link_and_older_comma_joined_links():
     state = parse("").state | {"model": ("STPP (manualised, individual)", "MBT (day hospital, MBT-DH)", "TFP")}
-    query = urlencode(urlstate.serialize(state, CONTEXT), doseq=True)
+    query = urlencode(viewstate.serialize(state, CONTEXT), doseq=True)
     assert parse(query).state["model"] == ("STPP (manualised, individual)", "MBT (day hospital, MBT-DH)", "TFP")
     legacy = parse({"model": "TFP,STPP (manualised, individual),MBT"})
     assert legacy.state["model"] == ("MBT", "STPP (manualised, individual)", "TFP")
@@ -118,20 +118,20 @@ def test_unknown_keys_and_keys_of_other_pages_get_a_notice_per_page():
     assert "condition" not in parsed.state and parsed.state["claim"] == "lasting-benefit"
     assert any("unknown link parameter 'colour'" in n for n in parsed.notices)
     assert any("'condition': this page does not use it" in n for n in parsed.notices)
-    assert urlstate.unknown_keys("colour=red&q=x&q=y", "defense_mechanisms") == ["colour"]
+    assert viewstate.unknown_keys("colour=red&q=x&q=y", "defense_mechanisms") == ["colour"]
 
 
 def test_many_problems_give_five_notices_and_a_count_of_the_rest():
     parsed = parse("&".join(f"k{i}=x" for i in range(2000)))
-    assert len(parsed.notices) == urlstate.MAX_NOTICES + 1
+    assert len(parsed.notices) == viewstate.MAX_NOTICES + 1
     assert parsed.notices[-1] == "…and 1995 more problems in the link, also ignored."
 
 
 def test_serialize_leaves_out_defaults_and_writes_lists_as_repeated_keys():
     state = parse("").state
-    assert urlstate.serialize(state, CONTEXT) == {}
+    assert viewstate.serialize(state, CONTEXT) == {}
     state |= {"condition": ("anxiety", "depression"), "n_min": 50, "lowrob": True, "compare": ("CBT", "IPT")}
-    assert urlstate.serialize(state, CONTEXT) == {
+    assert viewstate.serialize(state, CONTEXT) == {
         "condition": ["anxiety", "depression"],
         "n_min": ["50"],
         "compare": ["CBT", "IPT"],
@@ -164,7 +164,7 @@ def valid_states(draw):
         hi = draw(st.none() | st.integers(floor, high - 1)) if floor <= high - 1 else None
         state[f"{prefix}_min"], state[f"{prefix}_max"] = lo, hi
     for name in ("pool_vs", "pool_time", "tau2", "tau", "time"):
-        state[name] = draw(st.sampled_from(urlstate.BY_NAME[name].values))
+        state[name] = draw(st.sampled_from(viewstate.BY_NAME[name].values))
     for name in ("claim", "db", "outcome", "family"):
         state[name] = draw(st.sampled_from(CONTEXT[name]))
     compare = draw(_subset(CONTEXT["compare"].values).filter(lambda xs: 0 < len(xs) <= 3))
@@ -180,8 +180,8 @@ def valid_states(draw):
 @settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(valid_states())
 def test_parse_of_serialize_gives_back_every_valid_state(state):
-    params = urlstate.serialize(state, CONTEXT)
-    assert parse(params) == urlstate.Parsed(state, [])
+    params = viewstate.serialize(state, CONTEXT)
+    assert parse(params) == viewstate.Parsed(state, [])
     # and through a real query string, as a browser sends it
     assert parse(urlencode(params, doseq=True)).state == state
 
@@ -210,26 +210,26 @@ HOSTILE_TEXT = st.one_of(
     ),
     st.sampled_from("ab,<>%").map(lambda ch: ch * 10000),
 )
-KEYS = st.sampled_from([f.name for f in urlstate.FIELDS]) | st.text(max_size=12)
+KEYS = st.sampled_from([f.name for f in viewstate.FIELDS]) | st.text(max_size=12)
 
 
 @settings(max_examples=800, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.lists(st.tuples(KEYS, HOSTILE_TEXT), max_size=12),
-    st.sampled_from((None,) + urlstate.PAGES),
+    st.sampled_from((None,) + viewstate.PAGES),
 )
 def test_any_query_gives_valid_state_and_few_notices(pairs, page):
     query = urlencode(pairs)
-    parsed = urlstate.parse(query, CONTEXT, page=page)
-    assert len(parsed.notices) <= urlstate.MAX_NOTICES + 1
+    parsed = viewstate.parse(query, CONTEXT, page=page)
+    assert len(parsed.notices) <= viewstate.MAX_NOTICES + 1
     for notice in parsed.notices:
         assert len(notice) < 400 and "\x00" not in notice
     # the state is valid: serializing and parsing it again changes nothing and says nothing
-    params = urlstate.serialize(parsed.state, CONTEXT)
-    again = urlstate.parse(params, CONTEXT, page=page)
+    params = viewstate.serialize(parsed.state, CONTEXT)
+    again = viewstate.parse(params, CONTEXT, page=page)
     assert again.state == parsed.state and again.notices == []
     for key in params:
-        assert page is None or page in urlstate.BY_NAME[key].pages
+        assert page is None or page in viewstate.BY_NAME[key].pages
 
 
 def test_a_value_of_ten_thousand_commas_is_parsed_in_linear_time():
@@ -239,4 +239,4 @@ def test_a_value_of_ten_thousand_commas_is_parsed_in_linear_time():
     parsed = parse({"model": "," * 10000 + "MBT" + ",x" * 5000})
     assert time.perf_counter() - start < 2
     assert parsed.state["model"] == ("MBT",)
-    assert len(parsed.notices) == urlstate.MAX_NOTICES + 1
+    assert len(parsed.notices) == viewstate.MAX_NOTICES + 1

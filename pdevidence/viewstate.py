@@ -27,14 +27,14 @@ Add one row per key with ``pages=("metapsy",)``. Values known only at run time
 go in the context given to `parse` and `serialize`::
 
     context = {"db": names, "outcome": Domain(outcomes, default=db.default_outcome), "size": (10, 10000)}
-    parsed = urlstate.parse(query, context, fields=("db", "outcome", "size"))
+    parsed = viewstate.parse(query, context, fields=("db", "outcome", "size"))
     parsed.state["db"], parsed.notices
-    urlstate.serialize(parsed.state, context)   # {"db": ["depression-psyctr"], ...}
+    viewstate.serialize(parsed.state, context)   # {"db": ["depression-psyctr"], ...}
 
 A context entry is a tuple of allowed values, a ``(low, high)`` pair for an
 ``int``, a mapping ``parent value -> values`` for a field with a parent, or a
 `Domain` when the default also depends on the data. The Streamlit binding is
-`pdevidence.ui` (``url_choice``, ``url_multi``, ``url_text``, ``filter_sidebar``);
+`pdevidence.web.widgets` (``url_choice``, ``url_multi``, ``url_text``, ``filter_sidebar``);
 nothing else reads or writes ``st.query_params``.
 
 The state is a dict ``{field name: value}`` (``str``, ``tuple[str, ...]``,
@@ -157,7 +157,7 @@ FIELDS: tuple[Field, ...] = (
     Field("compare", "multi", ("therapy_types",), "therapy types", max_items=3),
     Field("q", "text", ("defense_mechanisms",), "search text", default="", max_chars=80),
     Field("show", "multi", PANEL_PAGES, "chart or table", values=PANELS, default=()),
-    # Metapsy page (parsed by pdevidence.metapsy.settings and metapsy_sources_ui).
+    # Metapsy page (parsed by pdevidence.metapsy.settings and pdevidence.web.metapsy_sources).
     Field("db", "choice", ("metapsy",), "Metapsy database"),
     Field("outcome", "choice", ("metapsy",), "outcome"),
     Field("family", "choice", ("metapsy",), "therapy family"),

@@ -1,11 +1,11 @@
-"""Streamlit side of the Metapsy page: settings kept in the URL and the analysis renderers (data sources: metapsy_sources_ui)."""
+"""Streamlit side of the Metapsy page: settings kept in the URL and the analysis renderers (data sources: web.metapsy_sources)."""
 
 from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
 
-from pdevidence import charts, memo, stats, ui, urlstate
+from pdevidence import charts, stats, viewstate
 from pdevidence.metapsy import effects as mp_effects
 from pdevidence.metapsy import outcomes as mp_outcomes
 from pdevidence.metapsy.analysis import (
@@ -35,6 +35,7 @@ from pdevidence.metapsy.settings import (
     parse_settings,
     serialize_settings,
 )
+from pdevidence.web import link, memo, widgets
 
 _KEYS = {
     "database": "mp_db",
@@ -46,8 +47,6 @@ _KEYS = {
     "method": "mp_tau",
     "threshold": "mp_size",
 }
-_LAST_URL = "mp_last_url"
-_SETTINGS = "mp_settings"
 
 # ---------------------------------------------------------------- analyses, cached
 # Pooling every family of a database (and of every loaded database, for the across-conditions table) takes
@@ -122,24 +121,23 @@ def settings_sidebar(found: dict[str, Database]) -> Settings:
     names = tuple(found)
     options_for = lambda name: DatabaseOptions.of(found[name])  # noqa: E731
     state = st.session_state
-    url = {k: st.query_params.get_all(k) for k in PARAMS if k in st.query_params}
-    last = state.get(_LAST_URL)
+    url = link.query(PARAMS)
+    kept = link.kept("metapsy")
     notices: list[str] = []
-    if last is None or (url and url != last) or _KEYS["database"] not in state:
-        if not url and last and state.get(_SETTINGS) is not None and state[_SETTINGS].database in found:
-            _set_widgets(state[_SETTINGS])
+    if link.url_wins() or _KEYS["database"] not in state:
+        if not url and kept is not None and kept.database in found:
+            _set_widgets(kept)  # the session's own choices, carried across pages
         else:
             parsed = parse_settings(url, names, options_for)
             notices = parsed.notices
             _set_widgets(parsed.settings)
-    elif not url and last:
-        _set_widgets(state.get(_SETTINGS) or Settings())
+    elif not url and kept is not None:
+        _set_widgets(kept)
     if state.get(_KEYS["database"]) not in found:
         state[_KEYS["database"]] = default_database(names)
     # The app's frame drops keys the page does not use; this covers the page run on its own.
-    query = {k: st.query_params.get_all(k) for k in st.query_params}
-    notices += [urlstate.unknown_notice(k) for k in urlstate.unknown_keys(query, "metapsy")]
-    ui.render_notices(notices)
+    notices += [viewstate.unknown_notice(k) for k in viewstate.unknown_keys(link.query(), "metapsy")]
+    widgets.render_notices(notices)
 
     sb = st.sidebar
     sb.header("Trial database")
@@ -210,10 +208,9 @@ def settings_sidebar(found: dict[str, Database]) -> Settings:
         outcome=state.get(_KEYS["outcome"]) if options.outcomes else None,
     )
     params = serialize_settings(settings, names, options_for)
-    ui.write_query_params(params, PARAMS)
-    state[_LAST_URL] = params
-    state[_SETTINGS] = settings
-    ui.render_share_link(sb)
+    link.stage(params, PARAMS)
+    link.keep("metapsy", settings)
+    widgets.render_share_link(sb)
     return settings
 
 
@@ -233,7 +230,7 @@ def render_selection(db: Database, rows: pd.DataFrame, settings: Settings) -> No
     skipped = int((~db.rows["has_effect"]).sum())
     outcome = outcome_of(db, settings.analysis())
     parts = [
-        f"outcome “{ui.escape(db.outcome_label(outcome))}”" if outcome else "no outcome can be pooled",
+        f"outcome “{widgets.escape(db.outcome_label(outcome))}”" if outcome else "no outcome can be pooled",
         "end-of-treatment outcomes"
         if settings.time == TIME_POST
         else ("all time points" if settings.time == TIME_ALL else f"time point “{settings.time}”"),
@@ -317,7 +314,7 @@ def render_families(db: Database, summary: pd.DataFrame) -> None:
         st.info(f"No therapy family has the {stats.MIN_STUDIES_TO_POOL} trials pooling needs at these settings.")
         st.dataframe(_summary_table(summary), hide_index=True, width="stretch")
         return
-    ui.render_chart(
+    widgets.render_chart(
         lambda: memo.figure(charts.family_forest, rows, highlight=PSYCHODYNAMIC),
         lambda: _summary_table(summary),
         "Each diamond is one therapy family's pooled g against the control conditions, with its 95% CI; the "
@@ -374,7 +371,7 @@ def render_across(across: pd.DataFrame) -> None:
         st.info("Too few trials to pool psychodynamic therapy or CBT at these settings; the table lists them.")
         st.dataframe(across_table(across), hide_index=True, width="stretch")
     else:
-        ui.render_chart(
+        widgets.render_chart(
             lambda: memo.figure(charts.family_forest, rows, highlight=PSYCHODYNAMIC),
             lambda: across_table(across),
             "Pooled g against control conditions, one block per condition and outcome, for every database "
@@ -389,7 +386,7 @@ def render_across(across: pd.DataFrame) -> None:
         st.caption(
             f"Too few psychodynamic trials to pool (fewer than {stats.MIN_STUDIES_TO_POOL}) in: "
             + "; ".join(
-                f"{ui.escape(c)}, {ui.escape(o.lower())} ({n} trial{'s' if n != 1 else ''})"
+                f"{widgets.escape(c)}, {widgets.escape(o.lower())} ({n} trial{'s' if n != 1 else ''})"
                 for c, o, n in zip(too_few["condition"], too_few["outcome_label"], too_few["studies"], strict=True)
             )
             + "."
@@ -405,19 +402,19 @@ def render_outcomes(db: Database, settings: Settings) -> None:
     )
     if chosen:
         rule = table.loc[table["shown"], "rule"].iloc[0]
-        st.markdown(f"**{ui.escape(db.outcome_label(chosen))}** (shown above). {ui.escape(rule)}")
+        st.markdown(f"**{widgets.escape(db.outcome_label(chosen))}** (shown above). {widgets.escape(rule)}")
     left_out = table[~table["pooled"]]
     if len(left_out):
         st.warning(
             "Left out of every pooled estimate: "
             + "; ".join(
-                f"{ui.escape(r.label)} ({r.rows} row{'s' if r.rows != 1 else ''}): {ui.escape(r.reason)}"
+                f"{widgets.escape(r.label)} ({r.rows} row{'s' if r.rows != 1 else ''}): {widgets.escape(r.reason)}"
                 for r in left_out.itertuples()
             )
             + ".",
             icon=":material/help:",
         )
-    panel = ui.open_panel("Table: every outcome of this database and its direction rule", "outcomes")
+    panel = widgets.open_panel("Table: every outcome of this database and its direction rule", "outcomes")
     if panel is None:
         return
     panel.dataframe(
@@ -457,7 +454,7 @@ def render_check(db: Database) -> None:
             else ""
         )
         st.markdown(f"The {len(wrong)} row(s) that differ (the stored g is used in the analysis).{note}")
-        panel = ui.open_panel("Table: the rows where the stored and recomputed g differ", "check")
+        panel = widgets.open_panel("Table: the rows where the stored and recomputed g differ", "check")
         if panel is None:
             return
         panel.dataframe(
@@ -496,7 +493,7 @@ def render_trials(db: Database, effects: pd.DataFrame, settings: Settings) -> No
             f"prediction interval {pooled.pi_low:.2f} to {pooled.pi_high:.2f}), {pooled.k} trials, "
             f"I² = {pooled.i2:.0%}, tau² = {pooled.tau2:.3f} ({pooled.method})."
         )
-    ui.render_chart(
+    widgets.render_chart(
         lambda: memo.figure(charts.forest_plot, forest_rows(effects), pooled, x_title=charts.THERAPY_G_AXIS),
         lambda: effects[["study", "arms", "comparators", "n", "comparisons", "g", "se", "rob_level"]].round(3),
         "Each square is one trial (the mean of its comparisons, see below) with its 95% CI. "
@@ -518,7 +515,7 @@ def render_size_lens(db: Database, effects: pd.DataFrame, settings: Settings) ->
     st.markdown(f"**{label}**, trials split at {threshold} participants:")
     st.markdown(
         "\n".join(
-            f"- {ui.escape(r['label'])}: "
+            f"- {widgets.escape(r['label'])}: "
             + (f"g = {_g(r)}, " if pd.notna(r["g"]) else "not pooled, ")
             + f"{r['studies']} trial{'s' if r['studies'] != 1 else ''}"
             for r in lens.to_dict("records")
@@ -528,7 +525,7 @@ def render_size_lens(db: Database, effects: pd.DataFrame, settings: Settings) ->
         st.info(f"Neither group has the {stats.MIN_STUDIES_TO_POOL} trials pooling needs.")
         st.dataframe(lens.drop(columns=["group"]).round(3), hide_index=True, width="stretch")
     else:
-        ui.render_chart(
+        widgets.render_chart(
             lambda: memo.figure(
                 charts.family_forest,
                 pooled_lens.assign(
@@ -548,7 +545,7 @@ def render_size_lens(db: Database, effects: pd.DataFrame, settings: Settings) ->
     if large.empty:
         st.info("No large trials at these settings.")
     else:
-        panel = ui.open_panel("Table: every family, large trials only", "large")
+        panel = widgets.open_panel("Table: every family, large trials only", "large")
         if panel is not None:
             panel.dataframe(_summary_table(large), hide_index=True, width="stretch")
     egger = memo.computed(small_study_test, effects)
@@ -563,7 +560,7 @@ def render_size_lens(db: Database, effects: pd.DataFrame, settings: Settings) ->
         f"**Small-study effects** (Egger's test): intercept {egger.intercept:.2f} (95% CI "
         f"{egger.intercept_ci_low:.2f} to {egger.intercept_ci_high:.2f}), p = {egger.p_value:.3f}, k = {egger.k}."
     )
-    ui.render_chart(
+    widgets.render_chart(
         lambda: memo.figure(
             charts.funnel_plot,
             effects["g"],
@@ -596,6 +593,7 @@ def render_method(db: Database) -> None:
         "odds ratio turned into g (0.5 added to every cell of a table with an empty cell).\n"
         f"- **Risk of bias.** {db.rob_rule.rule} Ratings are grouped as low / some concerns / high / not rated.\n"
         f"- **Time point.** {db.time_note}\n"
+        f"- **Coding: {db.coding}.** {db.coding_note}\n"
         f"- **Therapy families.** Each treatment code (`condition_arm1`) is looked up in the database's codebook "
         f"and its description matched against a fixed keyword table; codes the codebook does not define are "
         f"matched by name. Codes neither can place are reported as unmapped, never guessed."
@@ -603,7 +601,7 @@ def render_method(db: Database) -> None:
     )
     with st.expander("Keyword tables: therapy families and outcomes"):
         st.markdown(keyword_tables_markdown())
-    panel = ui.open_panel("Table: treatment codes and their therapy families", "codes")
+    panel = widgets.open_panel("Table: treatment codes and their therapy families", "codes")
     if panel is not None:
         panel.dataframe(
             db.codes.assign(family=db.codes["family"].map(FAMILY_LABELS)),

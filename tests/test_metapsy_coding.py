@@ -1,0 +1,206 @@
+"""The reviewed coding (data/metapsy_coding.yaml): its schema, and every coded database against its real file."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+from statsmodels.stats.meta_analysis import combine_effects
+
+from pdevidence.metapsy.analysis import Analysis, family_summary, select_rows
+from pdevidence.metapsy.coding import AUTOMATIC, CODING_PATH, REVIEWED, CodingError, load_coding, parse_coding
+from pdevidence.metapsy.database import read_database
+from pdevidence.metapsy.sources import KNOWN_DATABASES
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "metapsy"
+CODED = sorted(load_coding()[0])
+RAW = yaml.safe_load(CODING_PATH.read_text(encoding="utf-8"))
+
+
+def raw_table(name: str) -> pd.DataFrame:
+    return pd.read_csv(SHARED / f"{name}.csv", sep=";", decimal=",", na_values=["NA"], low_memory=False)
+
+
+def independent_pool(frame: pd.DataFrame, sign: float = 1.0) -> tuple[int, float, float, float]:
+    """One effect per study (mean g, mean variance, as documented), pooled by statsmodels (DerSimonian-Laird).
+
+    `sign` turns the stored g so that positive favours arm 1 (the database's convention, read in the test)."""
+    frame = frame.dropna(subset=[".g", ".g_se"]).assign(g=lambda f: sign * f[".g"], var=lambda f: f[".g_se"] ** 2)
+    per_study = frame.groupby("study").agg(g=("g", "mean"), var=("var", "mean"))
+    res = combine_effects(per_study["g"].to_numpy(), per_study["var"].to_numpy(), method_re="dl")
+    # DerSimonian-Laird truncates tau² at zero; statsmodels leaves a negative moment estimate as it is, and with
+    # tau² = 0 the random-effects estimate is the fixed-effect one.
+    summary = res.summary_frame().loc["random effect" if res.tau2 > 0 else "fixed effect"]
+    return len(per_study), float(summary["eff"]), float(summary["ci_low"]), float(summary["ci_upp"])
+
+
+def engine_pool(name: str, outcome: str, family: str):
+    db = read_database(SHARED / f"{name}.csv")
+    table = family_summary(select_rows(db, Analysis(outcome=outcome))).set_index("family")
+    return db, table.loc[family]
+
+
+@pytest.mark.parametrize("name", CODED)
+def test_every_coded_database_is_catalogued_and_read_from_its_shared_file_by_its_coding(name):
+    assert name in KNOWN_DATABASES
+    path = SHARED / f"{name}.csv"
+    assert path.is_file(), f"{path} is missing: a database with a reviewed coding is tested against its own file"
+    db = read_database(path)
+    assert db.coding == REVIEWED and set(db.rows["coding"]) == {REVIEWED}
+    assert len(db.rows) == len(raw_table(name))
+    coded = load_coding()[0][name]
+    raw = raw_table(name).rename(columns=coded.rename)
+    for column, value in coded.constant.items():
+        raw[column] = raw.get(column, value)
+    for value, meaning in coded.outcomes.items():
+        present = raw[coded.outcome_column].astype(str).str.strip().str.lower() == value
+        keys = set(db.rows.loc[present.to_numpy(), "outcome"])
+        assert keys and all(k.split("~")[0].endswith(meaning.key) for k in keys)
+    assert db.pooled_outcomes
+
+
+def test_an_upload_of_a_coded_database_is_read_by_the_generic_rules_and_says_so():
+    db = read_database((SHARED / "suicide-psyctr.csv").read_bytes(), name="suicide-psyctr")
+    assert db.coding == AUTOMATIC and "generic rules" in db.coding_note
+    assert "c-suicidal-ideation" not in set(db.rows["outcome"])
+
+
+@pytest.mark.parametrize(
+    "path, change, message",
+    [
+        (
+            ("databases", "suicide-psyctr", "outcomes", "ideation"),
+            {"kind": "scores"},
+            "suicide-psyctr: outcomes: ideation",
+        ),
+        (("databases", "gambling-cbt", "families", "cbt"), {"family": "magic"}, "unknown family `magic`"),
+        (("databases", "total-response"), {"extra": 1}, "databases: total-response: unknown key"),
+        (("databases", "suicide-psyctr", "outcomes", "ideation"), {"sign_source": ""}, "needs a `sign_source`"),
+    ],
+)
+def test_a_coding_entry_that_does_not_fit_the_schema_fails_loudly_naming_the_entry(path, change, message):
+    data = copy.deepcopy(RAW)
+    node = data
+    for key in path:
+        node = node[key]
+    node.update(change)
+    with pytest.raises(CodingError, match=message.replace("`", ".").replace("(", ".")):
+        parse_coding(data, set(KNOWN_DATABASES))
+
+
+def test_transdiagnostic_depression_and_anxiety_scales_are_pooled_apart_as_statsmodels_does_on_raw_rows():
+    raw = raw_table("depression-anxiety-transdiagnostic")
+    dyn = raw[(raw["condition_arm1"].str.strip() == "dyn") & (raw["time"] == "post")]
+    for domain, outcome, expected in (
+        ("dep", "c-depression", (0.69, 0.37, 1.00)),
+        ("anx", "c-anxiety", (0.35, 0.05, 0.65)),
+    ):
+        k, g, low, high = independent_pool(dyn[dyn["depanx"] == domain])
+        assert k == 3
+        assert (round(g, 2), round(low, 2), round(high, 2)) == expected
+        _, row = engine_pool("depression-anxiety-transdiagnostic", outcome, "psychodynamic")
+        assert row["studies"] == 3
+        assert (row["g"], row["ci_low"], row["ci_high"]) == pytest.approx((g, low, high), abs=1e-9)
+
+
+def test_gambling_cbt_pools_the_gambling_outcome_itself_and_it_is_the_default():
+    raw = raw_table("gambling-cbt")
+    rows = raw[(raw["outcome_domain"] == "gambling") & (raw["time"] == "post") & (raw["condition_arm1"] == "cbt")]
+    # Stored g is arm 1 minus arm 2 here (days, money, severity: a negative g is less gambling in arm 1).
+    k, g, low, high = independent_pool(rows, sign=-1.0)
+    db, row = engine_pool("gambling-cbt", "c-gambling", "cbt")
+    assert db.default_outcome == "c-gambling"
+    assert row["studies"] == k == 26
+    assert (round(row["g"], 2), round(row["ci_low"], 2), round(row["ci_high"], 2)) == (0.75, 0.50, 1.01)
+    assert row["g"] == pytest.approx(g, abs=1e-9)
+
+
+def test_suicide_attempts_under_psychodynamic_and_mentalization_based_therapy_pool_with_fewer_attempts_as_benefit():
+    db, row = engine_pool("suicide-psyctr", "d-suicide-attempts", "psychodynamic")
+    attempts = db.rows[(db.rows["outcome"] == "d-suicide-attempts") & (db.rows["family"] == "psychodynamic")]
+    assert sorted(attempts["study"].unique()) == [
+        "Amianto 2011", "Andreoli 2016", "Bateman 1999", "Bateman 2009",
+        "Britton 2020", "Doering 2010", "Gregory 2008", "Walker 2016",
+    ]  # fmt: skip
+    assert row["studies"] == 8
+    # Bateman 1999: 1 of 19 attempted under therapy against 12 of 19 under usual care: a benefit, so positive.
+    bateman = attempts[attempts["study"] == "Bateman 1999"]["g"].iloc[0]
+    assert bateman > 0
+    outcome = db.outcomes.set_index("outcome").loc["d-suicide-attempts"]
+    assert bool(outcome["pooled"]) and not bool(outcome["higher_is_better"])
+    # Ideation rows carry only a stored g: pooled, by the sign convention the coding gives.
+    ideation = db.outcomes.set_index("outcome").loc["c-suicidal-ideation"]
+    assert bool(ideation["pooled"]) and "reviewed coding, no arm data" in ideation["rule"]
+
+
+def test_total_response_is_read_through_its_own_layout_and_pooled_per_therapy_on_improvement():
+    raw = raw_table("total-response")
+    db = read_database(SHARED / "total-response.csv")
+    assert db.default_outcome == "d-improvement"
+    assert db.rows["event_arm1"].astype(float).sum() == raw["improved.ig"].sum()
+    table = family_summary(select_rows(db, Analysis(outcome="d-improvement"))).set_index("family")
+    assert table.loc["cbt", "studies"] > 100 and table.loc["cbt", "g"] > 0
+
+
+def test_borderline_bpd_severity_psychodynamic_figure_is_unchanged():
+    _, row = engine_pool("borderline-psyctr", "c-bpd-severity", "psychodynamic")
+    assert row["studies"] == 8
+    assert (round(row["g"], 2), round(row["ci_low"], 2), round(row["ci_high"], 2)) == (0.58, 0.25, 0.90)
+
+
+@pytest.mark.parametrize(
+    "path, message",
+    [("/dev/zero", "not a regular file"), ("/dev/urandom", "not a regular file"), ("/tmp", "is a folder")],
+)
+def test_the_command_line_refuses_devices_and_folders_with_a_clear_message(path, message):
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "pdevidence.metapsy", path], capture_output=True, text=True, timeout=60,
+        cwd=Path(__file__).resolve().parents[1],
+    )  # fmt: skip
+    assert done.returncode != 0 and message in done.stderr + done.stdout
+    assert "Traceback" not in done.stderr
+
+
+def test_a_local_file_over_the_size_cap_is_refused_before_it_is_read(tmp_path, monkeypatch):
+    from pdevidence.metapsy import guard
+    from pdevidence.metapsy.errors import SourceError
+
+    big = tmp_path / "big.csv"
+    big.write_bytes(b"x" * 2048)
+    with pytest.raises(SourceError, match="larger than"):
+        guard.read_local(str(big), limit=1024)
+
+
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (b"\x1f\x8b\x08\x00" + b"\x00" * 40, "compressed file"),
+        (b"PK\x03\x04" + b"\x00" * 40, "compressed file"),
+        (b"study\tcondition_arm1\tcondition_arm2\t.g\t.g_se\nA\tdyn\twl\t0.5\t0.2\n", "separated by tabs"),
+    ],
+)
+def test_compressed_and_tab_separated_uploads_get_a_message_that_says_what_they_are(data, message):
+    from pdevidence.metapsy.errors import MetapsyError
+
+    with pytest.raises(MetapsyError, match=message):
+        read_database(data, name="upload.csv")
+
+
+def test_social_anxiety_psychodynamic_arms_inside_other_psy_are_found_and_the_trials_cbt_arm_is_left_alone():
+    db = read_database(SHARED / "sad-psyctr.csv")
+    pd_rows = db.rows[db.rows["family"] == "psychodynamic"]
+    assert sorted(pd_rows["study"].unique()) == ["Johansson, 2017", "Leichsenring, 2013", "Rahmani, 2020"]
+    leich = db.rows[db.rows["study"] == "Leichsenring, 2013"]
+    assert set(leich.loc[leich["condition_arm1"] == "cbt", "family"]) == {"cbt"}
+    raw = raw_table("sad-psyctr")
+    picked = raw[raw["study"].isin(pd_rows["study"]) & (raw["condition_arm1"] == "Other psy") & (raw["time"] == "post")]
+    k, g, low, high = independent_pool(picked)
+    _, row = engine_pool("sad-psyctr", "c-symptoms", "psychodynamic")
+    assert row["studies"] == k == 3
+    assert (row["g"], row["ci_low"], row["ci_high"]) == pytest.approx((g, low, high), abs=1e-9)
