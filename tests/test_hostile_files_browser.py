@@ -112,7 +112,10 @@ def assert_inert(page) -> None:
     assert page.get_by_test_id("stException").count() == 0
     # Heading anchors (href="#...") are the page's own; any other link naming the host came from the file.
     links = main.locator("a[href*='evil']:not([href^='#'])")
-    assert links.count() == 0, links.first.evaluate("e => e.outerHTML")
+    assert links.count() == 0, links.evaluate_all(
+        "els => els.map(e => (e.closest('[data-testid]')?.getAttribute('data-testid') || '') + ' | '"
+        " + (e.closest('[data-testid]')?.innerText || '').slice(0, 300))"
+    )
     assert main.locator("img[src*='evil']").count() == 0
     assert main.locator("b", has_text="bold").count() == 0
     # The file's text is there, as text: nothing was hidden to pass this test.

@@ -112,16 +112,36 @@ def _sanitise(options: DatabaseOptions) -> None:
         state[_KEYS["time"]] = TIME_POST
 
 
+def _loadable_names(found, url: dict[str, list[str]]) -> tuple[str, ...]:
+    """The databases to offer, once the one the link (or the default) asks for is known to load.
+
+    Offline, a catalogue database fails to load and drops out of `found`; the
+    choice then falls to what is here (an upload, a file given by address).
+    """
+    for _ in range(3):
+        names = tuple(found)
+        asked = [v for v in url.get("db", []) if v in names] + [default_database(names)]
+        try:
+            for name in dict.fromkeys(n for n in asked if n is not None):
+                found[name]
+        except KeyError:
+            continue
+        return names
+    return tuple(found)
+
+
 def settings_sidebar(found: dict[str, Database]) -> Settings:
     """The page's choices, in the sidebar and in the URL; a link reopens the same analysis.
 
     The URL wins when it differs from what this session last wrote; invalid
     values in it are ignored with a visible notice.
     """
-    names = tuple(found)
+    url = link.query(PARAMS)
+    names = _loadable_names(found, url)
+    if not names:
+        widgets.stop_page()
     options_for = lambda name: DatabaseOptions.of(found[name])  # noqa: E731
     state = st.session_state
-    url = link.query(PARAMS)
     kept = link.kept("metapsy")
     notices: list[str] = []
     if link.url_wins() or _KEYS["database"] not in state:
@@ -331,7 +351,7 @@ def render_unmapped(db: Database) -> None:
     codes = db.codes[db.codes["family"] == UNMAPPED]
     st.warning(
         "Unmapped treatment codes (left out of every pooled estimate): "
-        + ", ".join(f"`{str(c).replace('`', '')}` ({n} rows)" for c, n in zip(codes["code"], codes["rows"]))
+        + ", ".join(f"{widgets.code(c)} ({n} rows)" for c, n in zip(codes["code"], codes["rows"]))
         + ". Neither the codebook nor the keyword table says which therapy family they belong to.",
         icon=":material/help:",
     )
@@ -616,7 +636,9 @@ def keyword_tables_markdown() -> str:
     abbreviations: dict[str, list[str]] = {}
     for code, family in FAMILY_ABBREVIATIONS.items():
         abbreviations.setdefault(family, []).append(code)
-    code_rows = [f"| {FAMILY_LABELS[f]} | {', '.join(f'`{c}`' for c in codes)} |" for f, codes in abbreviations.items()]
+    code_rows = [
+        f"| {FAMILY_LABELS[f]} | {', '.join(widgets.code(c) for c in codes)} |" for f, codes in abbreviations.items()
+    ]
     event_rows = [
         f"| {label} | {'higher' if higher else 'lower'} | {', '.join(f'“{w}”' for w in words)} |"
         for _, label, higher, words in mp_outcomes.EVENT_CLASSES

@@ -155,7 +155,9 @@ def _load_catalogue_database(found: Databases, name: str) -> Database | None:
         db = _read_cached(got, info)
     except (MetapsyError, OSError) as exc:
         found.unavailable.add(name)
-        st.error(f"{widgets.escape(name)} could not be read and is left out: {code(exc)}", icon=":material/error:")
+        st.error(
+            f"{widgets.escape(name)} could not be read and is left out: {widgets.code(exc)}", icon=":material/error:"
+        )
         return None
     found.ready[name] = db
     found.provenance[name] = got.provenance
@@ -173,7 +175,7 @@ def _render_fetch_error(info: sources.DatabaseInfo, exc: SourceError) -> None:
         lead = f"The {info.condition.lower()} database ({info.name}) could not be fetched."
     st.error(
         f"{widgets.escape(lead)} Databases already here keep working, and the rest of the app is not affected. "
-        f"Try again later.\n\nDetails: {code(exc)}",
+        f"Try again later.\n\nDetails: {widgets.code(exc)}",
         icon=":material/cloud_off:",
     )
 
@@ -355,7 +357,7 @@ def _address_source() -> tuple[tuple[str, Database, dict] | None, str | None]:
     try:
         fetch.check_url(address, fetch.Limits.default())
     except fetch.FetchError as exc:
-        return None, f"That address cannot be used: {code(exc)}"
+        return None, f"That address cannot be used: {widgets.code(exc)}"
     slot, progress = _progress_bar()
     try:
         got = cache.ensure_url(address, progress=progress)
@@ -366,7 +368,7 @@ def _address_source() -> tuple[tuple[str, Database, dict] | None, str | None]:
         db.info = _own_file_info(name, "file from an address")
     except (MetapsyError, OSError) as exc:
         slot.empty()
-        return None, f"The file at {code(fetch.shown_url(address))} cannot be used: {code(exc)}"
+        return None, f"The file at {widgets.code(fetch.shown_url(address))} cannot be used: {widgets.code(exc)}"
     slot.empty()
     return (name, db, {**got.provenance, "origin": "address"}), None
 
@@ -393,7 +395,7 @@ def read_uploads(files) -> tuple[dict[str, Database], list[str]]:
             size = len(f.getvalue())
         if size > UPLOAD_LIMIT_BYTES:
             errors.append(
-                f"{code(_file_label(f.name))} is larger than {UPLOAD_LIMIT_MB} MB, the most this app reads; "
+                f"{widgets.code(_file_label(f.name))} is larger than {UPLOAD_LIMIT_MB} MB, the most this app reads; "
                 "it was not read."
             )
         else:
@@ -413,16 +415,8 @@ def read_uploads(files) -> tuple[dict[str, Database], list[str]]:
             db.info = _own_file_info(name, "your uploaded file")
             found[name] = db
         except MetapsyError as exc:
-            errors.append(f"{code(_file_label(table.name))} cannot be used: {code(exc)}")
+            errors.append(f"{widgets.code(_file_label(table.name))} cannot be used: {widgets.code(exc)}")
     return found, errors
-
-
-def code(text, limit: int = 400) -> str:
-    """Text from outside (a file, an address, an error about them) as an inline code span: shown as typed,
-    never as a link, an autolinked address, an image or formatting."""
-    flat = " ".join(str(text).replace("`", "'").split())
-    flat = flat[:limit] + ("…" if len(flat) > limit else "")
-    return f"`{flat}`" if flat else "``"
 
 
 def safe_name(text: str) -> str:
@@ -470,13 +464,13 @@ def render_credit(db: Database, found: Databases) -> None:
     origin = recorded.get("origin")
     if db.name in found.extra and origin != "address":
         st.markdown(
-            f"Data: your uploaded file {code(db.name)} (version unknown). Metapsy databases are © "
+            f"Data: your uploaded file {widgets.code(db.name)} (version unknown). Metapsy databases are © "
             f"{sources.CREDIT} and shared under the [{sources.LICENCE}]({sources.LICENCE_URL})."
         )
         return
     if origin == "address":
         st.markdown(
-            f"Data: the file at {code(recorded.get('url') or 'the address given')} (version unknown, fetched "
+            f"Data: the file at {widgets.code(recorded.get('url') or 'the address given')} (version unknown, fetched "
             f"{widgets.escape(recorded.get('fetched_at') or '')}). Metapsy databases are © {sources.CREDIT} and shared "
             f"under the [{sources.LICENCE}]({sources.LICENCE_URL})."
         )

@@ -52,6 +52,14 @@ def escape(text: str) -> str:
     return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
 
 
+def code(text, limit: int = 400) -> str:
+    """Text from outside (a file, an address, an error about them) as an inline code span: shown as typed,
+    never as a link, an autolinked address, an image or formatting."""
+    flat = " ".join(str(text).replace("`", "'").split())
+    flat = flat[:limit] + ("…" if len(flat) > limit else "")
+    return f"`{flat}`" if flat else "``"
+
+
 def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy whose text cells cannot run as spreadsheet formulas (OWASP CSV injection).
 
