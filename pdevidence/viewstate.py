@@ -290,7 +290,7 @@ def _split_legacy(raw: str, allowed: set[str]) -> tuple[list[str], list[str]]:
 
 
 def _parse_int(f: Field, raw: str, bounds, notices: list[str]):
-    text = raw.strip()
+    text = raw  # plain ASCII digits only: a sign, a space (a "+" in a link), "_" or another script is refused
     if _NEGATIVE.fullmatch(text):
         notices.append(f"Ignored {f.name} {shown(raw)}: cannot be negative.")
         return None

@@ -69,6 +69,11 @@ def test_fixed_choices_match_what_the_pages_offer():
         ("n_min=nan", "n_min", None, "not a whole number"),
         ("n_min=inf", "n_min", None, "not a whole number"),
         ("n_min=-5", "n_min", None, "cannot be negative"),
+        ("n_min=%2B50", "n_min", None, "not a whole number"),  # an explicit plus sign
+        ("n_min=+50", "n_min", None, "not a whole number"),  # "+" in a link is a space
+        ("n_min=%2050%20", "n_min", None, "not a whole number"),
+        ("n_min=%EF%BC%95%EF%BC%90", "n_min", None, "not a whole number"),  # full-width digits
+        ("size=0", "size", 10, "size 0 is below the smallest value in the data (10); 10 is used"),
         ("n_min=" + "9" * 5000, "n_min", None, "not a whole number"),
         ("n_min=300&n_max=100", "n_min", None, "the minimum 300 is above the maximum 100"),
         ("n_min=50&n_min=300", "n_min", 300, "gives n_min 2 times; only the last one, '300', is used"),
