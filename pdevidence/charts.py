@@ -72,14 +72,18 @@ FINDING_COLOURS = {
     "pd_worse": OKABE_ITO["vermillion"],
     "mixed": OKABE_ITO["orange"],
     "not_tested": OKABE_ITO["purple"],
+    "favours_pd_untested": OKABE_ITO["sky"],
+    "favours_comparator_untested": OKABE_ITO["orange"],
 }
-# not_tested (no head-to-head test reported) is drawn hollow: it is not a result, and never equivalence.
+# Findings without a between-arm test are drawn hollow: they are not results, and never equivalence.
 FINDING_SYMBOLS = {
     "pd_better": "circle",
     "no_difference": "diamond",
     "pd_worse": "x",
     "mixed": "triangle-up",
     "not_tested": "circle-open",
+    "favours_pd_untested": "triangle-right-open",
+    "favours_comparator_untested": "triangle-left-open",
 }
 BAND_COLOURS = [OKABE_ITO["sky"], OKABE_ITO["blue"], OKABE_ITO["orange"], OKABE_ITO["vermillion"]]
 

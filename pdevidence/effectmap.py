@@ -102,9 +102,9 @@ def _one_per_study(rows: pd.DataFrame, size_column: str) -> pd.DataFrame:
 
 
 def _pool_candidates(trials: pd.DataFrame) -> pd.DataFrame:
-    """Comparisons whose effects may be pooled: a row coded not_tested (no head-to-head test
-    reported) never enters a pool, so it can never stand for equivalence."""
-    return trials[trials["finding"] != "not_tested"]
+    """Comparisons whose effects may be pooled: a row with no head-to-head test reported
+    (not_tested, or a direction without a test) never enters a pool, so it can never stand for a result."""
+    return trials[~trials["finding"].isin(vocab.UNTESTED_FINDINGS)]
 
 
 def curated_effects(trials: pd.DataFrame, timepoint: str = "post") -> pd.DataFrame:

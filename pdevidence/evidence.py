@@ -76,7 +76,7 @@ def trial_markers(trials: pd.DataFrame) -> pd.Series:
     used = ["finding", "between_arm_test", "inferred", "comparator_type", "add_on_to", "derived_fields"]
     for row in trials[used].itertuples(index=False):  # only the columns read: a row of all 43 is slow
         parts = []
-        if row.finding == "not_tested":
+        if row.finding in vocab.UNTESTED_FINDINGS:
             parts.append(NOT_TESTED_MARK)
         if row.between_arm_test == "pooled_only":
             parts.append(POOLED_MARK)
@@ -144,7 +144,7 @@ def finding_counts(trials: pd.DataFrame) -> pd.DataFrame:
     flags = pd.DataFrame(
         {
             "condition_group": trials["condition_group"],
-            "not_tested": (stats.therapy_findings(trials) == "not_tested").fillna(False).astype(int),
+            "not_tested": stats.therapy_findings(trials).isin(vocab.UNTESTED_FINDINGS).astype(int),
             "inferred": trials["inferred"].fillna(False).astype(bool).astype(int),
             "add_on": (trials["comparator_type"] == "add_on").astype(int),
             "combination": (trials["comparator_type"] == "combination").astype(int),
@@ -161,7 +161,7 @@ def tally(rows: pd.DataFrame) -> dict[str, int]:
         "trials": len(trials),
         "tested": int(codes.isin(vocab.TESTED_FINDINGS).sum()),
         "no_difference": int((codes == "no_difference").sum()),
-        "not_tested": int((codes == "not_tested").sum()),
+        "not_tested": int(codes.isin(vocab.UNTESTED_FINDINGS).sum()),
         "add_on": int((trials["comparator_type"] == "add_on").sum()),
         "combination": int((trials["comparator_type"] == "combination").sum()),
         "secondary": int(rows["secondary"].fillna(False).astype(bool).sum()),

@@ -219,7 +219,21 @@ def _check_codes(frame: pd.DataFrame) -> list[str]:
     tested = (finding == "not_tested") & (test == "reported")
     if tested.any():
         messages.append(f"not_tested with a reported between-arm test on row(s) {_rows(tested)}")
-    directional = finding.isin(["pd_better", "pd_worse", "mixed"]) & (test != "reported") & ~inferred
+    untested_win = finding.isin(["pd_better", "pd_worse"]) & (test != "reported")
+    if untested_win.any():
+        messages.append(
+            "pd_better and pd_worse need a reported between-arm test (between_arm_test = reported); "
+            f"a direction without one is favours_pd_untested or favours_comparator_untested, on row(s) {_rows(untested_win)}"
+        )
+    tested_direction = finding.isin(["favours_pd_untested", "favours_comparator_untested"]) & (test == "reported")
+    if tested_direction.any():
+        messages.append(
+            "a direction with a reported between-arm test is pd_better, pd_worse or mixed, not an untested "
+            f"direction, on row(s) {_rows(tested_direction)}"
+        )
+    directional = (
+        finding.isin(["mixed", "favours_pd_untested", "favours_comparator_untested"]) & (test != "reported") & ~inferred
+    )
     if directional.any():
         messages.append(
             "a direction without a reported between-arm test must be flagged inferred = true "

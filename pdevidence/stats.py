@@ -11,6 +11,8 @@ import statsmodels.api as sm
 from scipy import stats as sps
 from statsmodels.stats.meta_analysis import combine_effects
 
+from pdevidence import vocab
+
 MIN_STUDIES_TO_POOL = 3
 MIN_STUDIES_FOR_EGGER = 10
 
@@ -198,6 +200,8 @@ def therapy_findings(trials: pd.DataFrame) -> pd.Series:
 
     A combination design (the therapy alone against the same therapy plus a medicine) tests the
     medicine, so its finding says nothing about the therapy and is left out of every finding count.
+    The counts in condition_summary name only tested findings, so a direction without a between-arm
+    test (favours_pd_untested, favours_comparator_untested) is never counted as a result.
     """
     return trials["finding"].where(trials["comparator_type"] != "combination")
 
@@ -235,8 +239,10 @@ def pooling_set(trials: pd.DataFrame, comparator_type: str, timepoint: str) -> p
     Only between-group standardized mean differences against the same kind of
     comparator, at the same time point, one comparison per trial (the one with
     the largest comparator arm, so a shared psychodynamic arm is not counted
-    twice).
+    twice). A row with no between-arm test reported (vocab.UNTESTED_FINDINGS) is never pooled.
     """
+    if "finding" in trials.columns:
+        trials = trials[~trials["finding"].isin(vocab.UNTESTED_FINDINGS)]
     rows = poolable(trials)
     rows = rows[(rows["comparator_type"] == comparator_type) & (rows["es_timepoint"] == timepoint)]
     rows = rows.sort_values(["study", "n_comparator"], ascending=[True, False], na_position="last")

@@ -75,9 +75,13 @@ FINDINGS = {
     "pd_worse": "Psychodynamic worse",
     "mixed": "Mixed",
     "not_tested": "No head-to-head test reported",
+    "favours_pd_untested": "Favours psychodynamic, no between-arm test reported",
+    "favours_comparator_untested": "Favours the comparison, no between-arm test reported",
 }
-# Findings that a reported between-arm test supports; not_tested is never one of them.
+# Findings that a reported between-arm test supports; none of UNTESTED_FINDINGS is one of them.
 TESTED_FINDINGS = ("pd_better", "no_difference", "pd_worse", "mixed")
+# Findings with no between-arm test behind them: never a result in any count, pool, map, verdict or claim.
+UNTESTED_FINDINGS = ("not_tested", "favours_pd_untested", "favours_comparator_untested")
 BETWEEN_ARM_TESTS = {
     "reported": "Reported",
     "pooled_only": "Only for several arms pooled",

@@ -568,7 +568,9 @@ def test_overview_counts_untested_and_add_on_comparisons_per_condition(trials):
     at = open_page("pages/overview.py")
     table = _frame_with(at, "not_tested").set_index("condition")
     about_therapy = trials[trials["comparator_type"] != "combination"]
-    assert table["not_tested"].sum() == (about_therapy["finding"] == "not_tested").sum()
+    # directions without a between-arm test join the "no head-to-head test" column, never a result column
+    untested = about_therapy["finding"].isin(["not_tested", "favours_pd_untested", "favours_comparator_untested"])
+    assert table["not_tested"].sum() == untested.sum() == (about_therapy["finding"] == "not_tested").sum() + 3
     assert table["add_on"].sum() == (trials["comparator_type"] == "add_on").sum()
     assert table.loc["Anxiety disorders", "add_on"] == 3
     assert table.loc["Depression", "combination"] == 2 and table["combination"].sum() == 2
