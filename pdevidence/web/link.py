@@ -52,6 +52,12 @@ def begin(page: str | None = None, *, framed: bool = False) -> None:
     link.pending = {}
 
 
+def framed() -> bool:
+    """Whether this run is inside app.py's frame (which catches widgets.EndOfPage and writes the address)."""
+    link = _link()
+    return link.framed and link.run == internals.run_id()
+
+
 def url_wins() -> bool:
     """Whether this run takes its view from the URL rather than from the session's own choices."""
     link = _link()

@@ -130,7 +130,10 @@ class EndOfPage(Exception):  # noqa: N818 (a signal, not an error)
 
 def stop_page() -> None:
     """End the page here. Unlike st.stop(), the frame still writes the address after it (a write
-    after st.stop() is never sent), so a link's notices and cleaned parameters survive an early stop."""
+    after st.stop() is never sent), so a link's notices and cleaned parameters survive an early stop.
+    A page run on its own (no frame to catch the signal) has written its address already and stops."""
+    if not link.framed():
+        st.stop()
     raise EndOfPage
 
 
