@@ -1,19 +1,21 @@
-"""Page benchmark against the framework's floor, in a real browser (run with `make bench`).
+"""Page benchmark against a reference app of the same elements, in a real browser (run with `make bench`).
 
-One run starts the app and a bare one-button Streamlit page, each behind a
-timing hook (bench/serve.py), and drives Debian's Chromium with Playwright:
+One run starts the app and the reference app (bench/reference_app.py: Streamlit alone with a
+sidebar multiselect, one plotly chart, one 80-row data grid and text, and a second page with one
+button), each behind a timing hook (bench/serve.py), and drives Debian's Chromium with Playwright:
 
-- every page of app.py's navigation is loaded to idle in a fresh browser
-  context, median of N rounds (pages and the bare page interleaved, after one
-  warm-up load each), and divided by the bare page's load;
-- on every page with the sidebar filters, one condition is chosen and the
-  time to settle is divided by the bare page's button click;
-- server script time (sum of the script runs a load or change caused) and the
-  largest websocket message the browser received;
-- AppTest run times with the bundled data and with a synthetic trials table
-  of 10,000 rows (generated in memory, never in data/);
-- server memory per extra session: the server's RSS with 1 and with 20 open
-  browser sessions.
+- cold load: every page of app.py's navigation and the reference's chart page, each loaded to
+  settled in a fresh browser context (idle, every visible chart drawn), median of N rounds
+  (interleaved, after one warm-up load each); ratio to the reference page's load;
+- charts drawn at load: plotly charts with their SVG on the settled page;
+- condition filter change: on pages with the sidebar's Condition filter, one condition chosen, to
+  settled; ratio to the same change on the reference page;
+- warm page switch: in one context, a click in the sidebar navigation to each page, to settled,
+  median of N passes after a warm-up pass; ratio to the reference's switch to its chart page;
+- open chart: on pages with chart panels, the click on the first one to the drawn chart;
+- server script time per page (AppTest, warm) with the bundled data and with a synthetic trials
+  table of 10,000 rows (generated in memory, never in data/);
+- server memory per extra session: the server's RSS with 1 and with 20 open browser sessions.
 
 Targets are printed beside the figures and everything is written as JSON to
 test-artifacts/. Timings never fail anything: the exit status only says
@@ -36,25 +38,35 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import harness  # noqa: E402
 from harness import (  # noqa: E402
     ARTIFACTS,
+    CHARTS_DRAWN,
     CHROMIUM,
     CHROMIUM_FLAGS,
     IDLE_PROBE,
     PROBE_STATE,
     ROOT,
+    NavPage,
     median,
 )
 
 sys.path.insert(0, str(ROOT))
 
 TARGETS = {
-    "load_ratio": 1.5,  # page load to idle, times the bare page's
-    "filter_ratio": 2.0,  # filter change to settled, times the bare page's click
+    "load_ratio": 1.05,  # cold load, times the reference page's
+    "switch_ratio": 1.0,  # warm page switch, times the reference's switch
+    "filter_ratio": 1.0,  # condition change to settled, times the reference's multiselect change
+    "charts": 1,  # plotly charts drawn at load, on the pages whose subject is a chart
     "script_ms": 100,  # server script run, bundled data
-    "script_ms_10k": 500,  # server script run, 10,000 synthetic trials
-    "mb_per_session": 30,  # server memory per extra browser session
+    "script_ms_10k": 250,  # server script run, 10,000 synthetic trials
+    "mb_per_session": 5,  # server memory per extra browser session
 }
-CONDITION = "Depression"  # the sidebar choice timed on filtered pages
+CHART_PAGES = ("overview", "explore", "study_size", "metapsy", "therapy_types", "short_vs_long")
+CONDITION = "Depression"  # the sidebar choice timed on filtered pages (the reference offers it too)
 CHART_PANEL_PREFIX = "Chart: "  # the label of a panel that draws a chart when opened (widgets.render_chart)
+REFERENCE = "reference"  # the reference's chart page, in the results
+REFERENCE_PAGES = [
+    NavPage("chart", "Chart page", "chart_page", default=True),
+    NavPage("button", "Button page", "button_page", default=False),
+]
 VIEWPORT = {"width": 1280, "height": 900}
 TIMEOUT_S = 120
 
@@ -63,13 +75,10 @@ TIMEOUT_S = 120
 
 
 def new_page(browser):
-    """A fresh context and page with the idle probe and a websocket frame counter."""
+    """A fresh context and page with the idle probe."""
     context = browser.new_context(viewport=VIEWPORT)
     context.add_init_script(IDLE_PROBE)
-    page = context.new_page()
-    page.bench_frames = []  # sizes of websocket frames received since the last reset
-    page.on("websocket", lambda ws: ws.on("framereceived", lambda payload: page.bench_frames.append(len(payload))))
-    return context, page
+    return context, context.new_page()
 
 
 def wait_settled(page, server=None, wall: float | None = None, timeout_s: float = TIMEOUT_S) -> float:
@@ -87,53 +96,35 @@ def wait_settled(page, server=None, wall: float | None = None, timeout_s: float 
     raise TimeoutError(f"the app did not settle in {timeout_s} s")
 
 
-def has_filters(page) -> bool:
-    return page.get_by_test_id("stSidebar").get_by_text("Filter studies", exact=True).count() > 0
+def timed_click(page, server, target) -> float:
+    """Click `target` and wait until settled; ms from the click's pointerdown to settled."""
+    page.evaluate("window.__bench.arm()")
+    wall = time.time()
+    target.click()
+    idle = wait_settled(page, server, wall)
+    return idle - page.evaluate("window.__bench.t0")
 
 
-def page_errors(page) -> int:
-    return page.get_by_test_id("stException").count()
+def condition_filter(page):
+    return page.get_by_test_id("stSidebar").get_by_test_id("stMultiSelect").filter(has_text="Condition")
 
 
-def script_figures(prefix: str, runs: list[dict]) -> dict:
-    """Server-side figures of the script runs an action caused: wall time, CPU time, garbage collection."""
-    return {
-        f"{prefix}_runs": len(runs),
-        f"{prefix}_script_ms": sum(r["ms"] for r in runs),
-        f"{prefix}_script_cpu_ms": sum(r.get("cpu_ms", 0) for r in runs),
-        f"{prefix}_script_gc_ms": sum(r.get("gc_ms", 0) for r in runs),
-    }
-
-
-def measure_load(browser, server, url: str, change) -> dict:
-    """Load `url` in a fresh context; then, if `change` applies, time one change on it."""
+def measure_load(browser, server, url: str) -> dict:
+    """Load `url` in a fresh context and count its charts; then time a condition change and a chart panel."""
     context, page = new_page(browser)
     try:
-        wall = time.time()
         page.goto(url, timeout=TIMEOUT_S * 1000)
-        idle = wait_settled(page)
-        runs = server.runs_since(wall)
         result = {
-            "load_ms": idle,
-            **script_figures("load", runs),
-            "load_largest_msg_kb": max(page.bench_frames, default=0) / 1024,
-            "load_bytes_kb": sum(page.bench_frames) / 1024,
-            "exceptions": page_errors(page),
+            "load_ms": wait_settled(page),
+            "charts": page.evaluate(CHARTS_DRAWN),
+            "exceptions": page.get_by_test_id("stException").count(),
         }
-        if change is not None and change.applies(page):
-            page.bench_frames.clear()
-            change.prepare(page)
-            page.evaluate("window.__bench.arm()")
-            wall = time.time()
-            change.act(page)
-            idle = wait_settled(page, server, wall)
-            change.finish(page)
-            runs = server.runs_since(wall)
-            result |= {
-                "change_ms": idle - page.evaluate("window.__bench.t0"),
-                **script_figures("change", runs),
-                "change_largest_msg_kb": max(page.bench_frames, default=0) / 1024,
-            }
+        if condition_filter(page).count():
+            condition_filter(page).first.click()
+            option = page.get_by_role("option", name=CONDITION, exact=True)
+            option.wait_for()
+            result["change_ms"] = timed_click(page, server, option)
+            page.keyboard.press("Escape")
         result |= open_first_chart(page, server)
         return result
     finally:
@@ -141,105 +132,71 @@ def measure_load(browser, server, url: str, change) -> dict:
 
 
 def open_first_chart(page, server) -> dict:
-    """Open the page's first chart panel and time the click to a drawn chart (charts are drawn on request).
+    """Open the page's first chart panel and time the click to a drawn chart (the probe waits for it).
 
-    In a fresh context this includes loading plotly.js, which the page load no longer pays.
+    In a fresh context this includes loading plotly.js where the page drew no chart at load.
     """
-    panel = page.get_by_test_id("stExpander").filter(has_text=CHART_PANEL_PREFIX).first
-    if page.get_by_test_id("stExpander").filter(has_text=CHART_PANEL_PREFIX).count() == 0:
+    panels = page.get_by_test_id("stExpander").filter(has_text=CHART_PANEL_PREFIX)
+    if panels.count() == 0:
         return {}
-    page.evaluate("window.__bench.arm()")
-    wall = time.time()
-    panel.locator("summary").first.click()
-    wait_settled(page, server, wall)
-    page.locator(".js-plotly-plot .main-svg").first.wait_for(timeout=TIMEOUT_S * 1000)
-    drawn = page.evaluate("performance.now()")
-    return {
-        "chart_open_ms": drawn - page.evaluate("window.__bench.t0"),
-        **script_figures("chart_open", server.runs_since(wall)),
-    }
+    return {"chart_open_ms": timed_click(page, server, panels.first.locator("summary").first)}
 
 
-class ChooseCondition:
-    """Choose one condition in the sidebar's first multiselect (the condition filter)."""
-
-    def applies(self, page) -> bool:
-        return has_filters(page)
-
-    def prepare(self, page) -> None:
-        page.get_by_test_id("stSidebar").get_by_test_id("stMultiSelect").first.click()
-        self.option = page.get_by_role("option", name=CONDITION, exact=True)
-        self.option.wait_for()
-
-    def act(self, page) -> None:
-        self.option.click()
-
-    def finish(self, page) -> None:
-        page.keyboard.press("Escape")
-
-
-class Either:
-    """Choose a condition where the page has the sidebar filters, else click the page's button."""
-
-    def applies(self, page) -> bool:
-        self.chosen = ChooseCondition() if has_filters(page) else ClickButton()
-        return True
-
-    def prepare(self, page) -> None:
-        self.chosen.prepare(page)
-
-    def act(self, page) -> None:
-        self.chosen.act(page)
-
-    def finish(self, page) -> None:
-        self.chosen.finish(page)
-
-
-class ClickButton:
-    """Click the bare page's one button."""
-
-    def applies(self, page) -> bool:
-        return True
-
-    def prepare(self, page) -> None:
-        self.button = page.get_by_role("button", name="Click me")
-        self.button.wait_for()
-
-    def act(self, page) -> None:
-        self.button.click()
-
-    def finish(self, page) -> None:
-        pass
-
-
-def browser_rounds(browser, app, bare, pages, rounds: int, references: dict) -> tuple[dict, dict]:
-    """Warm-up load of each page, then `rounds` interleaved measured loads; raw samples per page.
-
-    `references` maps a reference page's name to its server: its change is choosing a condition when it
-    has the sidebar filters, else clicking its button.
-    """
-    targets = [("bare", bare, f"{bare.url}/", ClickButton())]
-    targets += [(name, server, f"{server.url}/", Either()) for name, server in references.items()]
-    targets += [(p.url_path, app, p.url(app.url), ChooseCondition()) for p in pages]
-    for name, server, url, change in targets:
+def load_rounds(browser, app, reference, pages, rounds: int) -> dict:
+    """Warm-up load of each page, then `rounds` interleaved measured cold loads; raw samples per page."""
+    targets = [(REFERENCE, reference, f"{reference.url}/")]
+    targets += [(p.url_path, app, p.url(app.url)) for p in pages]
+    for name, server, url in targets:
         print(f"  warm-up {name}", flush=True)
-        measure_load(browser, server, url, change)
+        measure_load(browser, server, url)
     samples = {name: [] for name, *_ in targets}
     for round_no in range(rounds):
-        for name, server, url, change in targets:
-            sample = measure_load(browser, server, url, change)
+        for name, server, url in targets:
+            sample = measure_load(browser, server, url)
             samples[name].append(sample)
             print(
-                f"  round {round_no + 1} {name:20} load {sample['load_ms']:7.0f} ms"
+                f"  round {round_no + 1} {name:20} load {sample['load_ms']:7.0f} ms, {sample['charts']} chart(s)"
                 + (f", change {sample['change_ms']:6.0f} ms" if "change_ms" in sample else ""),
                 flush=True,
             )
-    return samples, {name: url for name, _, url, _ in targets}
+    return samples
 
 
-def summarize(samples: dict) -> dict:
-    keys = sorted({k for runs in samples.values() for s in runs for k in s})
-    return {name: {k: median([s.get(k) for s in runs]) for k in keys} for name, runs in samples.items()}
+def switch_rounds(browser, server, nav: list[NavPage], measured: list[NavPage], rounds: int) -> dict:
+    """Warm page switches: in one context, click each page's sidebar link in turn; ms per page, per pass.
+
+    The first pass warms the context and is not counted. With one page measured, the next page of
+    the navigation is visited between its switches.
+    """
+    cycle = list(measured)
+    if len(cycle) == 1:
+        cycle.append(next(p for p in nav if p != cycle[0]))
+    samples = {p.url_path: [] for p in measured}
+    context, page = new_page(browser)
+    try:
+        page.goto(cycle[-1].url(server.url), timeout=TIMEOUT_S * 1000)
+        wait_settled(page)
+        for pass_no in range(rounds + 1):
+            for p in cycle:
+                link = page.get_by_test_id("stSidebarNavLink").and_(page.locator(f"[href='{p.url(server.url)}']"))
+                ms = timed_click(page, server, link)
+                if pass_no and p.url_path in samples:
+                    samples[p.url_path].append(ms)
+        return samples
+    finally:
+        context.close()
+
+
+def steady_rss(server, timeout_s: float = 30) -> float:
+    """The server's RSS once two readings half a second apart differ by less than 0.5 MB."""
+    deadline = time.monotonic() + timeout_s
+    last = server.rss_mb()
+    while True:
+        time.sleep(0.5)
+        now = server.rss_mb()
+        if abs(now - last) < 0.5 or time.monotonic() > deadline:
+            return now
+        last = now
 
 
 def memory_per_session(browser, server, pages, sessions: int) -> dict:
@@ -251,15 +208,13 @@ def memory_per_session(browser, server, pages, sessions: int) -> dict:
         for p in pages:
             page.goto(p.url(server.url), timeout=TIMEOUT_S * 1000)
             wait_settled(page)
-        time.sleep(2)
-        one = server.rss_mb()
+        one = steady_rss(server)
         for i in range(1, sessions):
             context, page = new_page(browser)
             opened.append(context)
             page.goto(pages[i % len(pages)].url(server.url), timeout=TIMEOUT_S * 1000)
             wait_settled(page)
-        time.sleep(2)
-        many = server.rss_mb()
+        many = steady_rss(server)
     finally:
         for context in opened:
             context.close()
@@ -344,66 +299,85 @@ def ok(value, target, *, below=True) -> str:
     return "ok" if (value < target if below else value <= target) else "NO"
 
 
+def ratio(value, reference):
+    return None if value is None or not reference else value / reference
+
+
+def summarize(runs: list[dict]) -> dict:
+    """Medians of a page's samples; the charts drawn in every round and the most exceptions seen."""
+    keys = {k for sample in runs for k in sample}
+    out = {k: median([sample.get(k) for sample in runs]) for k in keys}
+    out["charts"] = min(sample["charts"] for sample in runs)
+    out["exceptions"] = max(sample["exceptions"] for sample in runs)
+    return out
+
+
+def page_rows(summary: dict, switches: dict, pages: list[NavPage], apptest: dict, synthetic: dict) -> dict:
+    """One row of figures and ratios per page of the app."""
+    ref = summary[REFERENCE]
+    rows = {}
+    for p in pages:
+        row = dict(summary[p.url_path])
+        row["title"] = p.title
+        row["switch_ms"] = median(switches.get(p.url_path, []))
+        row["load_ratio"] = ratio(row["load_ms"], ref["load_ms"])
+        row["switch_ratio"] = ratio(row["switch_ms"], ref["switch_ms"])
+        row["filter_ratio"] = ratio(row.get("change_ms"), ref["change_ms"])
+        row["script_ms"] = apptest[p.url_path]["run_ms"]
+        row["script_ms_10k"] = synthetic[p.url_path]["run_ms"]
+        chart_page = p.url_path in CHART_PAGES
+        row["meets"] = {
+            "load": row["load_ratio"] <= TARGETS["load_ratio"],
+            "switch": None if row["switch_ratio"] is None else row["switch_ratio"] <= TARGETS["switch_ratio"],
+            "filter": None if row["filter_ratio"] is None else row["filter_ratio"] <= TARGETS["filter_ratio"],
+            "charts": row["charts"] >= TARGETS["charts"] if chart_page else None,
+            "script": row["script_ms"] < TARGETS["script_ms"],
+            "script_10k": row["script_ms_10k"] < TARGETS["script_ms_10k"],
+        }
+        rows[p.url_path] = row
+    return rows
+
+
 def report(result: dict) -> str:
     t = TARGETS
-    bare = result["browser"]["bare"]
+    ref = result["reference"]
     m = result["machine"]
+
+    def cell(value, width, fmt, meets):
+        mark = {True: "ok", False: "NO", None: ""}[meets]
+        return f"{'':>{width + 3}}" if value is None else f"{value:{width}{fmt}} {mark:>2}"
+
     lines = [
-        f"Machine: {m['cores']} cores, {m['memory_gb']} GB, {m['cpu']}; "
-        f"medians of {result['rounds']} round(s), fresh browser context per load.",
-        f"Bare page: load {bare['load_ms']:.0f} ms, click {bare['change_ms']:.0f} ms, "
-        f"script {bare['load_script_ms']:.1f} ms, largest message {bare['load_largest_msg_kb']:.1f} KB.",
+        f"Machine: {m['cores']} cores, {m['memory_gb']} GB, {m['cpu']}; load average {m['load_average']} at the start, "
+        f"{result['load_average_end']} at the end; "
+        f"medians of {result['rounds']} round(s), fresh browser context per cold load.",
+        f"Reference page (Streamlit alone: sidebar multiselect, one plotly chart, an 80-row grid, text): "
+        f"cold load {ref['load_ms']:.0f} ms, {ref['charts']} chart(s) drawn, condition change "
+        f"{ref['change_ms']:.0f} ms, switch to it {ref['switch_ms']:.0f} ms "
+        f"(to its button page {ref['switch_button_ms']:.0f} ms).",
         "",
-        f"{'page':20} {'load ms':>8} {'x bare':>7} {'<=' + str(t['load_ratio']):>5} "
-        f"{'filter ms':>9} {'x click':>7} {'<=' + str(t['filter_ratio']):>5} "
-        f"{'script ms':>9} {'<' + str(t['script_ms']):>4} {'change ms':>9} {'largest KB':>10} {'open chart ms':>13}",
+        f"{'page':20} {'load ms':>7} {'x ref':>8} {'switch ms':>9} {'x ref':>7} {'filter ms':>9} {'x ref':>7} "
+        f"{'charts':>6} {'script ms':>9} {'10k ms':>9} {'open chart ms':>13}",
+        f"{'target':20} {'':>7} {'<=' + str(t['load_ratio']):>8} {'':>9} {'<=' + str(t['switch_ratio']):>7} "
+        f"{'':>9} {'<=' + str(t['filter_ratio']):>7} {'>=' + str(t['charts']):>6} {'<' + str(t['script_ms']):>9} "
+        f"{'<' + str(t['script_ms_10k']):>9}",
     ]
     for name, row in result["pages"].items():
-        has_change = row.get("change_ms") is not None
+        meets = row["meets"]
         lines.append(
-            f"{name:20} {row['load_ms']:8.0f} {row['load_ratio']:7.2f} {ok(row['load_ratio'], t['load_ratio'], below=False):>5} "
-            + (
-                f"{row['change_ms']:9.0f} {row['filter_ratio']:7.2f} {ok(row['filter_ratio'], t['filter_ratio'], below=False):>5} "
-                if has_change
-                else f"{'':9} {'':7} {'':5} "
-            )
-            + f"{row['load_script_ms']:9.1f} {ok(row['load_script_ms'], t['script_ms']):>4} "
-            + (f"{row['change_script_ms']:9.1f} " if has_change else f"{'':9} ")
-            + f"{row['largest_msg_kb']:10.1f} "
+            f"{name:20} {row['load_ms']:7.0f} {cell(row['load_ratio'], 5, '.2f', meets['load'])} "
+            f"{cell(row['switch_ms'], 6, '.0f', None)} {cell(row['switch_ratio'], 4, '.2f', meets['switch'])} "
+            f"{cell(row.get('change_ms'), 6, '.0f', None)} {cell(row['filter_ratio'], 4, '.2f', meets['filter'])} "
+            f"{cell(row['charts'], 3, 'd', meets['charts'])} {cell(row['script_ms'], 6, '.0f', meets['script'])} "
+            f"{cell(row['script_ms_10k'], 6, '.0f', meets['script_10k'])} "
             + (f"{row['chart_open_ms']:13.0f}" if row.get("chart_open_ms") is not None else "")
-        )
-
-    lines.append(
-        "open chart ms: from the click on the page's first chart panel to the chart drawn (charts are drawn on "
-        "request; in a fresh context this includes loading plotly.js)."
-    )
-    lines += [
-        "",
-        "Reference pages (Streamlit alone, same run): the bare page plus one kind of element this app uses.",
-        "A page cannot load faster than the reference pages of the elements it shows.",
-    ]
-    for name, row in result.get("references", {}).items():
-        change = f", change {row['change_ms']:.0f} ms = {row['change_ratio']:.2f} x click" if row["change_ms"] else ""
-        lines.append(f"  {name:22} load {row['load_ms']:6.0f} ms = {row['load_ratio']:.2f} x bare{change}")
-
-    def cell(value, target):
-        return f"{'':>7} {'':>3}" if value is None else f"{value:7.0f} {ok(value, target):>3}"
-
-    lines += [
-        "",
-        f"Server script time (script runs under AppTest, warm, median of {result['rounds']}), ms: "
-        f"target < {t['script_ms']} bundled, < {t['script_ms_10k']} with {result['synthetic_rows']:,} trials",
-        f"{'page':20} {'bundled':>11} {'change':>11} {'synthetic':>11} {'change':>11}",
-    ]
-    for name, b in result["apptest_bundled"].items():
-        s = result["apptest_synthetic"][name]
-        lines.append(
-            f"{name:20} {cell(b['run_ms'], t['script_ms'])} {cell(b['change_ms'], t['script_ms'])} "
-            f"{cell(s['run_ms'], t['script_ms_10k'])} {cell(s['change_ms'], t['script_ms_10k'])}"
         )
     mem = result["memory"]
     lines += [
         "",
+        "charts: plotly charts drawn at load (target on " + ", ".join(CHART_PAGES) + "). script ms: the script "
+        f"run under AppTest, warm, bundled data / {result['synthetic_rows']:,} synthetic trials. open chart ms: "
+        "click on the first chart panel to the chart drawn.",
         f"Server memory: {mem['rss_mb_1']:.0f} MB with 1 session, {mem['rss_mb_n']:.0f} MB with {mem['sessions']}: "
         f"{mem['mb_per_extra_session']:.1f} MB per extra session (target < {t['mb_per_session']}) "
         f"{ok(mem['mb_per_extra_session'], t['mb_per_session'])}",
@@ -414,9 +388,8 @@ def report(result: dict) -> str:
 def run(pages_wanted: list[str] | None, rounds: int, rows: int, sessions: int, out: Path) -> dict:
     from playwright.sync_api import sync_playwright
 
-    pages = harness.nav_pages()
-    if pages_wanted:
-        pages = [p for p in pages if p.url_path in pages_wanted]
+    nav = harness.nav_pages()
+    pages = [p for p in nav if not pages_wanted or p.url_path in pages_wanted]
     result = {
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "machine": harness.machine(),
@@ -428,54 +401,33 @@ def run(pages_wanted: list[str] | None, rounds: int, rows: int, sessions: int, o
     result["apptest_bundled"] = apptest_timings(pages, None, rounds)
     result["apptest_synthetic"] = apptest_timings(pages, rows, rounds)
 
-    with tempfile.TemporaryDirectory() as tmp, sync_playwright() as pw:
-        bare_server = harness.BenchServer(harness.bare_app(Path(tmp)), "bare")
-        references = {
-            name: harness.BenchServer(path, f"reference-{i}")
-            for i, (name, path) in enumerate(harness.reference_apps(Path(tmp)).items())
-        }
-        app_server = harness.BenchServer(harness.APP, "app")
+    with sync_playwright() as pw:
+        reference = harness.BenchServer(harness.REFERENCE_APP, "reference")
+        app = harness.BenchServer(harness.APP, "app")
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         try:
-            print("Browser: page loads and changes ...", flush=True)
-            samples, urls = browser_rounds(browser, app_server, bare_server, pages, rounds, references)
+            print("Browser: cold loads and condition changes ...", flush=True)
+            samples = load_rounds(browser, app, reference, pages, rounds)
+            print("Browser: warm page switches ...", flush=True)
+            ref_switches = switch_rounds(browser, reference, REFERENCE_PAGES, REFERENCE_PAGES, rounds)
+            switches = switch_rounds(browser, app, nav, pages, rounds)
             print("Browser: memory per session ...", flush=True)
-            result["memory"] = memory_per_session(browser, app_server, pages, sessions)
+            result["memory"] = memory_per_session(browser, app, pages, sessions)
         finally:
             browser.close()
-            app_server.stop()
-            bare_server.stop()
-            for server in references.values():
-                server.stop()
+            app.stop()
+            reference.stop()
 
-    summary = summarize(samples)
-    bare = summary["bare"]
-    result["browser"] = summary
+    summary = {name: summarize(runs) for name, runs in samples.items()}
     result["samples"] = samples
-    result["urls"] = urls
-    result["references"] = {
-        name: {
-            "load_ms": summary[name]["load_ms"],
-            "load_ratio": summary[name]["load_ms"] / bare["load_ms"],
-            "change_ms": summary[name].get("change_ms"),
-            "change_ratio": summary[name]["change_ms"] / bare["change_ms"] if summary[name].get("change_ms") else None,
-        }
-        for name in harness.REFERENCE_SCRIPTS
+    result["switch_samples"] = {"reference": ref_switches, "app": switches}
+    result["reference"] = summary[REFERENCE] | {
+        "switch_ms": median(ref_switches["chart"]),
+        "switch_button_ms": median(ref_switches["button"]),
     }
-    result["pages"] = {}
-    for p in pages:
-        row = dict(summary[p.url_path])
-        row["title"] = p.title
-        row["load_ratio"] = row["load_ms"] / bare["load_ms"]
-        row["filter_ratio"] = row["change_ms"] / bare["change_ms"] if row.get("change_ms") is not None else None
-        row["largest_msg_kb"] = max(row.get("load_largest_msg_kb") or 0, row.get("change_largest_msg_kb") or 0)
-        row["meets"] = {
-            "load": row["load_ratio"] <= TARGETS["load_ratio"],
-            "filter": None if row["filter_ratio"] is None else row["filter_ratio"] <= TARGETS["filter_ratio"],
-            "script": row["load_script_ms"] < TARGETS["script_ms"],
-            "script_10k": result["apptest_synthetic"][p.url_path]["run_ms"] < TARGETS["script_ms_10k"],
-        }
-        result["pages"][p.url_path] = row
+    summary[REFERENCE] = result["reference"]
+    result["load_average_end"] = harness.load_average()
+    result["pages"] = page_rows(summary, switches, pages, result["apptest_bundled"], result["apptest_synthetic"])
     text = report(result)
     print()
     print(text)
@@ -489,7 +441,7 @@ def run(pages_wanted: list[str] | None, rounds: int, rows: int, sessions: int, o
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--pages", nargs="*", help="url paths to measure (default: every page in the navigation)")
-    parser.add_argument("--rounds", type=int, default=3, help="measured loads per page (median)")
+    parser.add_argument("--rounds", type=int, default=3, help="measured cold loads and switch passes (median)")
     parser.add_argument("--rows", type=int, default=10_000, help="synthetic trials for the server timings")
     parser.add_argument("--sessions", type=int, default=20, help="open sessions for the memory figure")
     parser.add_argument("--out", type=Path, default=ARTIFACTS / "bench.json")

@@ -25,27 +25,33 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from browser import CHROMIUM, CHROMIUM_FLAGS, free_port  # noqa: E402
 
-__all__ = ["CHROMIUM", "CHROMIUM_FLAGS", "ROOT", "ARTIFACTS", "BenchServer", "NavPage", "nav_pages"]
+__all__ = ["CHROMIUM", "CHROMIUM_FLAGS", "ROOT", "ARTIFACTS", "BenchServer", "NavPage", "nav_pages", "REFERENCE_APP"]
 
 ARTIFACTS = ROOT / "test-artifacts"
 APP = ROOT / "app.py"
-BARE_SCRIPT = 'import streamlit as st\n\nst.button("Click me")\n'
+# Streamlit alone with the elements of one of this app's pages, and a second page (bench/reference_app.py).
+REFERENCE_APP = Path(__file__).resolve().parent / "reference_app.py"
 SERVE = Path(__file__).resolve().parent / "serve.py"
 
 # Installed in every browser context before any page script: records, in the
 # page's own clock, when the app last became idle after a script run. Idle is
-# the app's script state "notRunning" with no spinner or skeleton on screen.
+# the app's script state "notRunning" with no spinner or skeleton on screen and
+# every visible plotly chart drawn (its SVG in the page).
 # `arm()` starts a measurement; the next pointerdown (the click being timed)
 # sets its start time. Page loads are timed from navigation start (0).
 # A fast rerun can go from "notRunning" back to "notRunning" within one render,
 # so the probe also keeps the time of the last websocket frame and DOM change.
 IDLE_PROBE = """
 (() => {
+  const CHART = "[data-testid='stPlotlyChart']";
   const B = (window.__bench = {
     sawRunning: false, idleAt: null, runs: 0, t0: 0, armed: false,
     frames: 0, lastFrameAt: 0, lastMutationAt: 0,
   });
-  const busy = () => !!document.querySelector("[data-testid='stSpinner'], [data-testid='stSkeleton']");
+  // Busy: a spinner or skeleton on screen, or a visible plotly chart whose SVG is not drawn yet.
+  const undrawnChart = () => [...document.querySelectorAll(CHART)].some(
+    (e) => e.offsetParent !== null && !e.querySelector(".main-svg"));
+  const busy = () => !!document.querySelector("[data-testid='stSpinner'], [data-testid='stSkeleton']") || undrawnChart();
   B.idleNow = () => {
     const app = document.querySelector("[data-testid='stApp']");
     return !!app && app.getAttribute("data-test-script-state") === "notRunning" && !busy();
@@ -95,6 +101,9 @@ PROBE_STATE = """() => {
   return B ? { idleAt: B.idleAt, sawRunning: B.sawRunning, idleNow: B.idleNow(), frames: B.frames,
                lastFrameAt: B.lastFrameAt, lastMutationAt: B.lastMutationAt, now: performance.now() } : null;
 }"""
+# Plotly charts drawn on the page (an element with its SVG), counted after the page settled.
+CHARTS_DRAWN = """() => [...document.querySelectorAll("[data-testid='stPlotlyChart']")]
+  .filter((e) => e.querySelector(".main-svg")).length"""
 QUIET_MS = 300
 
 
@@ -104,15 +113,22 @@ def settled_at(state: dict | None, server_ran: bool, quiet_ms: int = QUIET_MS) -
     Settled: the app went through a script run and has been idle, with no
     spinner, for `quiet_ms`. If the page never showed the run (too fast to
     render), a finished server run, frames received since and a quiet page
-    count instead, settled at the last frame received.
+    count instead, settled at the last frame received or page change, whichever
+    came later (a chart drawn after the last frame is part of the action).
     """
     if not state:
         return None
     if state["idleAt"] is not None:
         return state["idleAt"] if state["now"] - state["idleAt"] >= quiet_ms else None
-    quiet = state["now"] - max(state["lastMutationAt"], state["lastFrameAt"]) >= quiet_ms
-    if not state["sawRunning"] and server_ran and state["frames"] and state["idleNow"] and quiet:
-        return state["lastFrameAt"]
+    last = max(state["lastMutationAt"], state["lastFrameAt"])
+    if (
+        not state["sawRunning"]
+        and server_ran
+        and state["frames"]
+        and state["idleNow"]
+        and state["now"] - last >= quiet_ms
+    ):
+        return last
     return None
 
 
@@ -171,7 +187,7 @@ class BenchServer:
                 "--browser.gatherUsageStats",
                 "false",
             ],
-            cwd=script.parent,
+            cwd=ROOT,  # every server reads the app's .streamlit/config.toml: the same framework settings
             stdout=self._log,
             stderr=subprocess.STDOUT,
             env={
@@ -243,58 +259,6 @@ def rss_mb(pid: int) -> float:
     raise RuntimeError(f"no VmRSS for pid {pid}")
 
 
-# Reference pages: the bare page plus one kind of element this app uses, measured in the same run,
-# so the report shows what Streamlit itself costs for that element (the floor under each target).
-REFERENCE_SCRIPTS = {
-    # The frame of a page with filters: a 10-page navigation, a notice and a sidebar of filters.
-    "ref: sidebar filters": (
-        "import streamlit as st\n\n"
-        "def body():\n"
-        '    st.info("Information only.")\n'
-        '    st.button("Click me")\n'
-        "    sb = st.sidebar\n"
-        '    sb.header("Filter studies")\n'
-        '    sb.multiselect("Condition", ["Depression", "Anxiety disorders", "Psychosis"])\n'
-        "    for name in ('Compared with', 'Study design', 'Short- or long-term', 'Named form'):\n"
-        '        sb.multiselect(name, ["a", "b"])\n'
-        '    sb.slider("Study size", 0, 1000, (0, 1000))\n'
-        '    sb.slider("Publication year", 1980, 2025, (1980, 2025))\n\n'
-        'pages = [st.Page(body, title="Home", url_path="home", default=True)]\n'
-        'pages += [st.Page(lambda: st.write("x"), title=f"Page {i}", url_path=f"p{i}") for i in range(9)]\n'
-        "st.navigation(pages).run()\n"
-    ),
-    # One data grid (st.dataframe) of two rows.
-    "ref: one table": (
-        "import pandas as pd\nimport streamlit as st\n\n"
-        'st.button("Click me")\n'
-        'st.dataframe(pd.DataFrame({"a": [1, 2], "b": ["x", "y"]}), hide_index=True)\n'
-    ),
-    # One plotly chart of two bars.
-    "ref: one chart": (
-        "import plotly.graph_objects as go\nimport streamlit as st\n\n"
-        'st.button("Click me")\n'
-        'st.plotly_chart(go.Figure(go.Bar(x=["a", "b"], y=[1, 2])))\n'
-    ),
-}
-
-
-def reference_apps(directory: Path) -> dict[str, Path]:
-    """The reference pages written into `directory`, by name."""
-    out = {}
-    for i, (name, script) in enumerate(REFERENCE_SCRIPTS.items()):
-        path = directory / f"reference_{i}.py"
-        path.write_text(script, encoding="utf-8")
-        out[name] = path
-    return out
-
-
-def bare_app(directory: Path) -> Path:
-    """A bare one-button Streamlit page, the framework's floor."""
-    path = directory / "bare.py"
-    path.write_text(BARE_SCRIPT, encoding="utf-8")
-    return path
-
-
 def data_hashes(data_dir: Path = ROOT / "data") -> dict[str, str]:
     """sha256 of every file under data/."""
     return {
@@ -321,7 +285,18 @@ def machine() -> dict[str, object]:
             memory_gb = round(int(handle.readline().split()[1]) / 1024 / 1024, 1)
     except OSError:
         pass
-    return {"cores": os.cpu_count(), "memory_gb": memory_gb, "cpu": model, "python": platform.python_version()}
+    return {
+        "cores": os.cpu_count(),
+        "memory_gb": memory_gb,
+        "cpu": model,
+        "python": platform.python_version(),
+        "load_average": load_average(),
+    }
+
+
+def load_average() -> str:
+    """The 1, 5 and 15 minute load averages (as `uptime` prints them): how busy the shared machine was."""
+    return ", ".join(f"{v:.2f}" for v in os.getloadavg())
 
 
 def median(values):
