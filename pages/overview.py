@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from pdevidence import charts, effectmap, evidence, memo, stats, ui, vocab
+from pdevidence import charts, effectmap, evidence, memo, stats, summary_ui, ui, vocab
 
 ui.require_frame()
 
@@ -12,6 +12,8 @@ st.markdown(
     "This site lays out the trials behind that review, condition by condition, "
     "so you can see how many there are, how large they are, and what they found."
 )
+
+summary_ui.render_summary()
 
 trials, chosen, subset = ui.filtered_trials()
 verdicts = ui.table("verdicts")

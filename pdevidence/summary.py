@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pandas as pd
 
@@ -30,6 +31,7 @@ COMPARISON_HEADINGS = {
 # the control groups of psychotherapy trials for depression that the Metapsy project uses by default.
 CONTROL_RATE = 0.17
 BIG_TRIAL = 100
+EXTRACT_PATH = Path(__file__).resolve().parents[1] / "data" / "metapsy_summary_effects.csv"
 
 
 @dataclass(frozen=True)

@@ -64,3 +64,19 @@ def test_the_bundled_summary_extract_matches_a_fresh_build_from_the_shared_datab
         timeout=300,
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_the_overview_shows_the_summary_entries_and_statements_at_load():
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
+    at.run()
+    at.switch_page("pages/overview.py")
+    at.run()
+    assert not at.exception
+    text = " ".join(m.value for m in at.markdown)
+    assert "our rating by these rules" in text
+    assert "We are uncertain whether psychodynamic therapy reduces depression symptoms" in text
+    assert "NNT 7" in text
+    for label in ("Depression", "Borderline personality disorder", "Panic disorder", "Psychosis", "Eating disorders"):
+        assert f"#### [{label}](explore?condition=" in text
