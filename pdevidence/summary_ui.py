@@ -15,7 +15,7 @@ def _entries(trials: pd.DataFrame, meta: pd.DataFrame, extract: pd.DataFrame):
 
 def render_summary() -> None:
     """Every condition's lines as headings, sentences and a small table, before any click."""
-    extract = pd.read_csv(summary.EXTRACT_PATH)
+    extract = ui.table("metapsy_summary_effects")
     entries = _entries(ui.table("trials"), ui.table("meta_analyses"), extract)
     st.subheader("Does it work for my condition, and how sure are we?")
     st.markdown(

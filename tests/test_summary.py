@@ -5,7 +5,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
 from pdevidence import load, summary
@@ -28,7 +27,7 @@ def entries():
     tables = {
         "trials": load.read_table("trials"),
         "meta_analyses": load.read_table("meta_analyses"),
-        "metapsy_summary_effects": pd.read_csv(ROOT / "data" / "metapsy_summary_effects.csv"),
+        "metapsy_summary_effects": load.read_table("metapsy_summary_effects"),
     }
     return dict((cond.key, lines) for cond, lines in summary.build(tables))
 
