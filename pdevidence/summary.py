@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pandas as pd
 
@@ -31,7 +30,6 @@ COMPARISON_HEADINGS = {
 # the control groups of psychotherapy trials for depression that the Metapsy project uses by default.
 CONTROL_RATE = 0.17
 BIG_TRIAL = 100
-EXTRACT_PATH = Path(__file__).resolve().parents[1] / "data" / "metapsy_summary_effects.csv"
 
 
 @dataclass(frozen=True)
@@ -229,7 +227,7 @@ def sensitivity(rows: pd.DataFrame, base: stats.Pooled, followup: pd.DataFrame) 
     return tuple(checks)
 
 
-def _absolute(extract: pd.DataFrame, source: Source, comparison: str, g: float, verb: str) -> certainty.Absolute:
+def _absolute(extract: pd.DataFrame, source: Source, comparison: str, g: float) -> certainty.Absolute:
     """Events where the line's own outcome counts them; otherwise an NNT converted from g."""
     rows = metapsy_set(extract, source, comparison)
     counted = rows.dropna(subset=["event_arm1", "totaln_arm1", "event_arm2", "totaln_arm2"])
@@ -275,7 +273,7 @@ def metapsy_line(cond: Condition, comparison: str, extract: pd.DataFrame) -> Lin
     )
     rating = certainty.rate(ev)
     events = rows["outcome_type"].iloc[0] == "dichotomous"
-    absolute = _absolute(extract, source, comparison, pooled.estimate, cond.verb)
+    absolute = _absolute(extract, source, comparison, pooled.estimate)
     followup = extract[
         (extract["database"] == source.database)
         & (extract["outcome"] == source.outcome)
