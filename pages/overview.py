@@ -3,7 +3,7 @@
 import streamlit as st
 
 from pdevidence import charts, effectmap, evidence, stats, vocab
-from pdevidence.web import memo, widgets
+from pdevidence.web import findings, memo, widgets
 
 widgets.require_frame()
 
@@ -13,6 +13,8 @@ st.markdown(
     "This site lays out the trials behind that review, condition by condition, "
     "so you can see how many there are, how large they are, and what they found."
 )
+
+findings.render_summary()
 
 trials, chosen, subset = widgets.filtered_trials()
 verdicts = widgets.table("verdicts")

@@ -1,0 +1,426 @@
+"""Summary of findings per condition: one line per comparison with its effect, NNT, our certainty and the reviews.
+
+Pure logic (no Streamlit): tables in, plain records out. The effect of a line is the best available:
+a Metapsy database pooled here from its bundled per-trial effects (data/metapsy_summary_effects.csv),
+else a published meta-analysis row of data/meta_analyses.csv for that condition, else the number of
+trials, too few to pool. The certainty is ours, by the rules in pdevidence.certainty.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from pdevidence import certainty, stats, vocab
+from pdevidence.certainty import Evidence
+
+COMPARISONS = {
+    "inactive": "no real treatment (waitlist, usual care or placebo)",
+    "active": "another treatment",
+    "add_on": "the other treatment alone (psychodynamic therapy added to it)",
+}
+COMPARISON_HEADINGS = {
+    "inactive": "Against no real treatment",
+    "active": "Against another treatment",
+    "add_on": "Added to another treatment",
+}
+# The control response rate assumed when an NNT is converted from g: 17%, the pooled response rate in
+# the control groups of psychotherapy trials for depression that the Metapsy project uses by default.
+CONTROL_RATE = 0.17
+BIG_TRIAL = 100
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a line's pooled effect may come from in the bundled Metapsy extract."""
+
+    database: str
+    outcome: str
+    indirectness: str | None = None
+
+
+@dataclass(frozen=True)
+class Condition:
+    key: str
+    label: str
+    group: str
+    specific: tuple[str, ...]
+    outcome: str  # words for the outcome, e.g. "depression symptoms"
+    metapsy: dict[str, Source] = field(default_factory=dict)
+    published: dict[str, tuple[str, ...]] = field(default_factory=dict)  # meta_analyses ids, by comparison
+    verb: str = "reduce"
+
+
+DEPRESSION = ("major_depression", "chronic_depression", "postnatal_depression", "minor_depression")
+CONDITIONS = (
+    Condition(
+        "depression",
+        "Depression",
+        "depression",
+        (*DEPRESSION, "depression_physical_illness", "depression_other"),
+        "depression symptoms",
+        {"inactive": Source("depression-psyctr", "c-symptoms")},
+        {"active": ("driessen2010-stpp-vs-other-post",)},
+    ),
+    Condition(
+        "mood_anxiety_mixed",
+        "Mixed depression and anxiety",
+        "depression",
+        ("mood_anxiety_mixed",),
+        "depression and anxiety symptoms",
+        {
+            "inactive": Source(
+                "depression-anxiety-transdiagnostic",
+                "c-symptoms",
+                "the database pools depression and anxiety scales in mixed (transdiagnostic) populations",
+            )
+        },
+    ),
+    Condition("panic", "Panic disorder", "anxiety", ("panic",), "panic symptoms"),
+    Condition("gad", "Generalized anxiety disorder", "anxiety", ("gad",), "anxiety symptoms"),
+    Condition("social_anxiety", "Social anxiety disorder", "anxiety", ("social_anxiety",), "social anxiety symptoms"),
+    Condition("ptsd", "PTSD", "anxiety", ("ptsd",), "PTSD symptoms"),
+    Condition("ocd", "Obsessive-compulsive disorder", "anxiety", ("ocd",), "OCD symptoms"),
+    Condition(
+        "borderline_pd",
+        "Borderline personality disorder",
+        "personality",
+        ("borderline_pd",),
+        "borderline symptoms",
+        {
+            "inactive": Source("borderline-psyctr", "c-bpd-severity"),
+            "active": Source("borderline-psyctr", "c-bpd-severity"),
+        },
+    ),
+    Condition(
+        "other_pd",
+        "Other personality disorders (cluster C, mixed)",
+        "personality",
+        ("cluster_c_pd", "mixed_pd"),
+        "personality disorder symptoms",
+    ),
+    Condition(
+        "self_harm",
+        "Self-harm and suicidal behaviour",
+        "personality",
+        ("self_harm",),
+        "suicidal behaviour (suicide attempts or self-harm)",
+        {
+            "inactive": Source(
+                "borderline-psyctr",
+                "d-suicidal-behaviour",
+                "trials of people with borderline personality disorder only; attempts and self-harm counted together",
+            ),
+            "active": Source(
+                "borderline-psyctr",
+                "d-suicidal-behaviour",
+                "trials of people with borderline personality disorder only; attempts and self-harm counted together",
+            ),
+        },
+    ),
+    Condition(
+        "somatic",
+        "Somatic symptom disorders",
+        "somatic",
+        ("ibs", "functional_dyspepsia", "somatic_pain"),
+        "somatic symptoms",
+    ),
+    Condition(
+        "eating", "Eating disorders", "eating", ("anorexia", "bulimia", "binge_eating"), "eating disorder symptoms"
+    ),
+    Condition("substance_use", "Substance use", "substance_use", ("cocaine", "opioid", "alcohol"), "substance use"),
+    Condition("psychosis", "Psychosis", "psychosis", ("psychosis",), "psychotic symptoms"),
+)
+
+
+def _trials_of(trials: pd.DataFrame, cond: Condition, comparison: str) -> pd.DataFrame:
+    rows = trials[trials["condition_specific"].isin(cond.specific) & (trials["comparator_type"] == comparison)]
+    return rows.drop_duplicates("study")
+
+
+def _n(value) -> int | None:
+    return None if value is None or pd.isna(value) else int(value)
+
+
+def metapsy_set(extract: pd.DataFrame, source: Source, comparison: str, time: str = "post") -> pd.DataFrame:
+    rows = extract[
+        (extract["database"] == source.database)
+        & (extract["outcome"] == source.outcome)
+        & (extract["comparison"] == comparison)
+        & (extract["time_point"] == time)
+    ]
+    return rows.sort_values("study").reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class Line:
+    """One comparison of one condition, as the summary shows it."""
+
+    condition: str
+    comparison: str
+    source: str  # metapsy, published or count
+    source_text: str
+    k: int
+    people: int | None
+    estimate: float | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+    pi_low: float | None = None
+    pi_high: float | None = None
+    i2: float | None = None
+    rating: certainty.Rating | None = None
+    statement: str = ""
+    absolute: certainty.Absolute | None = None
+    absolute_text: str = ""
+    holds: tuple[tuple[str, str, str], ...] = ()  # (check, holds/changes/not possible, figure)
+    studies: tuple[str, ...] = ()
+    version: str = ""
+    doi: str = ""
+
+    @property
+    def certainty(self) -> str:
+        return self.rating.certainty if self.rating else "not rated"
+
+
+def _same_answer(base: stats.Pooled, other: stats.Pooled) -> bool:
+    """The answer holds when the direction and whether the CI excludes no effect stay the same."""
+    excludes = lambda p: p.ci_low > 0 or p.ci_high < 0  # noqa: E731
+    return math.copysign(1, base.estimate) == math.copysign(1, other.estimate) and excludes(base) == excludes(other)
+
+
+def _fmt(p: stats.Pooled) -> str:
+    return f"g {p.estimate:.2f} ({p.ci_low:.2f} to {p.ci_high:.2f}), {p.k} trials"
+
+
+def _subset_check(label: str, base: stats.Pooled, part: pd.DataFrame) -> tuple[str, str, str]:
+    if len(part) < stats.MIN_STUDIES_TO_POOL:
+        return (label, "not possible", f"only {len(part)} such trial{'s' if len(part) != 1 else ''}")
+    pooled = stats.pool(part["g"], part["se"])
+    return (label, "holds" if _same_answer(base, pooled) else "changes", _fmt(pooled))
+
+
+def sensitivity(rows: pd.DataFrame, base: stats.Pooled, followup: pd.DataFrame) -> tuple[tuple[str, str, str], ...]:
+    """Does it hold? Large trials only, low risk of bias only, leave-one-out, Paule-Mandel, follow-up."""
+    checks = [
+        _subset_check(f"Only trials with {BIG_TRIAL} or more people", base, rows[rows["n"] >= BIG_TRIAL]),
+        _subset_check("Only trials at low risk of bias", base, rows[rows["rob_level"] == "low"]),
+    ]
+    if len(rows) > stats.MIN_STUDIES_TO_POOL:
+        loo = [stats.pool(rows["g"].drop(i), rows["se"].drop(i)) for i in rows.index]
+        same = all(_same_answer(base, p) for p in loo)
+        low, high = min(p.estimate for p in loo), max(p.estimate for p in loo)
+        checks.append(
+            ("Leaving out each trial in turn", "holds" if same else "changes", f"g from {low:.2f} to {high:.2f}")
+        )
+    else:
+        checks.append(("Leaving out each trial in turn", "not possible", "it would leave fewer than 3 trials"))
+    pm = stats.pool(rows["g"], rows["se"], method="pm")
+    checks.append(
+        ("Paule-Mandel instead of DerSimonian-Laird tau²", "holds" if _same_answer(base, pm) else "changes", _fmt(pm))
+    )
+    if followup.empty:
+        checks.append(("At follow-up", "not possible", "no follow-up effects in the database"))
+    else:
+        checks.append(_subset_check("At follow-up", base, followup))
+    return tuple(checks)
+
+
+def _absolute(extract: pd.DataFrame, source: Source, comparison: str, g: float) -> certainty.Absolute:
+    """Events where the line's own outcome counts them; otherwise an NNT converted from g."""
+    rows = metapsy_set(extract, source, comparison)
+    counted = rows.dropna(subset=["event_arm1", "totaln_arm1", "event_arm2", "totaln_arm2"])
+    if len(rows) and len(counted) == len(rows) and len(counted) >= stats.MIN_STUDIES_TO_POOL:
+        favourable = rows["higher_is_better"].iloc[0] == "yes"
+        return certainty.absolute_from_events(
+            counted["event_arm1"], counted["totaln_arm1"], counted["event_arm2"], counted["totaln_arm2"], favourable
+        )
+    return certainty.absolute_from_g(g, CONTROL_RATE)
+
+
+def absolute_text(absolute: certainty.Absolute, events: bool) -> str:
+    what = "people with the event" if events else "people responding"
+    return (
+        f"{absolute.control_per_100:.0f} {what} per 100 without the therapy, {absolute.therapy_per_100:.0f} per 100 "
+        f"with it; {certainty.nnt_text(absolute)} ({absolute.basis})."
+    )
+
+
+def metapsy_line(cond: Condition, comparison: str, extract: pd.DataFrame) -> Line | None:
+    source = cond.metapsy.get(comparison)
+    if source is None:
+        return None
+    rows = metapsy_set(extract, source, comparison)
+    if len(rows) < stats.MIN_STUDIES_TO_POOL:
+        return None
+    pooled = stats.pool(rows["g"], rows["se"])
+    people = int(rows["n"].sum())
+    ev = Evidence(
+        estimate=pooled.estimate,
+        ci_low=pooled.ci_low,
+        ci_high=pooled.ci_high,
+        pi_low=pooled.pi_low,
+        pi_high=pooled.pi_high,
+        i2=pooled.i2,
+        tau2=pooled.tau2,
+        k=pooled.k,
+        people=people,
+        g=tuple(rows["g"]),
+        se=tuple(rows["se"]),
+        rob=tuple(rows["rob_level"]),
+        indirectness=source.indirectness,
+    )
+    rating = certainty.rate(ev)
+    events = rows["outcome_type"].iloc[0] == "dichotomous"
+    absolute = _absolute(extract, source, comparison, pooled.estimate)
+    followup = extract[
+        (extract["database"] == source.database)
+        & (extract["outcome"] == source.outcome)
+        & (extract["comparison"] == comparison)
+        & (extract["time_point"] != "post")
+    ]
+    first = rows.iloc[0]
+    return Line(
+        condition=cond.key,
+        comparison=comparison,
+        source="metapsy",
+        source_text=f"Metapsy database {source.database} ({first['outcome_label']}, end of treatment), pooled here",
+        k=pooled.k,
+        people=people,
+        estimate=pooled.estimate,
+        ci_low=pooled.ci_low,
+        ci_high=pooled.ci_high,
+        pi_low=pooled.pi_low,
+        pi_high=pooled.pi_high,
+        i2=pooled.i2,
+        rating=rating,
+        statement=certainty.statement(
+            rating.certainty,
+            pooled.estimate,
+            outcome=cond.outcome,
+            comparison=COMPARISONS[comparison],
+            k=pooled.k,
+            people=people,
+            verb=cond.verb,
+        ),
+        absolute=absolute,
+        absolute_text=absolute_text(absolute, events),
+        holds=sensitivity(rows, pooled, followup),
+        studies=tuple(rows["study"]),
+        version=str(first["database_version"]),
+        doi=str(first["database_doi"]),
+    )
+
+
+def published_line(cond: Condition, comparison: str, meta: pd.DataFrame, trials: pd.DataFrame) -> Line | None:
+    ids = cond.published.get(comparison, ())
+    rows = meta[meta["id"].isin(ids)]
+    if rows.empty or pd.isna(rows.iloc[0]["k_studies"]):
+        return None  # without the number of trials the line cannot say what it rests on
+    row = rows.iloc[0]
+    ci = (None, None) if pd.isna(row["es_ci_low"]) else (float(row["es_ci_low"]), float(row["es_ci_high"]))
+    people = _n(row["n_patients"])
+    ev = Evidence(estimate=float(row["es_value"]), ci_low=ci[0], ci_high=ci[1], people=people, k=_n(row["k_studies"]))
+    rating = certainty.rate(ev)
+    k = int(row["k_studies"])
+    where = (
+        f"{row['first_author']} {row['year']}, doi:{row['doi']}" if pd.notna(row["doi"]) else str(row["first_author"])
+    )
+    return Line(
+        condition=cond.key,
+        comparison=comparison,
+        source="published",
+        source_text=f"published meta-analysis ({where}; {row['source_location']})",
+        k=k,
+        people=people,
+        estimate=float(row["es_value"]),
+        ci_low=ci[0],
+        ci_high=ci[1],
+        rating=rating,
+        statement=certainty.statement(
+            rating.certainty,
+            float(row["es_value"]),
+            outcome=cond.outcome,
+            comparison=COMPARISONS[comparison],
+            k=k,
+            people=people,
+            verb=cond.verb,
+        ),
+    )
+
+
+def count_line(cond: Condition, comparison: str, trials: pd.DataFrame) -> Line | None:
+    rows = _trials_of(trials, cond, comparison)
+    if rows.empty:
+        return None
+    k = len(rows)
+    people = int(rows["n_randomized"].sum())
+    return Line(
+        condition=cond.key,
+        comparison=comparison,
+        source="count",
+        source_text=f"{k} trial{'s' if k != 1 else ''} in the trial table, not enough effects to pool",
+        k=k,
+        people=people,
+        statement=(
+            f"{k} trial{'s' if k != 1 else ''} ({people:,} people) compared psychodynamic therapy with "
+            f"{COMPARISONS[comparison]} for {cond.label}, but fewer than {stats.MIN_STUDIES_TO_POOL} have effects "
+            "we can pool, so we give no pooled effect and no certainty rating."
+        ),
+        studies=tuple(rows["study"]),
+    )
+
+
+def build(tables: dict[str, pd.DataFrame]) -> list[tuple[Condition, list[Line]]]:
+    """Every condition with evidence, with one line per comparison (best available source first)."""
+    trials, meta, extract = tables["trials"], tables["meta_analyses"], tables["metapsy_summary_effects"]
+    out = []
+    for cond in CONDITIONS:
+        lines = []
+        for comparison in COMPARISONS:
+            line = (
+                metapsy_line(cond, comparison, extract)
+                or published_line(cond, comparison, meta, trials)
+                or count_line(cond, comparison, trials)
+            )
+            if line is not None:
+                lines.append(line)
+        if lines:
+            out.append((cond, lines))
+    return out
+
+
+def group_label(cond: Condition) -> str:
+    return vocab.label(vocab.CONDITION_GROUPS, cond.group)
+
+
+def to_frame(entries: list[tuple[Condition, list[Line]]]) -> pd.DataFrame:
+    """The summary as one row per line, for the CSV download."""
+    records = []
+    for cond, lines in entries:
+        for line in lines:
+            records.append(
+                {
+                    "condition": cond.label,
+                    "comparison": COMPARISONS[line.comparison],
+                    "source": line.source_text,
+                    "trials": line.k,
+                    "people": line.people,
+                    "g": line.estimate,
+                    "ci_low": line.ci_low,
+                    "ci_high": line.ci_high,
+                    "pi_low": line.pi_low,
+                    "pi_high": line.pi_high,
+                    "our_certainty": line.certainty,
+                    "downgrades": "; ".join(f"{d.label}: {d.reason}" for d in line.rating.downgrades)
+                    if line.rating
+                    else "",
+                    "absolute": line.absolute_text,
+                    "statement": line.statement,
+                    "does_it_hold": "; ".join(f"{c}: {h} ({f})" for c, h, f in line.holds),
+                    "database_version": line.version,
+                    "database_doi": line.doi,
+                }
+            )
+    return pd.DataFrame(records)

@@ -1,0 +1,81 @@
+"""The summary of findings: its Metapsy lines equal the engine's own pooling; the bundled extract is fresh."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pdevidence import load, summary
+from pdevidence.metapsy.analysis import Analysis, family_summary, select_rows
+from pdevidence.metapsy.database import read_database
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "metapsy"
+
+
+def shared_or_skip():
+    if not SHARED.is_dir():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"no shared Metapsy folder at {SHARED} (required under CI)")
+        pytest.skip("no shared Metapsy folder beside the checkout")
+
+
+@pytest.fixture(scope="module")
+def entries():
+    tables = {
+        "trials": load.read_table("trials"),
+        "meta_analyses": load.read_table("meta_analyses"),
+        "metapsy_summary_effects": load.read_table("metapsy_summary_effects"),
+    }
+    return dict((cond.key, lines) for cond, lines in summary.build(tables))
+
+
+def test_the_depression_line_equals_the_metapsy_pooling_of_the_shared_database(entries):
+    shared_or_skip()
+    db = read_database(SHARED / "depression-psyctr.csv", name="depression-psyctr")
+    engine = family_summary(select_rows(db, Analysis()))
+    engine = engine[engine["family"] == "psychodynamic"].iloc[0]
+    line = next(line for line in entries["depression"] if line.comparison == "inactive")
+    assert line.source == "metapsy"
+    assert (line.k, line.people) == (engine["studies"], engine["participants"]) == (11, 1337)
+    assert line.estimate == pytest.approx(engine["g"]) and round(line.estimate, 2) == 0.49
+    assert (round(line.ci_low, 2), round(line.ci_high, 2)) == (0.18, 0.80)
+    assert line.statement.endswith("(11 trials, 1,337 people; very low certainty).")
+    assert "NNT 7" in line.absolute_text and "assumed control response rate of 17%" in line.absolute_text
+
+
+def test_every_line_states_its_certainty_and_a_sentence(entries):
+    assert len(entries) >= 10
+    for lines in entries.values():
+        for line in lines:
+            assert line.statement.endswith(".")
+            assert line.certainty in (*summary.certainty.LEVELS, "not rated")
+
+
+def test_the_bundled_summary_extract_matches_a_fresh_build_from_the_shared_databases():
+    shared_or_skip()
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "build_metapsy_summary_effects.py"), "--check"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_the_overview_shows_the_summary_entries_and_statements_at_load():
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
+    at.run()
+    at.switch_page("pages/overview.py")
+    at.run()
+    assert not at.exception
+    text = " ".join(m.value for m in at.markdown)
+    assert "our rating by these rules" in text
+    assert "We are uncertain whether psychodynamic therapy reduces depression symptoms" in text
+    assert "NNT 7" in text
+    for label in ("Depression", "Borderline personality disorder", "Panic disorder", "Psychosis", "Eating disorders"):
+        assert f"#### [{label}](explore?condition=" in text
