@@ -86,6 +86,16 @@ CHART_PANELS: dict[str, tuple[str, ...]] = {
     "short_vs_long": ("estimates",),
     "claims": ("findings", "effects"),
 }
+# The chart each page is about is drawn at load, outside any panel; its table stays one click away.
+# A link naming such a chart in `show` (made before it was drawn at load) is still valid and changes nothing.
+AT_LOAD: dict[str, tuple[str, ...]] = {
+    "overview": ("effect-map",),
+    "explore": ("effect-vs-size",),
+    "study_size": ("sizes", "funnel"),
+    "metapsy": ("families",),
+    "therapy_types": ("estimates",),
+    "short_vs_long": ("estimates",),
+}
 TABLE_PANELS: dict[str, tuple[str, ...]] = {
     "overview": ("trial-effects",),
     "explore": ("trial-effects",),

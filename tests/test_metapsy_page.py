@@ -57,8 +57,8 @@ def test_the_page_shows_the_pooled_psychodynamic_g_for_depression():
     assert at.title[0].value == "Trial databases (Metapsy)"
     assert any(expected in m for m in texts(at.markdown)), expected
     assert any(h == "Therapy families in depression" for h in texts(at.header))
-    assert not at.get("plotly_chart"), "charts are drawn only when their panel is opened"
-    assert "Chart: therapy families compared" in texts_of_labels(at)
+    assert len(at.get("plotly_chart")) == 1, "the families chart is drawn at load, the rest when opened"
+    assert "Table: therapy families compared" in texts_of_labels(at)
     assert any(
         "Too few psychodynamic trials to pool" in c and "Panic disorder, symptom scales (2 trials)" in c
         for c in texts(at.caption)

@@ -455,12 +455,16 @@ def render_trial_effects(frame: pd.DataFrame, in_map_label: str) -> None:
 
 
 def render_chart(build, data, caption: str, *, panel: str, title: str, key: str | None = None) -> None:
-    """A chart and the same figures as a table, each in a panel drawn only while it is open.
+    """A chart and the same figures as a table, each in a panel drawn only while it is open;
+    the chart a page is about (viewstate.AT_LOAD) is drawn at load instead, outside its panel.
 
     `build` makes the figure and `data` (a table or a function returning one) the table, only when
     their panel is open. Panel names are listed in viewstate.CHART_PANELS.
     """
-    box = open_panel(f"Chart: {title}", panel, icon=":material/bar_chart:")
+    if panel in viewstate.AT_LOAD.get(_page_path(), ()):
+        box = st.container()
+    else:
+        box = open_panel(f"Chart: {title}", panel, icon=":material/bar_chart:")
     if box is not None:
         with box:
             st.plotly_chart(build(), width="stretch", key=key or f"chart_{panel}", config={"displaylogo": False})
