@@ -69,6 +69,7 @@ class DatabaseCoding:
     time_note: str
     faults: tuple[str, ...]
     review: str
+    second_reading: str = ""  # what a second, independent reading of the sources found; empty: read once
     extras: dict = field(default_factory=dict)
 
 
@@ -156,6 +157,7 @@ DATABASE_KEYS = {
     "time",
     "faults",
     "review",
+    "second_reading",
 }
 
 
@@ -195,6 +197,7 @@ def _database(name: str, entry, known: set[str]) -> DatabaseCoding:
         time_note=_text(entry, "time", where),
         faults=tuple(faults),
         review=_text(entry, "review", where),
+        second_reading=_text(entry, "second_reading", where, required=False),
     )
 
 
@@ -237,6 +240,13 @@ def load_coding(path: Path = CODING_PATH) -> tuple[dict[str, DatabaseCoding], tu
     with open(path, encoding="utf-8") as fh:
         data = yaml.safe_load(fh)
     return parse_coding(data, set(KNOWN_DATABASES))
+
+
+def reading_note(coded: DatabaseCoding) -> str:
+    """How often the coding was read against its sources, for the page and the command line."""
+    if coded.second_reading:
+        return f"{coded.review}; checked by a second reading: {coded.second_reading}"
+    return f"{coded.review}; not yet checked by a second reading"
 
 
 def coding_for(name: str | None) -> DatabaseCoding | None:

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from pdevidence.metapsy import effects, guard, outcomes
-from pdevidence.metapsy.coding import AUTOMATIC, REVIEWED, DatabaseCoding, coding_for
+from pdevidence.metapsy.coding import AUTOMATIC, REVIEWED, DatabaseCoding, coding_for, reading_note
 from pdevidence.metapsy.families import FAMILY_LABELS, UNMAPPED, map_code, parse_code_list
 from pdevidence.metapsy.fetch import fetch
 from pdevidence.metapsy.read import (
@@ -342,7 +342,7 @@ def applicable_coding(frame: pd.DataFrame, name: str, from_catalogue: bool) -> t
             f"The reviewed coding of {name} expects column(s) {', '.join(missing)}, which this file lacks: "
             "read by the generic rules instead."
         )
-    return coded, f"Read by the reviewed coding of {name} ({coded.review})."
+    return coded, f"Read by the reviewed coding of {name} ({reading_note(coded)})."
 
 
 def _apply_layout(frame: pd.DataFrame, coded: DatabaseCoding | None) -> pd.DataFrame:
