@@ -17,7 +17,7 @@ from pdevidence import certainty, stats, vocab
 from pdevidence.certainty import Evidence
 
 COMPARISONS = {
-    "inactive": "no real treatment (waitlist, usual care or placebo)",
+    "inactive": "no real treatment, such as a waitlist, usual care or a placebo",
     "active": "another treatment",
     "add_on": "the other treatment alone (psychodynamic therapy added to it)",
 }
