@@ -95,3 +95,11 @@ def wait_ready(page, timeout: float = 60_000) -> None:
         " && !document.querySelector(\"[data-testid='stSkeleton']\")",
         timeout=timeout,
     )
+
+
+def save_screenshot_on_failure(page, request) -> None:
+    """A full-page screenshot in test-artifacts/ when the test using `page` failed."""
+    report = getattr(request.node, "rep_call", None)
+    if report is not None and report.failed:
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)

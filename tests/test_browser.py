@@ -6,7 +6,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlparse
 
 import pytest
-from browser import ARTIFACTS, CHROMIUM, CHROMIUM_FLAGS, Server, wait_ready
+from browser import ARTIFACTS, CHROMIUM, Server, save_screenshot_on_failure, wait_ready
 
 from pdevidence import viewstate
 
@@ -24,23 +24,12 @@ def server():
     srv.stop()
 
 
-@pytest.fixture(scope="module")
-def chromium():
-    with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        yield browser
-        browser.close()
-
-
 @pytest.fixture
 def page(chromium, server, request):
     context = chromium.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
     page = context.new_page()
     yield page
-    report = getattr(request.node, "rep_call", None)
-    if report is not None and report.failed:
-        ARTIFACTS.mkdir(exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+    save_screenshot_on_failure(page, request)
     context.close()
 
 

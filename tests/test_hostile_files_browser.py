@@ -14,7 +14,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from browser import ARTIFACTS, CHROMIUM, CHROMIUM_FLAGS, Server, wait_ready
+from browser import CHROMIUM, Server, save_screenshot_on_failure, wait_ready
 
 pytestmark = pytest.mark.browser
 
@@ -77,23 +77,12 @@ def app(tmp_path_factory):
     srv.stop()
 
 
-@pytest.fixture(scope="module")
-def chromium():
-    with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        yield browser
-        browser.close()
-
-
 @pytest.fixture
 def page(chromium, request):
     context = chromium.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     yield page
-    report = getattr(request.node, "rep_call", None)
-    if report is not None and report.failed:
-        ARTIFACTS.mkdir(exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+    save_screenshot_on_failure(page, request)
     context.close()
 
 
