@@ -204,13 +204,27 @@ def comparison_for(rows: pd.DataFrame, metapsy_class: str, n2: float) -> str | N
     return fits.iloc[0]["id"] if len(fits) else None
 
 
+def offered_files(metapsy_dir: Path) -> dict[str, Path]:
+    """The database files in the folder that the catalogue offers (the data standard's template is not)."""
+    return {name: path for name, path in database_files(metapsy_dir).items() if sources.info_for(name).offered}
+
+
+def write_or_check(out: Path, text: str, check: bool) -> int:
+    """Write the extract, or with `check` compare it with the bundled file (exit status 1 when stale)."""
+    if check:
+        same = out.exists() and out.read_text(encoding="utf-8") == text
+        print("up to date" if same else f"{out.name} differs from a fresh build: run {Path(sys.argv[0]).name}")
+        return 0 if same else 1
+    out.write_text(text, encoding="utf-8")
+    print(f"{text.count(chr(10)) - 1} rows written to {out.relative_to(ROOT)}")
+    return 0
+
+
 def build(metapsy_dir: Path) -> tuple[pd.DataFrame, list[str]]:
     trials = load.read_table("trials")
     out, unmatched = [], []
-    for name, path in database_files(metapsy_dir).items():
+    for name, path in offered_files(metapsy_dir).items():
         info = sources.info_for(name)
-        if not info.offered:
-            continue  # the data standard's example (template): not offered, so not a source of effects
         db = read_database(path, name=name)
         table = psychodynamic_groups(db)
         for (label, _family, comparator), part in table.groupby(["study", "family", "comparator"], sort=True):
@@ -279,25 +293,26 @@ def _one_main_per_trial(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def run_extract(argv, doc: str, out: Path, build_text) -> int:
+    """The command line of an extract builder: `--metapsy DIR`, `--check`; `build_text(DIR)` makes the CSV text."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("--metapsy", type=Path, default=sources.SHARED_DIR, help="folder of Metapsy CSV files")
     parser.add_argument("--check", action="store_true", help="fail if the bundled file differs from a fresh build")
     args = parser.parse_args(argv)
     if not args.metapsy.is_dir():
         print(f"No Metapsy folder at {args.metapsy}", file=sys.stderr)
         return 2
-    frame, unmatched = build(args.metapsy)
-    text = frame.to_csv(index=False, lineterminator="\n")
-    if args.check:
-        same = OUT.exists() and OUT.read_text(encoding="utf-8") == text
-        print("up to date" if same else f"{OUT.name} differs from a fresh build")
-        return 0 if same else 1
-    OUT.write_text(text, encoding="utf-8")
-    print(f"{len(frame)} rows, {frame['trial_id'].nunique()} trial comparisons, {frame['study'].nunique()} trials")
-    for line in unmatched:
-        print("not in trials.csv:", line)
-    return 0
+    return write_or_check(out, build_text(args.metapsy), args.check)
+
+
+def main(argv=None) -> int:
+    def text(folder: Path) -> str:
+        frame, unmatched = build(folder)
+        for line in unmatched:
+            print("not in trials.csv:", line)
+        return frame.to_csv(index=False, lineterminator="\n")
+
+    return run_extract(argv, __doc__, OUT, text)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,6 @@ the database. The databases themselves are never copied.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -24,12 +23,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from build_metapsy_effects import version  # noqa: E402
+from build_metapsy_effects import offered_files, run_extract, version  # noqa: E402
 
-from pdevidence.metapsy import sources  # noqa: E402
 from pdevidence.metapsy.analysis import Analysis, comparator_class, select_rows, study_effects  # noqa: E402
-from pdevidence.metapsy.database import database_files, read_database  # noqa: E402
-from pdevidence.metapsy.errors import NotMetapsyError  # noqa: E402
+from pdevidence.metapsy.database import read_database  # noqa: E402
 from pdevidence.metapsy.families import PSYCHODYNAMIC  # noqa: E402
 
 OUT = ROOT / "data" / "metapsy_summary_effects.csv"
@@ -148,13 +145,8 @@ def database_rows(name: str, path: Path) -> list[dict]:
 
 def build(metapsy_dir: Path) -> pd.DataFrame:
     records = []
-    for name, path in database_files(metapsy_dir).items():
-        if name == "template":
-            continue
-        try:
-            records += database_rows(name, path)
-        except NotMetapsyError:  # a file in the folder that is not a Metapsy database (a meta-dataset)
-            continue
+    for name, path in offered_files(metapsy_dir).items():
+        records += database_rows(name, path)
     frame = pd.DataFrame(records, columns=COLUMNS)
     for column in ("n", "event_arm1", "totaln_arm1", "event_arm2", "totaln_arm2"):
         frame[column] = pd.to_numeric(frame[column]).round().astype("Int64")
@@ -162,21 +154,7 @@ def build(metapsy_dir: Path) -> pd.DataFrame:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--metapsy", type=Path, default=sources.SHARED_DIR, help="folder of Metapsy CSV files")
-    parser.add_argument("--check", action="store_true", help="fail if the bundled file differs from a fresh build")
-    args = parser.parse_args(argv)
-    if not args.metapsy.is_dir():
-        print(f"No Metapsy folder at {args.metapsy}", file=sys.stderr)
-        return 2
-    text = build(args.metapsy).to_csv(index=False, lineterminator="\n")
-    if args.check:
-        same = OUT.exists() and OUT.read_text(encoding="utf-8") == text
-        print("up to date" if same else f"{OUT.name} differs from a fresh build: run {Path(__file__).name}")
-        return 0 if same else 1
-    OUT.write_text(text, encoding="utf-8")
-    print(f"{text.count(chr(10)) - 1} rows written to {OUT.relative_to(ROOT)}")
-    return 0
+    return run_extract(argv, __doc__, OUT, lambda folder: build(folder).to_csv(index=False, lineterminator="\n"))
 
 
 if __name__ == "__main__":
