@@ -247,6 +247,12 @@ def absolute_text(absolute: certainty.Absolute, events: bool) -> str:
     )
 
 
+def _intervals(pooled: stats.Pooled) -> dict[str, float]:
+    """The estimate, its CI and prediction interval and I², as Evidence and Line both name them."""
+    names = ("estimate", "ci_low", "ci_high", "pi_low", "pi_high", "i2")
+    return {name: getattr(pooled, name) for name in names}
+
+
 def metapsy_line(cond: Condition, comparison: str, extract: pd.DataFrame) -> Line | None:
     source = cond.metapsy.get(comparison)
     if source is None:
@@ -257,12 +263,7 @@ def metapsy_line(cond: Condition, comparison: str, extract: pd.DataFrame) -> Lin
     pooled = stats.pool(rows["g"], rows["se"])
     people = int(rows["n"].sum())
     ev = Evidence(
-        estimate=pooled.estimate,
-        ci_low=pooled.ci_low,
-        ci_high=pooled.ci_high,
-        pi_low=pooled.pi_low,
-        pi_high=pooled.pi_high,
-        i2=pooled.i2,
+        **_intervals(pooled),
         tau2=pooled.tau2,
         k=pooled.k,
         people=people,
@@ -288,12 +289,7 @@ def metapsy_line(cond: Condition, comparison: str, extract: pd.DataFrame) -> Lin
         source_text=f"Metapsy database {source.database} ({first['outcome_label']}, end of treatment), pooled here",
         k=pooled.k,
         people=people,
-        estimate=pooled.estimate,
-        ci_low=pooled.ci_low,
-        ci_high=pooled.ci_high,
-        pi_low=pooled.pi_low,
-        pi_high=pooled.pi_high,
-        i2=pooled.i2,
+        **_intervals(pooled),
         rating=rating,
         statement=certainty.statement(
             rating.certainty,
@@ -372,9 +368,10 @@ def count_line(cond: Condition, comparison: str, trials: pd.DataFrame) -> Line |
     )
 
 
-def build(tables: dict[str, pd.DataFrame]) -> list[tuple[Condition, list[Line]]]:
-    """Every condition with evidence, with one line per comparison (best available source first)."""
-    trials, meta, extract = tables["trials"], tables["meta_analyses"], tables["metapsy_summary_effects"]
+def build(trials: pd.DataFrame, meta: pd.DataFrame, extract: pd.DataFrame) -> list[tuple[Condition, list[Line]]]:
+    """Every condition with evidence, with one line per comparison (best available source first).
+
+    `meta` is meta_analyses.csv and `extract` metapsy_summary_effects.csv, as the loader returns them."""
     out = []
     for cond in CONDITIONS:
         lines = []

@@ -29,7 +29,10 @@ def entries():
         "meta_analyses": load.read_table("meta_analyses"),
         "metapsy_summary_effects": load.read_table("metapsy_summary_effects"),
     }
-    return dict((cond.key, lines) for cond, lines in summary.build(tables))
+    return dict(
+        (cond.key, lines)
+        for cond, lines in summary.build(tables["trials"], tables["meta_analyses"], tables["metapsy_summary_effects"])
+    )
 
 
 def test_the_depression_line_equals_the_metapsy_pooling_of_the_shared_database(entries):

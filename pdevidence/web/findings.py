@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 from pdevidence import certainty, effectmap, summary
-from pdevidence.web import widgets
-
-
-@st.cache_data(show_spinner=False)
-def _entries(trials: pd.DataFrame, meta: pd.DataFrame, extract: pd.DataFrame):
-    return summary.build({"trials": trials, "meta_analyses": meta, "metapsy_summary_effects": extract})
+from pdevidence.web import memo, widgets
 
 
 def render_summary() -> None:
     """Every condition's lines as headings, sentences and a small table, before any click."""
     extract = widgets.table("metapsy_summary_effects")
-    entries = _entries(widgets.table("trials"), widgets.table("meta_analyses"), extract)
+    # memo keys each table by one digest per run, shared with the page's other cached steps.
+    entries = memo.computed(summary.build, widgets.table("trials"), widgets.table("meta_analyses"), extract)
     st.subheader("Does it work for my condition, and how sure are we?")
     st.markdown(
         "Certainty is **our rating by these rules** (GRADE-style), not a review's. "
