@@ -1,22 +1,9 @@
 """A direction without a between-arm test is never counted, pooled or tallied as a result."""
 
-import pandas as pd
 import pytest
+from tables import raw_table, with_values
 
 from pdevidence import effectmap, evidence, load, stats
-
-
-def _frame():
-    path = load.DATA_DIR / "trials.csv"
-    return pd.read_csv(path, dtype=str, keep_default_na=False)
-
-
-def _set(frame, row_id, **values):
-    frame = frame.copy()
-    idx = frame.index[frame["id"] == row_id][0]
-    for column, value in values.items():
-        frame.loc[idx, column] = value
-    return frame.to_csv(index=False)
 
 
 @pytest.mark.parametrize(
@@ -30,7 +17,7 @@ def _set(frame, row_id, **values):
 )
 def test_the_loader_refuses_a_win_without_a_reported_test(row_id, values, message):
     with pytest.raises(load.DataError, match=message):
-        load.parse_table("trials", _set(_frame(), row_id, **values))
+        load.parse_table("trials", with_values(raw_table("trials"), row_id, **values))
 
 
 def test_the_audited_rows_carry_the_untested_direction(trials):
@@ -45,8 +32,8 @@ def test_the_audited_rows_carry_the_untested_direction(trials):
 def test_an_untested_direction_is_never_a_result_in_counts_pools_or_tallies(trials):
     mutated = load.parse_table(
         "trials",
-        _set(
-            _frame(),
+        with_values(
+            raw_table("trials"),
             "johansson2017",
             finding="favours_pd_untested",
             between_arm_test="not_reported",

@@ -6,6 +6,7 @@ import unicodedata
 import pandas as pd
 import pytest
 from conftest import SHARED_METAPSY
+from tables import raw_table, with_values
 
 from pdevidence import load, stats
 
@@ -239,19 +240,6 @@ def test_sample_sizes_agree_with_metapsy_or_the_note_explains(trials, capsys):
 # --- issue 10: codes say only what the sources say -----------------------------
 
 
-def _frame(table):
-    path = load.DATA_DIR / load.read_schema()[table]["file"]
-    return pd.read_csv(path, dtype=str, keep_default_na=False)
-
-
-def _set(frame, row_id, **values):
-    frame = frame.copy()
-    idx = frame.index[frame["id"] == row_id][0]
-    for column, value in values.items():
-        frame.loc[idx, column] = value
-    return frame.to_csv(index=False)
-
-
 def test_specific_condition_codes_have_labels_and_one_group_each():
     from pdevidence import vocab
 
@@ -301,7 +289,7 @@ def test_every_trial_has_a_specific_condition_of_its_group(trials):
 )
 def test_the_schema_forbids_codes_the_source_does_not_support(row_id, values, message):
     with pytest.raises(load.DataError, match=message):
-        load.parse_table("trials", _set(_frame("trials"), row_id, **values))
+        load.parse_table("trials", with_values(raw_table("trials"), row_id, **values))
 
 
 @pytest.mark.parametrize(
@@ -315,7 +303,7 @@ def test_the_schema_forbids_codes_the_source_does_not_support(row_id, values, me
 )
 def test_a_verdict_other_than_the_review_states_needs_the_inferred_flag(row_id, values, message):
     with pytest.raises(load.DataError, match=message):
-        load.parse_table("verdicts", _set(_frame("verdicts"), row_id, **values))
+        load.parse_table("verdicts", with_values(raw_table("verdicts"), row_id, **values))
 
 
 def test_a_press_release_figure_cannot_support_a_claim_or_a_therapy_type(tables):
