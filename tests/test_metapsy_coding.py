@@ -252,3 +252,21 @@ def test_a_coding_without_a_second_reading_says_so_and_a_malformed_one_fails():
     data["databases"]["gambling-cbt"]["second_reading"] = ["not", "a", "text"]
     with pytest.raises(CodingError, match="gambling-cbt.*second_reading"):
         parse_coding(data, set(KNOWN_DATABASES))
+
+
+def test_an_outcome_value_the_reviewed_coding_does_not_list_is_never_pooled(tmp_path):
+    text = (SHARED / "gambling-cbt.csv").read_text(encoding="utf-8")
+    assert text.count('"depression"') >= 3
+    changed = text.replace('"depression"', '"wellbeing-unlisted"')  # a value no entry of the coding names
+    path = tmp_path / "gambling-cbt.csv"
+    path.write_text(changed, encoding="utf-8")
+    for suffix in (".variables.json", ".README.md"):
+        if (SHARED / f"gambling-cbt{suffix}").exists():
+            (tmp_path / f"gambling-cbt{suffix}").write_bytes((SHARED / f"gambling-cbt{suffix}").read_bytes())
+    db = read_database(path, catalogued=True)
+    assert db.coding == REVIEWED
+    table = db.outcomes.set_index("outcome")
+    assert "c-depression" not in table.index
+    unlisted = table[table["reason"].str.contains("not in the reviewed coding")]
+    assert len(unlisted) == 1 and not unlisted["pooled"].iloc[0]
+    assert table.loc["c-gambling", "pooled"]

@@ -244,9 +244,10 @@ def load_coding(path: Path = CODING_PATH) -> tuple[dict[str, DatabaseCoding], tu
 
 def reading_note(coded: DatabaseCoding) -> str:
     """How often the coding was read against its sources, for the page and the command line."""
+    scope = "" if coded.outcome_column else "; outcomes and their direction are not part of it (generic rules)"
     if coded.second_reading:
-        return f"{coded.review}; checked by a second reading: {coded.second_reading}"
-    return f"{coded.review}; not yet checked by a second reading"
+        return f"{coded.review}{scope}; checked by a second reading: {coded.second_reading}"
+    return f"{coded.review}{scope}; not yet checked by a second reading"
 
 
 def coding_for(name: str | None) -> DatabaseCoding | None:

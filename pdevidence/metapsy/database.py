@@ -194,6 +194,10 @@ def _apply_outcome_coding(rows: pd.DataFrame, classes: pd.DataFrame, coded: Data
         return
     values = rows[coded.outcome_column].astype("string").str.strip().str.lower()
     instruments = rows["instrument"] if "instrument" in rows else pd.Series(None, index=rows.index)
+    # A value the reviewed coding does not list keeps its generic outcome but no direction: never pooled on a guess.
+    unlisted = rows.index[~values.isin(list(coded.outcomes)).fillna(False).to_numpy()]
+    classes.loc[unlisted, "higher_is_better"] = None
+    classes.loc[unlisted, "direction_basis"] = f"its {coded.outcome_column} value is not in the reviewed coding"
     for value, meaning in coded.outcomes.items():
         mask = (values == value).fillna(False).to_numpy()
         if not mask.any():
