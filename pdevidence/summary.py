@@ -26,9 +26,10 @@ COMPARISON_HEADINGS = {
     "active": "Against another treatment",
     "add_on": "Added to another treatment",
 }
-# The control response rate assumed when an NNT is converted from g: 17%, the pooled response rate in
-# the control groups of psychotherapy trials for depression that the Metapsy project uses by default.
-CONTROL_RATE = 0.17
+# The control response rate assumed when an NNT is converted from g: 20%, the default of metapsyTools'
+# runMetaAnalysis (`nnt.cer = 0.2`). It is a response rate under no real treatment, so the conversion is
+# made only for lines against no real treatment with a positive g on a continuous outcome.
+CONTROL_RATE = 0.20
 BIG_TRIAL = 100
 
 
@@ -227,8 +228,9 @@ def sensitivity(rows: pd.DataFrame, base: stats.Pooled, followup: pd.DataFrame) 
     return tuple(checks)
 
 
-def _absolute(extract: pd.DataFrame, source: Source, comparison: str, g: float) -> certainty.Absolute:
-    """Events where the line's own outcome counts them; otherwise an NNT converted from g."""
+def _absolute(extract: pd.DataFrame, source: Source, comparison: str, g: float) -> certainty.Absolute | None:
+    """Events where the line's own outcome counts them in every trial; otherwise, against no real treatment,
+    an NNT converted from a positive g; None where neither fits."""
     rows = metapsy_set(extract, source, comparison)
     counted = rows.dropna(subset=["event_arm1", "totaln_arm1", "event_arm2", "totaln_arm2"])
     if len(rows) and len(counted) == len(rows) and len(counted) >= stats.MIN_STUDIES_TO_POOL:
@@ -236,6 +238,10 @@ def _absolute(extract: pd.DataFrame, source: Source, comparison: str, g: float) 
         return certainty.absolute_from_events(
             counted["event_arm1"], counted["totaln_arm1"], counted["event_arm2"], counted["totaln_arm2"], favourable
         )
+    if len(rows) and rows["outcome_type"].iloc[0] == "dichotomous":
+        return None  # counted events without every trial's counts: a response-rate conversion would not fit
+    if comparison != "inactive" or not g > 0:
+        return None  # the assumed rate is a response rate without real treatment, for a benefit only
     return certainty.absolute_from_g(g, CONTROL_RATE)
 
 
@@ -301,7 +307,7 @@ def metapsy_line(cond: Condition, comparison: str, extract: pd.DataFrame) -> Lin
             verb=cond.verb,
         ),
         absolute=absolute,
-        absolute_text=absolute_text(absolute, events),
+        absolute_text=absolute_text(absolute, events) if absolute else "",
         holds=sensitivity(rows, pooled, followup),
         studies=tuple(rows["study"]),
         version=str(first["database_version"]),

@@ -46,7 +46,7 @@ def test_the_depression_line_equals_the_metapsy_pooling_of_the_shared_database(e
     assert line.estimate == pytest.approx(engine["g"]) and round(line.estimate, 2) == 0.49
     assert (round(line.ci_low, 2), round(line.ci_high, 2)) == (0.18, 0.80)
     assert line.statement.endswith("(11 trials, 1,337 people; very low certainty).")
-    assert "NNT 7" in line.absolute_text and "assumed control response rate of 17%" in line.absolute_text
+    assert "NNT 7" in line.absolute_text and "assumed control response rate of 20%" in line.absolute_text
 
 
 def test_every_line_states_its_certainty_and_a_sentence(entries):
@@ -82,3 +82,13 @@ def test_the_overview_shows_the_summary_entries_and_statements_at_load():
     assert "NNT 7" in text
     for label in ("Depression", "Borderline personality disorder", "Panic disorder", "Psychosis", "Eating disorders"):
         assert f"#### [{label}](explore?condition=" in text
+
+
+def test_an_nnt_converted_from_g_is_given_only_against_no_real_treatment_for_a_benefit(entries):
+    converted = [line for lines in entries.values() for line in lines if "converted from g" in line.absolute_text]
+    assert converted, "the depression line converts its g"
+    assert all(line.comparison == "inactive" and line.estimate > 0 for line in converted)
+    others = [line for lines in entries.values() for line in lines if line.source == "metapsy"]
+    assert any(line.comparison != "inactive" and line.absolute_text == "" for line in others) or all(
+        "per 100" in line.absolute_text for line in others if line.comparison != "inactive"
+    )
