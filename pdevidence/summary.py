@@ -70,12 +70,12 @@ CONDITIONS = (
         "Mixed depression and anxiety",
         "depression",
         ("mood_anxiety_mixed",),
-        "depression and anxiety symptoms",
+        "depression symptoms",
         {
             "inactive": Source(
                 "depression-anxiety-transdiagnostic",
-                "c-symptoms",
-                "the database pools depression and anxiety scales in mixed (transdiagnostic) populations",
+                "c-depression",
+                "depression scales in mixed (transdiagnostic) populations; its anxiety scales are a separate outcome",
             )
         },
     ),

@@ -92,3 +92,10 @@ def test_an_nnt_converted_from_g_is_given_only_against_no_real_treatment_for_a_b
     assert any(line.comparison != "inactive" and line.absolute_text == "" for line in others) or all(
         "per 100" in line.absolute_text for line in others if line.comparison != "inactive"
     )
+
+
+def test_the_mixed_depression_and_anxiety_line_pools_the_depression_scales_alone(entries):
+    line = next(line for line in entries["mood_anxiety_mixed"] if line.comparison == "inactive")
+    assert line.source == "metapsy" and line.k == 3
+    assert (round(line.estimate, 2), round(line.ci_low, 2), round(line.ci_high, 2)) == (0.69, 0.37, 1.0)
+    assert "Depression scales" in line.source_text
