@@ -31,10 +31,6 @@ SOURCES = {
     "curated": "Trial reports",
     "metapsy": "Metapsy databases",
 }
-SOURCE_DETAIL = {
-    "curated": "between-group effects read in the trial reports (trials.csv)",
-    "metapsy": "Hedges' g from the Metapsy databases, computed from the trials' own data",
-}
 LENSES = {
     "all": "All trials",
     "large": f"Only trials with {LARGE_TRIAL} or more participants",

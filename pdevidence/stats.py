@@ -46,7 +46,6 @@ class Pooled:
     tau2: float
     i2: float
     q: float
-    p_heterogeneity: float
     method: str
 
 
@@ -70,12 +69,6 @@ Z_95 = float(sps.norm.isf(0.025))  # the normal quantile of a two-sided 95% inte
 def normal_ci(estimate, se):
     """The 95% normal-theory interval (low, high) of an estimate and its standard error (numbers or Series)."""
     return estimate - Z_95 * se, estimate + Z_95 * se
-
-
-def se_from_ci(ci_low: float, ci_high: float, level: float = 0.95) -> float:
-    """Standard error implied by a symmetric normal-theory confidence interval."""
-    z = sps.norm.isf((1 - level) / 2)
-    return (ci_high - ci_low) / (2 * z)
 
 
 def effect_standard_errors(frame: pd.DataFrame) -> pd.Series:
@@ -141,9 +134,9 @@ def pool(effects, standard_errors, method: str = "dl", level: float = 0.95) -> P
         pi_low=float(estimate - half),
         pi_high=float(estimate + half),
         tau2=tau2,
-        i2=max(0.0, 1 - (k - 1) / q) if q > 0 else 0.0,
+        # statsmodels' I² is 1 - (k - 1) / Q, negative when Q < k - 1 (and -inf at Q = 0): reported as 0.
+        i2=max(0.0, float(res.i2)) if q > 0 else 0.0,
         q=q,
-        p_heterogeneity=float(sps.chi2.sf(q, k - 1)),
         method=TAU2_METHODS[method],
     )
 

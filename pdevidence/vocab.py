@@ -82,11 +82,6 @@ FINDINGS = {
 TESTED_FINDINGS = ("pd_better", "no_difference", "pd_worse", "mixed")
 # Findings with no between-arm test behind them: never a result in any count, pool, map, verdict or claim.
 UNTESTED_FINDINGS = ("not_tested", "favours_pd_untested", "favours_comparator_untested")
-BETWEEN_ARM_TESTS = {
-    "reported": "Reported",
-    "pooled_only": "Only for several arms pooled",
-    "not_reported": "Not reported",
-}
 DESIGNS = {
     "rct": "Randomized trial",
     "noninferiority_rct": "Randomized non-inferiority trial",
@@ -136,10 +131,6 @@ VS_ACTIVE = {
     "little_evidence": "Little evidence",
     "no_trials": "No trials",
     "not_stated": "Not stated in the review",
-}
-FIGURE_SOURCES = {
-    "publication": "Read in the meta-analysis",
-    "citing_source_only": "As reported by a citing source; not found in the cited review",
 }
 VERDICTS = {
     "supported": "Supported",

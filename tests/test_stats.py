@@ -119,10 +119,6 @@ def test_size_bands(n, band):
     assert stats.size_band(n) == band
 
 
-def test_se_from_ci_inverts_a_normal_interval():
-    assert stats.se_from_ci(0.1, 0.1 + 2 * 1.959964 * 0.25) == pytest.approx(0.25, abs=1e-6)
-
-
 def _trials(**columns):
     base = {
         "study": ["a", "b", "c", "d", "d"],

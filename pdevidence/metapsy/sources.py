@@ -38,7 +38,6 @@ LICENCE = "Open Data Commons Attribution License v1.0 (ODC-By)"
 LICENCE_URL = "https://opendatacommons.org/licenses/by/1-0/"
 LICENCES = {"ODC-By-1.0": (LICENCE, LICENCE_URL)}
 CREDIT = "Metapsy project (metapsy.org)"
-DOCS_URL = "https://docs.metapsy.org/databases/{docs}/"
 
 # Names become folder names in the cache: only these characters, never a path.
 SHORTHAND = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
@@ -110,10 +109,6 @@ class DatabaseInfo:
         return f"https://doi.org/{self.doi}" if self.doi else None
 
     @property
-    def docs_url(self) -> str | None:
-        return DOCS_URL.format(docs=self.docs) if self.docs else None
-
-    @property
     def pinned(self) -> bool:
         return bool(self.commit)
 
@@ -153,10 +148,6 @@ class DatabaseInfo:
     @property
     def licence_url(self) -> str | None:
         return LICENCES.get(self.licence or "", (None, None))[1]
-
-    @property
-    def repo_url(self) -> str:
-        return f"https://github.com/metapsy-project/{self.repo}"
 
 
 def _clean(value: str | None, pattern: re.Pattern) -> str | None:
