@@ -11,9 +11,19 @@ import time
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+
+
+def require_chromium() -> None:
+    """Browser tests fail, never skip, without Debian's Chromium: `make test` installs it."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium not found at {CHROMIUM} (make test installs it: scripts/ensure-chromium.sh)")
+
+
 CHROMIUM_FLAGS = [
     "--headless",
     "--no-sandbox",

@@ -9,7 +9,8 @@ import pytest
 from pdevidence import load
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED_METAPSY = ROOT.parent / "shared" / "metapsy"
+SHARED = ROOT.parent / "shared"
+SHARED_METAPSY = SHARED / "metapsy"
 
 # Tests never reach the real Metapsy upstream or the user's download cache: a closed loopback port stands
 # in for GitHub (tests that need one serve their own), and downloads go to a throwaway folder. Set here,
@@ -17,6 +18,14 @@ SHARED_METAPSY = ROOT.parent / "shared" / "metapsy"
 os.environ.setdefault("PDEVIDENCE_METAPSY_UPSTREAM", "http://127.0.0.1:9")
 os.environ.setdefault("PDEVIDENCE_CACHE", tempfile.mkdtemp(prefix="pdevidence-test-cache-"))
 os.environ.setdefault("PDEVIDENCE_METAPSY_PREFETCH", "0")  # no background downloads racing the tests
+
+
+def pytest_sessionstart(session):
+    """The tests read the real Metapsy databases and the article from ../shared/: without it they fail, not skip."""
+    needed = [SHARED_METAPSY / "README.md", SHARED / "seed" / "article.txt"]
+    missing = [str(path) for path in needed if not path.is_file()]
+    if missing:
+        raise pytest.UsageError(f"../shared/ must sit beside the checkout; not found: {', '.join(missing)}")
 
 
 @pytest.fixture(scope="session")
@@ -32,10 +41,11 @@ def trials(tables):
 @pytest.fixture(scope="module")
 def chromium():
     """Debian's Chromium under Playwright, one per test module (browser tests only)."""
-    from browser import CHROMIUM, CHROMIUM_FLAGS
+    from browser import CHROMIUM, CHROMIUM_FLAGS, require_chromium
+    from playwright.sync_api import sync_playwright
 
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    with playwright_api.sync_playwright() as p:
+    require_chromium()
+    with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         yield browser
         browser.close()

@@ -11,17 +11,15 @@ import math
 import sys
 from pathlib import Path
 
+import playwright.sync_api  # noqa: F401  (the benchmark drives Chromium through it: fails, never skips, when missing)
 import pytest
-from browser import CHROMIUM
+from browser import require_chromium
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT / "bench"
 
 pytestmark = pytest.mark.browser
-
-pytest.importorskip("playwright.sync_api")
-if not Path(CHROMIUM).exists():
-    pytest.skip(f"Chromium not found at {CHROMIUM} (make test installs it)", allow_module_level=True)
+require_chromium()
 
 
 def load_module(name: str):

@@ -5,16 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlparse
 
+import playwright.sync_api as playwright_api
 import pytest
-from browser import ARTIFACTS, CHROMIUM, Server, save_screenshot_on_failure, wait_ready
+from browser import ARTIFACTS, Server, require_chromium, save_screenshot_on_failure, wait_ready
 
 from pdevidence import viewstate
 
 pytestmark = pytest.mark.browser
-
-playwright_api = pytest.importorskip("playwright.sync_api")
-if not Path(CHROMIUM).exists():
-    pytest.skip(f"Chromium not found at {CHROMIUM} (make test installs it)", allow_module_level=True)
+require_chromium()
 
 
 @pytest.fixture(scope="module")

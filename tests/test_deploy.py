@@ -49,9 +49,10 @@ def server():
 @browser
 @pytest.mark.parametrize("path", ["", "explore", "therapy_types"])
 def test_a_page_load_contacts_only_the_apps_own_host(server, path):
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"Chromium not found at {CHROMIUM}")
+    import playwright.sync_api as playwright_api
+    from browser import require_chromium
+
+    require_chromium()
     requests: list[str] = []
     with playwright_api.sync_playwright() as p:
         chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)

@@ -10,17 +10,14 @@ from __future__ import annotations
 import functools
 import http.server
 import threading
-from pathlib import Path
 from urllib.parse import quote
 
+import playwright.sync_api as playwright_api
 import pytest
-from browser import CHROMIUM, Server, save_screenshot_on_failure, wait_ready
+from browser import Server, require_chromium, save_screenshot_on_failure, wait_ready
 
 pytestmark = pytest.mark.browser
-
-playwright_api = pytest.importorskip("playwright.sync_api")
-if not Path(CHROMIUM).exists():
-    pytest.skip(f"Chromium not found at {CHROMIUM} (make test installs it)", allow_module_level=True)
+require_chromium()
 
 # Closes an inline code span, leaves the paragraph, then tries a link, an image, HTML and a bare address.
 PAYLOAD = (

@@ -215,11 +215,10 @@ def test_an_out_of_range_bound_is_clamped_with_a_notice_and_the_page_still_shows
 
 @pytest.mark.browser
 def test_a_hostile_link_shows_no_live_link_or_markup_in_the_browser():
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    from browser import CHROMIUM, CHROMIUM_FLAGS, Server, wait_ready
+    import playwright.sync_api as playwright_api
+    from browser import CHROMIUM, CHROMIUM_FLAGS, Server, require_chromium, wait_ready
 
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"Chromium not found at {CHROMIUM}")
+    require_chromium()
     # (link, whether the value is dropped with a notice; a search text is kept and shown as typed)
     links = [
         ("claims?claim=www.evil.example&claim=%5Bx%5D(https%3A%2F%2Fwww.evil.example)", True),

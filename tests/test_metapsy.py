@@ -41,10 +41,7 @@ from pdevidence.metapsy.sources import CREDIT, KNOWN_DATABASES, name_from_source
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "metapsy"
-SHARED_FILES = sorted(SHARED.glob("*.csv")) if SHARED.is_dir() else []
-needs_shared = pytest.mark.skipif(
-    not SHARED_FILES, reason=f"the Metapsy databases are not at {SHARED} (CI places shared/ beside the checkout)"
-)
+SHARED_FILES = sorted(SHARED.glob("*.csv"))
 # Column names of the Metapsy standard, used to read the shared files independently.
 G, G_SE = EFFECT_COLUMN, EFFECT_SE_COLUMN
 
@@ -62,7 +59,6 @@ def number(text: str) -> float:
 # ----------------------------------------------------------------- loading
 
 
-@needs_shared
 @pytest.mark.parametrize("path", SHARED_FILES, ids=lambda p: p.stem)
 def test_every_shared_database_loads_with_no_row_lost(path):
     db = read_database(path)
@@ -72,7 +68,6 @@ def test_every_shared_database_loads_with_no_row_lost(path):
     assert db.rows["family"].notna().all()
 
 
-@needs_shared
 @pytest.mark.parametrize("path", SHARED_FILES, ids=lambda p: p.stem)
 def test_every_shared_database_keeps_its_effect_sizes_exactly(path):
     records = csv_records(path)
@@ -92,7 +87,6 @@ def test_every_shared_database_keeps_its_effect_sizes_exactly(path):
     assert np.allclose(rows["g"].abs().to_numpy()[used], np.abs(raw[used]))
 
 
-@needs_shared
 def test_the_unnamed_row_number_column_is_dropped_and_psychosis_without_one_keeps_study():
     depression = read_database(SHARED / "depression-psyctr.csv")
     psychosis = read_database(SHARED / "psychosis-psyctr.csv")
@@ -217,7 +211,6 @@ def test_treatment_codes_map_to_families_and_unknown_codes_stay_unmapped(code, d
     assert (mapping.family, mapping.basis) == (family, basis)
 
 
-@needs_shared
 @pytest.mark.parametrize(
     "name, code, family",
     [
@@ -236,7 +229,6 @@ def test_real_codebooks_give_each_code_its_family(name, code, family):
     assert db.codes.set_index("code").loc[code, "family"] == family
 
 
-@needs_shared
 def test_unmapped_codes_are_listed_and_never_pooled():
     db = read_database(SHARED / "bodily-distress-psyctr.csv")
     assert "ambt" in db.unmapped
@@ -287,7 +279,6 @@ def test_undefined_numeric_risk_of_bias_falls_back_to_the_worst_domain():
     assert "domain" in rule.rule
 
 
-@needs_shared
 def test_low_risk_of_bias_only_keeps_only_low_rows():
     db = read_database(SHARED / "depression-psyctr.csv")
     rows = select_rows(db, Analysis(low_rob_only=True))
@@ -412,7 +403,6 @@ def test_the_size_lens_pools_small_and_large_trials_separately():
     assert large_only["studies"] == 5 and large_only["g"] == pytest.approx(expected_large)
 
 
-@needs_shared
 @pytest.mark.parametrize("method", ["dl", "pm"])
 def test_depression_psychodynamic_pool_matches_statsmodels_on_an_independent_reading(method):
     records = csv_records(SHARED / "depression-psyctr.csv")
@@ -438,7 +428,6 @@ def test_depression_psychodynamic_pool_matches_statsmodels_on_an_independent_rea
     assert round(row["tau2"], 3) == round(float(res.tau2), 3)
 
 
-@needs_shared
 def test_databases_storing_raw_differences_are_turned_so_positive_favours_therapy():
     panic = read_database(SHARED / "panic-psyctr.csv")
     depression = read_database(SHARED / "depression-psyctr.csv")
@@ -450,7 +439,6 @@ def test_databases_storing_raw_differences_are_turned_so_positive_favours_therap
     assert cbt["g"] > 0
 
 
-@needs_shared
 def test_egger_needs_ten_trials():
     db = read_database(SHARED / "depression-psyctr.csv")
     rows = select_rows(db)
@@ -484,7 +472,6 @@ def serve(monkeypatch):
         server.server_close()
 
 
-@needs_shared
 def test_a_database_loads_from_a_url_with_its_codebook_beside_it(serve):
     base = serve(SHARED)
     db = read_database(f"{base}/panic-psyctr.csv")
@@ -496,7 +483,6 @@ def test_a_database_loads_from_a_url_with_its_codebook_beside_it(serve):
     pd.testing.assert_series_equal(db.rows["g"], local.rows["g"])
 
 
-@needs_shared
 def test_a_csv_without_effect_sizes_raises_a_named_error_listing_the_missing_columns(serve, tmp_path):
     frame = pd.read_csv(SHARED / "ocd-psyctr.csv", sep=";", dtype=str, keep_default_na=False)
     arm_data = [c for c in frame.columns if c.startswith(("mean_", "sd_", "event_", "totaln_"))]
@@ -554,7 +540,6 @@ def run_cli(*args: str) -> subprocess.CompletedProcess:
     )
 
 
-@needs_shared
 def test_the_command_line_prints_json_with_the_documented_keys_and_a_psychodynamic_row():
     result = run_cli(str(SHARED / "depression-psyctr.csv"), "--json")
     assert result.returncode == 0, result.stderr
@@ -568,7 +553,6 @@ def test_the_command_line_prints_json_with_the_documented_keys_and_a_psychodynam
     assert psychodynamic["g"] == pytest.approx(expected["g"], abs=1e-4)
 
 
-@needs_shared
 def test_the_command_line_prints_a_table_and_names_unmapped_codes():
     result = run_cli(str(SHARED / "bodily-distress-psyctr.csv"))
     assert result.returncode == 0, result.stderr
@@ -695,7 +679,6 @@ def test_the_default_family_is_psychodynamic_where_present_else_the_first():
     assert parse({"db": "panic-psyctr"}).settings.family == "cbt"
 
 
-@needs_shared
 def test_cached_analyses_follow_the_database_content_and_equal_the_direct_ones():
     import dataclasses
 

@@ -163,7 +163,6 @@ def test_pinned_urls_use_the_commit_and_the_github_layout(monkeypatch):
     assert unpinned.version == "latest main branch (not pinned)"
 
 
-@pytest.mark.skipif(not sources.SHARED_DIR.is_dir(), reason="shared/metapsy is not beside the checkout")
 @pytest.mark.parametrize("name", ["depression-psyctr", "panic-psyctr", "ocd-psyctr", "sad-psyctr", "ed-psyctr"])
 def test_catalogue_checksums_match_the_shared_copies_of_the_same_version(name):
     info = sources.KNOWN_DATABASES[name]
@@ -578,9 +577,6 @@ def test_without_a_setting_the_cache_lives_outside_the_repository(monkeypatch):
     assert ROOT.resolve() not in folder.parents and folder != ROOT.resolve()
 
 
-@pytest.mark.skipif(
-    not (sources.SHARED_DIR / "README.md").is_file(), reason="shared/metapsy is not beside the checkout"
-)
 def test_catalogue_dois_and_search_dates_agree_with_the_shared_readme():
     """A second reading: every database the shared README lists has the same DOI (or none) in the catalogue."""
     text = (sources.SHARED_DIR / "README.md").read_text(encoding="utf-8")

@@ -31,7 +31,6 @@ from pdevidence.metapsy.read import EFFECT_SE_COLUMN as G_SE
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "metapsy"
-needs_shared = pytest.mark.skipif(not SHARED.is_dir(), reason="needs ../shared/metapsy")
 
 COLUMNS = (
     "study",
@@ -427,7 +426,6 @@ def _independent_disagreements(db) -> set:
 KNOWN_LOST_DECIMALS = {"depression-anxiety-transdiagnostic"}
 
 
-@needs_shared
 def test_recomputed_g_agrees_with_the_stored_g_on_the_shared_databases_and_every_difference_is_listed(capsys):
     total_agree = total_checked = 0
     lines = []
@@ -503,7 +501,6 @@ def test_change_scores_give_hedges_g_and_a_stored_g_without_arm_data_follows_its
     assert db.agreement == (2, 2)
 
 
-@needs_shared
 @pytest.mark.parametrize("name", ["depression-psyctr", "panic-psyctr", "psychosis-psyctr"])
 def test_study_effects_on_symptom_scales_are_positive_when_arm_1_ends_with_fewer_symptoms(name):
     db = read_database(SHARED / f"{name}.csv")
@@ -527,7 +524,6 @@ def test_study_effects_on_symptom_scales_are_positive_when_arm_1_ends_with_fewer
     assert agree >= 0.98, agree
 
 
-@needs_shared
 def test_the_command_line_takes_a_catalogue_name_and_reads_the_local_copy():
     result = subprocess.run(
         [sys.executable, "-m", "pdevidence.metapsy", "panic-psyctr", "--json"],

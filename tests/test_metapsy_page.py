@@ -14,10 +14,6 @@ from pdevidence.metapsy.settings import PARAMS
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = str(ROOT / "pages" / "metapsy.py")
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "metapsy"
-needs_shared = pytest.mark.skipif(
-    not any(SHARED.glob("*.csv")) if SHARED.is_dir() else True,
-    reason=f"the Metapsy databases are not at {SHARED} (CI places shared/ beside the checkout)",
-)
 
 
 @pytest.fixture(autouse=True)
@@ -48,7 +44,6 @@ def unescaped(text: str) -> str:
     return text.replace("\\", "")
 
 
-@needs_shared
 def test_the_page_shows_the_pooled_psychodynamic_g_for_depression():
     db = read_database(SHARED / "depression-psyctr.csv")
     row = family_summary(select_rows(db)).set_index("family").loc["psychodynamic"]
@@ -66,7 +61,6 @@ def test_the_page_shows_the_pooled_psychodynamic_g_for_depression():
     assert dict(at.query_params) == {"db": "depression-psyctr", "outcome": "c-symptoms"}
 
 
-@needs_shared
 def test_the_page_credits_the_metapsy_project_with_doi_version_and_search_date():
     at = run()
     credit = " ".join(texts(at.markdown))
@@ -77,7 +71,6 @@ def test_the_page_credits_the_metapsy_project_with_doi_version_and_search_date()
     assert "ODC-By" in credit
 
 
-@needs_shared
 def test_panic_psychodynamic_shows_an_honest_too_few_trials_state():
     at = run(db="panic-psyctr", family="psychodynamic")
     warnings = " ".join(texts(at.warning))
@@ -87,7 +80,6 @@ def test_panic_psychodynamic_shows_an_honest_too_few_trials_state():
     assert dict(at.query_params) == {"db": "panic-psyctr", "outcome": "c-symptoms"}
 
 
-@needs_shared
 def test_a_link_with_every_setting_reopens_the_same_analysis_and_keeps_its_query_string():
     params = {
         "db": "sad-psyctr",
@@ -111,7 +103,6 @@ def test_a_link_with_every_setting_reopens_the_same_analysis_and_keeps_its_query
     assert any("Paule-Mandel" in m for m in texts(at.markdown))
 
 
-@needs_shared
 def test_changing_a_widget_writes_the_url():
     at = run()
     at.sidebar.radio(key="mp_tau").set_value("pm").run()
@@ -120,7 +111,6 @@ def test_changing_a_widget_writes_the_url():
     assert dict(at.query_params) == {"db": "depression-psyctr", "outcome": "c-symptoms", "tau": "pm", "lowrob": "1"}
 
 
-@needs_shared
 def test_invalid_link_values_give_visible_notices_and_no_traceback():
     at = run(db="nowhere", tau="magic", size="-3", lowrob="maybe", time="yesterday", vs="moon", colour="red")
     notices = unescaped(" ".join(texts(at.warning)))
@@ -141,7 +131,6 @@ def test_invalid_link_values_give_visible_notices_and_no_traceback():
     }
 
 
-@needs_shared
 def test_choosing_another_outcome_pools_it_shows_its_rule_and_writes_it_to_the_url():
     db = read_database(SHARED / "depression-psyctr.csv")
     row = family_summary(select_rows(db, Analysis(outcome="d-remission"))).set_index("family").loc["cbt"]
@@ -157,7 +146,6 @@ def test_choosing_another_outcome_pools_it_shows_its_rule_and_writes_it_to_the_u
     assert cbt["trials"] == row["studies"] and round(cbt["g"], 3) == round(row["g"], 3)
 
 
-@needs_shared
 def test_a_link_to_an_outcome_opens_it_and_the_data_check_lists_every_disagreement():
     at = run(db="sad-psyctr", outcome="c-symptoms", show="check")
     assert at.sidebar.selectbox(key="mp_outcome").value == "c-symptoms"
@@ -172,7 +160,6 @@ def test_a_link_to_an_outcome_opens_it_and_the_data_check_lists_every_disagreeme
     assert "only the sign differs" in shown
 
 
-@needs_shared
 def test_across_conditions_has_one_row_per_condition_and_outcome_with_every_family():
     at = run(db="panic-psyctr", show="across-table")
     at.sidebar.selectbox(key="mp_db").set_value("depression-psyctr").run()

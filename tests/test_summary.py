@@ -1,6 +1,5 @@
 """The summary of findings: its Metapsy lines equal the engine's own pooling; the bundled extract is fresh."""
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -13,13 +12,6 @@ from pdevidence.metapsy.database import read_database
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "metapsy"
-
-
-def shared_or_skip():
-    if not SHARED.is_dir():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"no shared Metapsy folder at {SHARED} (required under CI)")
-        pytest.skip("no shared Metapsy folder beside the checkout")
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +28,6 @@ def entries():
 
 
 def test_the_depression_line_equals_the_metapsy_pooling_of_the_shared_database(entries):
-    shared_or_skip()
     db = read_database(SHARED / "depression-psyctr.csv", name="depression-psyctr")
     engine = family_summary(select_rows(db, Analysis()))
     engine = engine[engine["family"] == "psychodynamic"].iloc[0]
@@ -58,7 +49,6 @@ def test_every_line_states_its_certainty_and_a_sentence(entries):
 
 
 def test_the_bundled_summary_extract_matches_a_fresh_build_from_the_shared_databases():
-    shared_or_skip()
     done = subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "build_metapsy_summary_effects.py"), "--check"],
         capture_output=True,
