@@ -65,7 +65,8 @@ def test_a_page_load_contacts_only_the_apps_own_host(server, path):
             share = page.get_by_text("Share this view")
             if share.count():
                 share.first.click()
-                page.wait_for_timeout(1500)
+                page.get_by_text("Copy this link").wait_for(state="visible")
+                page.wait_for_load_state("networkidle")  # the icons it draws have been requested
         finally:
             chromium.close()
     own = urlparse(server.url).netloc
