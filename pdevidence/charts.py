@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -536,6 +537,239 @@ COMPARATOR_TITLES = {
 }
 
 
+# Which published comparison belongs in which comparator panel.
+PUBLISHED_COMPARISON = {"inactive": "vs_control", "active": "vs_other_treatments"}
+
+
+@dataclass
+class _Panel:
+    """One comparator panel of the effect map while it is drawn: where traces go and which legend names are out."""
+
+    fig: go.Figure
+    row: int
+    labels: dict[str, str]
+    shown: set[str]
+
+    def y(self, specifics) -> list[str]:
+        return [plain(self.labels.get(s, s)) for s in specifics]
+
+    def add(self, trace: go.Scatter) -> None:
+        if trace.name:
+            trace.legendgroup = trace.name
+            trace.showlegend = trace.name not in self.shown
+            self.shown.add(trace.name)
+        self.fig.add_trace(trace, row=self.row, col=1)
+
+
+def _map_layout(effects: pd.DataFrame, published: pd.DataFrame | None, labels: dict[str, str]):
+    """The panels of the map (comparator classes with something to show) and the conditions in each."""
+    present = {c: set(effects.loc[effects["comparator_type"] == c, "condition_specific"]) for c in COMPARATOR_TITLES}
+    if published is not None and not published.empty:
+        # A published estimate puts its condition on the map even where no trial effect is bundled.
+        for c, comparison in PUBLISHED_COMPARISON.items():
+            present[c] |= set(published.loc[published["meta_comparison"] == comparison, "condition_specific"])
+    classes = [c for c in COMPARATOR_TITLES if present[c]] or ["inactive"]
+    return classes, {c: [s for s in labels if s in present[c]] for c in classes}
+
+
+def _map_range(effects: pd.DataFrame, estimates: pd.DataFrame) -> tuple[float, float]:
+    bounds = pd.concat([effects["ci_low"], effects["ci_high"], pd.Series([0.0, 1.0])]).astype(float)
+    if not estimates.empty:
+        bounds = pd.concat([bounds, estimates["ci_low"].astype(float), estimates["ci_high"].astype(float)])
+    return float(np.nanmin(bounds)) - 0.1, float(np.nanmax(bounds)) + 0.1
+
+
+def _trial_marks(panel: _Panel, mine: pd.DataFrame, source: str) -> None:
+    """Each trial's effect: a small open mark in its source's colour."""
+    panel.add(
+        go.Scatter(
+            x=mine["estimate"],
+            y=panel.y(mine["condition_specific"]),
+            mode="markers",
+            name=f"One trial ({SOURCE_NAMES[source]})",
+            marker=dict(symbol=SOURCE_TRIAL_SYMBOLS[source], size=9, color=SOURCE_COLOURS[source], line=dict(width=2)),
+            customdata=np.column_stack(
+                [
+                    mine["label"].map(plain),
+                    mine["ci_low"].map(_fmt),
+                    mine["ci_high"].map(_fmt),
+                    mine["n_randomized"].astype(int),
+                    mine["detail"].map(plain),
+                    mine["outcome"].map(plain),
+                ]
+            ),
+            hovertemplate="%{customdata[0]}<br>effect %{x:.2f} [%{customdata[1]}, %{customdata[2]}]"
+            "<br>N=%{customdata[3]}; outcome: %{customdata[5]}<br>%{customdata[4]}<extra>"
+            + SOURCE_NAMES[source]
+            + "</extra>",
+        )
+    )
+
+
+def _pooled_marks(panel: _Panel, pooled: pd.DataFrame, source: str, faint: bool) -> None:
+    """Pooled estimates of one source: filled diamonds with their 95% CI, or faint outlines (all trials, lens on)."""
+    colour = SOURCE_COLOURS[source]
+    name = f"All trials, pooled ({SOURCE_NAMES[source]})" if faint else f"Pooled, 95% CI ({SOURCE_NAMES[source]})"
+    panel.add(
+        go.Scatter(
+            x=pooled["estimate"],
+            y=panel.y(pooled["condition_specific"]),
+            mode="markers",
+            name=name,
+            opacity=0.45 if faint else 1,
+            marker=dict(
+                symbol="diamond-open" if faint else "diamond",
+                size=15,
+                color=colour,
+                line=dict(width=1.5, color=colour if faint else "white"),
+            ),
+            error_x=dict(
+                type="data",
+                symmetric=False,
+                array=pooled["ci_high"] - pooled["estimate"],
+                arrayminus=pooled["estimate"] - pooled["ci_low"],
+                color=colour,
+                thickness=3,
+                visible=not faint,
+            ),
+            customdata=np.column_stack(
+                [
+                    pooled["k"],
+                    pooled["participants"],
+                    pooled["ci_low"].map(_fmt),
+                    pooled["ci_high"].map(_fmt),
+                    pooled["i2"].map(lambda v: f"{v:.0%}"),
+                    pooled["trials"].map(plain),
+                ]
+            ),
+            hovertemplate=("All trials: " if faint else "Pooled: ")
+            + "%{x:.2f} [%{customdata[2]}, %{customdata[3]}]<br>%{customdata[0]} trials, "
+            "%{customdata[1]} participants, I² %{customdata[4]}<br>%{customdata[5]}<extra>"
+            + SOURCE_NAMES[source]
+            + "</extra>",
+        )
+    )
+
+
+def _lens_links(panel: _Panel, pools: pd.DataFrame, source: str) -> None:
+    """A dotted line from each all-trials estimate to its large-trials one, so the change shows at a glance."""
+    both = pools[(pools["source"] == source) & (pools["status"] == "pooled")]
+    for specific, pair in both.groupby("condition_specific"):
+        if set(pair["lens"]) != {"all", "large"}:
+            continue
+        xs = [float(pair.loc[pair["lens"] == lens, "estimate"].iloc[0]) for lens in ("all", "large")]
+        panel.add(
+            go.Scatter(
+                x=xs,
+                y=panel.y([specific]) * 2,
+                mode="lines",
+                line=dict(color=SOURCE_COLOURS[source], width=2, dash="dot"),
+                showlegend=False,
+                hoverinfo="skip",
+            )
+        )
+
+
+def _source_marks(panel: _Panel, part: pd.DataFrame, pools: pd.DataFrame, source: str, lens: str) -> None:
+    """One source's trials and pools in one panel; the two sources are never pooled together."""
+    mine = part[part["source"] == source]
+    if lens == "large":
+        mine = mine[mine["large"].astype(bool)]
+    if not mine.empty:
+        _trial_marks(panel, mine, source)
+    for which, faint in ((lens, False), ("all", True)) if lens == "large" else ((lens, False),):
+        pooled = pools[(pools["source"] == source) & (pools["lens"] == which) & (pools["status"] == "pooled")]
+        if not pooled.empty:
+            _pooled_marks(panel, pooled, source, faint)
+    if lens == "large":
+        _lens_links(panel, pools, source)
+
+
+def _published_of(published: pd.DataFrame | None, comparator: str) -> pd.DataFrame:
+    wanted = PUBLISHED_COMPARISON.get(comparator)
+    if published is None or published.empty or wanted is None:
+        return published.iloc[0:0] if published is not None else pd.DataFrame()
+    return published[published["meta_comparison"] == wanted]
+
+
+def _published_marks(panel: _Panel, mine: pd.DataFrame) -> None:
+    name = SOURCE_NAMES["published"]
+    panel.add(
+        go.Scatter(
+            x=mine["meta_estimate"],
+            y=panel.y(mine["condition_specific"]),
+            mode="markers",
+            name=name,
+            marker=dict(symbol="star", size=14, color=SOURCE_COLOURS["published"]),
+            text=mine["meta_text"].map(plain),
+            hovertemplate="%{text}<extra>" + name + "</extra>",
+        )
+    )
+
+
+def _condition_notes(pools: pd.DataFrame, published: pd.DataFrame, order: list[str], lens: str) -> list[str]:
+    """What each source says of each condition, written above its line."""
+    notes = []
+    for specific in order:
+        mine = pools[(pools["condition_specific"] == specific) & (pools["lens"] == lens)] if len(pools) else pools
+        said = [
+            f"{SOURCE_NAMES[r.source]}: " + (f"pooled {r.text}" if r.status == "pooled" else r.text)
+            for r in mine.itertuples()
+        ]
+        hits = published[published["condition_specific"] == specific] if len(published) else published
+        said += [
+            f"Published ({r.meta_source}): {_fmt(r.meta_estimate)}"
+            + (
+                f" ({_fmt(r.meta_ci_low)} to {_fmt(r.meta_ci_high)})"
+                if pd.notna(r.meta_ci_low) and pd.notna(r.meta_ci_high)
+                else ", no CI reported"
+            )
+            for r in hits.itertuples()
+        ]
+        notes.append("<br>".join(plain(line) for line in said))
+    return notes
+
+
+def _condition_lines(panel: _Panel, order: list[str], notes: list[str], x_left: float) -> None:
+    """Each condition's name and notes above its line, across the whole width, so the map reads on a phone."""
+    ylabels = panel.y(order)
+    # An invisible mark per line keeps every condition on the axis when a lens empties it.
+    panel.add(
+        go.Scatter(
+            x=[x_left] * len(ylabels),
+            y=ylabels,
+            mode="markers",
+            marker=dict(opacity=0, size=1),
+            showlegend=False,
+            hoverinfo="skip",
+        )
+    )
+    for label, note in zip(ylabels, notes, strict=True):
+        panel.fig.add_annotation(
+            x=x_left,
+            y=label,
+            text=f"<b>{label}</b>" + (f"<br>{note}" if note else ""),
+            xanchor="left",
+            yanchor="bottom",
+            yshift=7,
+            align="left",
+            showarrow=False,
+            font=dict(size=12, color="#1a1a1a"),
+            row=panel.row,
+            col=1,
+        )
+    panel.fig.update_yaxes(
+        categoryorder="array",
+        categoryarray=list(reversed(ylabels)),
+        title=None,
+        showticklabels=False,
+        range=[-0.6, len(order) - 0.1],
+        row=panel.row,
+        col=1,
+    )
+    panel.fig.add_vline(x=0, line=dict(color=OKABE_ITO["grey"], width=1), row=panel.row, col=1)
+
+
 def effect_map(
     effects: pd.DataFrame,
     estimates: pd.DataFrame,
@@ -556,14 +790,7 @@ def effect_map(
     """
     from plotly.subplots import make_subplots
 
-    # A published estimate puts its condition on the map even where no trial effect is bundled.
-    comparison_of = {"inactive": "vs_control", "active": "vs_other_treatments"}
-    present = {c: set(effects.loc[effects["comparator_type"] == c, "condition_specific"]) for c in COMPARATOR_TITLES}
-    if published is not None and not published.empty:
-        for c, comparison in comparison_of.items():
-            present[c] |= set(published.loc[published["meta_comparison"] == comparison, "condition_specific"])
-    classes = [c for c in COMPARATOR_TITLES if present[c]] or ["inactive"]
-    rows_per = {c: [s for s in labels if s in present[c]] for c in classes}
+    classes, rows_per = _map_layout(effects, published, labels)
     fig = make_subplots(
         rows=len(classes),
         cols=1,
@@ -574,215 +801,28 @@ def effect_map(
     )
     # Panel titles start at the left edge, like the condition names under them.
     fig.update_annotations(font=dict(size=13), xanchor="left", x=0, align="left")
-    shown = set()
-    notes_per: dict[str, list[str]] = {}
-    bounds = pd.concat([effects["ci_low"], effects["ci_high"], pd.Series([0.0, 1.0])]).astype(float)
-    if not estimates.empty:
-        bounds = pd.concat([bounds, estimates["ci_low"].astype(float), estimates["ci_high"].astype(float)])
-    x_left, x_right = float(np.nanmin(bounds)) - 0.1, float(np.nanmax(bounds)) + 0.1
+    shown: set[str] = set()
+    most = 1
+    x_left, x_right = _map_range(effects, estimates)
     for row, comparator in enumerate(classes, start=1):
+        panel = _Panel(fig, row, labels, shown)
         order = rows_per[comparator]
-        ylabels = [plain(labels.get(s, s)) for s in order]
         part = effects[effects["comparator_type"] == comparator]
         pools = estimates[(estimates["comparator_type"] == comparator)] if not estimates.empty else estimates
         for source in ("curated", "metapsy"):
-            mine = part[part["source"] == source]
-            if lens == "large":
-                mine = mine[mine["large"].astype(bool)]
-            if not mine.empty:
-                name = f"One trial ({SOURCE_NAMES[source]})"
-                fig.add_trace(
-                    go.Scatter(
-                        x=mine["estimate"],
-                        y=[plain(labels.get(s, s)) for s in mine["condition_specific"]],
-                        mode="markers",
-                        name=name,
-                        legendgroup=name,
-                        showlegend=name not in shown,
-                        marker=dict(
-                            symbol=SOURCE_TRIAL_SYMBOLS[source],
-                            size=9,
-                            color=SOURCE_COLOURS[source],
-                            line=dict(width=2),
-                        ),
-                        customdata=np.column_stack(
-                            [
-                                mine["label"].map(plain),
-                                mine["ci_low"].map(_fmt),
-                                mine["ci_high"].map(_fmt),
-                                mine["n_randomized"].astype(int),
-                                mine["detail"].map(plain),
-                                mine["outcome"].map(plain),
-                            ]
-                        ),
-                        hovertemplate="%{customdata[0]}<br>effect %{x:.2f} [%{customdata[1]}, %{customdata[2]}]"
-                        "<br>N=%{customdata[3]}; outcome: %{customdata[5]}<br>%{customdata[4]}<extra>"
-                        + SOURCE_NAMES[source]
-                        + "</extra>",
-                    ),
-                    row=row,
-                    col=1,
-                )
-                shown.add(name)
-            for which, faint in ((lens, False), ("all", True)) if lens == "large" else ((lens, False),):
-                pooled = pools[(pools["source"] == source) & (pools["lens"] == which) & (pools["status"] == "pooled")]
-                if pooled.empty:
-                    continue
-                name = (
-                    f"All trials, pooled ({SOURCE_NAMES[source]})"
-                    if faint
-                    else f"Pooled, 95% CI ({SOURCE_NAMES[source]})"
-                )
-                fig.add_trace(
-                    go.Scatter(
-                        x=pooled["estimate"],
-                        y=[plain(labels.get(s, s)) for s in pooled["condition_specific"]],
-                        mode="markers",
-                        name=name,
-                        legendgroup=name,
-                        showlegend=name not in shown,
-                        opacity=0.45 if faint else 1,
-                        marker=dict(
-                            symbol="diamond-open" if faint else "diamond",
-                            size=15,
-                            color=SOURCE_COLOURS[source],
-                            line=dict(width=1.5, color=SOURCE_COLOURS[source] if faint else "white"),
-                        ),
-                        error_x=dict(
-                            type="data",
-                            symmetric=False,
-                            array=pooled["ci_high"] - pooled["estimate"],
-                            arrayminus=pooled["estimate"] - pooled["ci_low"],
-                            color=SOURCE_COLOURS[source],
-                            thickness=3,
-                            visible=not faint,
-                        ),
-                        customdata=np.column_stack(
-                            [
-                                pooled["k"],
-                                pooled["participants"],
-                                pooled["ci_low"].map(_fmt),
-                                pooled["ci_high"].map(_fmt),
-                                pooled["i2"].map(lambda v: f"{v:.0%}"),
-                                pooled["trials"].map(plain),
-                            ]
-                        ),
-                        hovertemplate=("All trials: " if faint else "Pooled: ")
-                        + "%{x:.2f} [%{customdata[2]}, %{customdata[3]}]<br>%{customdata[0]} trials, "
-                        "%{customdata[1]} participants, I² %{customdata[4]}<br>%{customdata[5]}<extra>"
-                        + SOURCE_NAMES[source]
-                        + "</extra>",
-                    ),
-                    row=row,
-                    col=1,
-                )
-                shown.add(name)
-            if lens == "large":
-                both = pools[(pools["source"] == source) & (pools["status"] == "pooled")]
-                for specific, pair in both.groupby("condition_specific"):
-                    if set(pair["lens"]) == {"all", "large"}:
-                        xs = [float(pair.loc[pair["lens"] == "all", "estimate"].iloc[0])]
-                        xs.append(float(pair.loc[pair["lens"] == "large", "estimate"].iloc[0]))
-                        fig.add_trace(
-                            go.Scatter(
-                                x=xs,
-                                y=[plain(labels.get(specific, specific))] * 2,
-                                mode="lines",
-                                line=dict(color=SOURCE_COLOURS[source], width=2, dash="dot"),
-                                showlegend=False,
-                                hoverinfo="skip",
-                            ),
-                            row=row,
-                            col=1,
-                        )
-        if published is not None and not published.empty:
-            wanted = (
-                "vs_control" if comparator == "inactive" else "vs_other_treatments" if comparator == "active" else None
-            )
-            mine = published[(published["meta_comparison"] == wanted) & published["condition_specific"].isin(order)]
-            if not mine.empty:
-                name = SOURCE_NAMES["published"]
-                fig.add_trace(
-                    go.Scatter(
-                        x=mine["meta_estimate"],
-                        y=[plain(labels.get(s, s)) for s in mine["condition_specific"]],
-                        mode="markers",
-                        name=name,
-                        legendgroup=name,
-                        showlegend=name not in shown,
-                        marker=dict(symbol="star", size=14, color=SOURCE_COLOURS["published"]),
-                        text=mine["meta_text"].map(plain),
-                        hovertemplate="%{text}<extra>" + name + "</extra>",
-                    ),
-                    row=row,
-                    col=1,
-                )
-                shown.add(name)
-        # Each condition's name (and any "too few to pool" marker) is written above its line,
-        # across the whole width, so the map reads on a phone as well as on a wide screen.
-        notes = notes_per.setdefault(comparator, [])
-        for specific in order:
-            mine = pools[(pools["condition_specific"] == specific) & (pools["lens"] == lens)] if len(pools) else pools
-            said = [
-                f"{SOURCE_NAMES[r.source]}: " + (f"pooled {r.text}" if r.status == "pooled" else r.text)
-                for r in mine.itertuples()
-            ]
-            if published is not None and not published.empty and comparator in comparison_of:
-                hits = published[
-                    (published["condition_specific"] == specific)
-                    & (published["meta_comparison"] == comparison_of[comparator])
-                ]
-                said += [
-                    f"Published ({r.meta_source}): {_fmt(r.meta_estimate)}"
-                    + (
-                        f" ({_fmt(r.meta_ci_low)} to {_fmt(r.meta_ci_high)})"
-                        if pd.notna(r.meta_ci_low) and pd.notna(r.meta_ci_high)
-                        else ", no CI reported"
-                    )
-                    for r in hits.itertuples()
-                ]
-            notes.append("<br>".join(plain(line) for line in said))
-        # An invisible mark per line keeps every condition on the axis when a lens empties it.
-        fig.add_trace(
-            go.Scatter(
-                x=[x_left] * len(ylabels),
-                y=ylabels,
-                mode="markers",
-                marker=dict(opacity=0, size=1),
-                showlegend=False,
-                hoverinfo="skip",
-            ),
-            row=row,
-            col=1,
+            _source_marks(panel, part, pools, source, lens)
+        published_here = _published_of(published, comparator)
+        stars = (
+            published_here[published_here["condition_specific"].isin(order)] if len(published_here) else published_here
         )
-        for label, note in zip(ylabels, notes, strict=True):
-            fig.add_annotation(
-                x=x_left,
-                y=label,
-                text=f"<b>{label}</b>" + (f"<br>{note}" if note else ""),
-                xanchor="left",
-                yanchor="bottom",
-                yshift=7,
-                align="left",
-                showarrow=False,
-                font=dict(size=12, color="#1a1a1a"),
-                row=row,
-                col=1,
-            )
-        fig.update_yaxes(
-            categoryorder="array",
-            categoryarray=list(reversed(ylabels)),
-            title=None,
-            showticklabels=False,
-            range=[-0.6, len(order) - 0.1],
-            row=row,
-            col=1,
-        )
-        fig.add_vline(x=0, line=dict(color=OKABE_ITO["grey"], width=1), row=row, col=1)
+        if not stars.empty:
+            _published_marks(panel, stars)
+        notes = _condition_notes(pools, published_here, order, lens)
+        most = max([most, *(n.count("<br>") + 1 for n in notes)])
+        _condition_lines(panel, order, notes, x_left)
     fig.update_xaxes(range=[x_left, x_right])
     fig.update_xaxes(title="Effect size<br>(positive favours psychodynamic therapy)", row=len(classes), col=1)
     lines = sum(max(1, len(rows_per[c])) for c in classes)
-    most = max((n.count("<br>") + 1 for c in classes for n in notes_per.get(c, [])), default=1)
     fig = _layout(fig, title, height=250 + (56 + 16 * most) * lines + 70 * len(classes))
     # Room above the first panel for a legend that wraps onto several lines on a phone.
     return fig.update_layout(
