@@ -67,6 +67,16 @@ def _layout(fig: go.Figure, title: str | None, height: int | None = None) -> go.
     return fig
 
 
+def _ci_bars(estimate, low, high, colour: str, thickness: float | None = None, visible: bool | None = None) -> dict:
+    """Asymmetric 95% CI whiskers around each estimate, for a trace's error_x."""
+    bars = dict(type="data", symmetric=False, array=high - estimate, arrayminus=estimate - low, color=colour)
+    if thickness is not None:
+        bars["thickness"] = thickness
+    if visible is not None:
+        bars["visible"] = visible
+    return bars
+
+
 FINDING_COLOURS = {
     "pd_better": OKABE_ITO["blue"],
     "no_difference": OKABE_ITO["grey"],
@@ -256,14 +266,7 @@ def forest_plot(
             y=labels,
             mode="markers",
             marker=dict(symbol="square", size=10, color=OKABE_ITO["blue"]),
-            error_x=dict(
-                type="data",
-                symmetric=False,
-                array=rows["ci_high"] - rows["estimate"],
-                arrayminus=rows["estimate"] - rows["ci_low"],
-                color=OKABE_ITO["blue"],
-                thickness=2,
-            ),
+            error_x=_ci_bars(rows["estimate"], rows["ci_low"], rows["ci_high"], OKABE_ITO["blue"], thickness=2),
             name="Study (95% CI)",
             customdata=np.column_stack([rows["ci_low"], rows["ci_high"], detail]),
             hovertemplate="%{y}<br>%{x:.2f} [%{customdata[0]:.2f}, %{customdata[1]:.2f}]<br>%{customdata[2]}<extra></extra>",
@@ -394,12 +397,11 @@ def effect_estimates(rows: pd.DataFrame, title: str | None = None) -> go.Figure:
                 marker=dict(
                     size=12, color=DESIGN_COLOURS[design], symbol="diamond" if design == "within" else "circle"
                 ),
-                error_x=dict(
-                    type="data",
-                    symmetric=False,
-                    array=(part["es_ci_high"] - part["es_value"]).where(has_ci, 0),
-                    arrayminus=(part["es_value"] - part["es_ci_low"]).where(has_ci, 0),
-                    color=DESIGN_COLOURS[design],
+                error_x=_ci_bars(
+                    part["es_value"],
+                    part["es_ci_low"].where(has_ci, part["es_value"]),
+                    part["es_ci_high"].where(has_ci, part["es_value"]),
+                    DESIGN_COLOURS[design],
                 ),
                 text=part["es_type_label"],
                 hovertemplate="%{y}<br>%{text}: %{x:.2f}<extra></extra>",
@@ -473,14 +475,7 @@ def family_forest(
                 y=part["label"],
                 mode="markers",
                 marker=dict(symbol="diamond", size=13, color=colour, line=dict(width=1, color="white")),
-                error_x=dict(
-                    type="data",
-                    symmetric=False,
-                    array=part["ci_high"] - part["estimate"],
-                    arrayminus=part["estimate"] - part["ci_low"],
-                    color=colour,
-                    thickness=2.5,
-                ),
+                error_x=_ci_bars(part["estimate"], part["ci_low"], part["ci_high"], colour, thickness=2.5),
                 name=name,
                 customdata=np.column_stack([part["ci_low"], part["ci_high"], detail[mask.to_numpy()]]),
                 hovertemplate="%{y}<br>g = %{x:.2f} [%{customdata[0]:.2f}, %{customdata[1]:.2f}]"
@@ -623,14 +618,8 @@ def _pooled_marks(panel: _Panel, pooled: pd.DataFrame, source: str, faint: bool)
                 color=colour,
                 line=dict(width=1.5, color=colour if faint else "white"),
             ),
-            error_x=dict(
-                type="data",
-                symmetric=False,
-                array=pooled["ci_high"] - pooled["estimate"],
-                arrayminus=pooled["estimate"] - pooled["ci_low"],
-                color=colour,
-                thickness=3,
-                visible=not faint,
+            error_x=_ci_bars(
+                pooled["estimate"], pooled["ci_low"], pooled["ci_high"], colour, thickness=3, visible=not faint
             ),
             customdata=np.column_stack(
                 [
