@@ -112,28 +112,38 @@ def curated_effects(trials: pd.DataFrame, timepoint: str = "post") -> pd.DataFra
     rows = _one_per_study(rows, "n_comparator")
     has_ci = rows["es_ci_low"].notna() & rows["es_ci_high"].notna()
     low, high = stats.normal_ci(rows["es_value"].astype(float), rows["se"].astype(float))
+    return _effect_rows(
+        rows,
+        "curated",
+        trial_id=rows["id"],
+        estimate=rows["es_value"],
+        ci_low=rows["es_ci_low"].astype(float).where(has_ci, low),
+        ci_high=rows["es_ci_high"].astype(float).where(has_ci, high),
+        outcome=rows["primary_outcome"].astype("string").fillna("main outcome"),
+        time_point=rows["es_timepoint"],
+        detail=rows["es_type"].map(vocab.ES_TYPES).fillna("")
+        + "; read in "
+        + rows["es_source"].astype("string").fillna("the report"),
+    )
+
+
+def _effect_rows(rows: pd.DataFrame, source: str, **columns) -> pd.DataFrame:
+    """The map's effect columns for one source: what every source shares, plus its own estimate, CI and detail."""
     out = pd.DataFrame(
         {
             "condition_group": rows["condition_group"],
             "condition_specific": rows["condition_specific"],
             "comparator_type": rows["comparator_type"],
-            "source": "curated",
+            "source": source,
             "study": rows["study"],
-            "trial_id": rows["id"],
             "label": _trial_label(rows) + " vs " + rows["comparator"].astype(str),
-            "estimate": rows["es_value"].astype(float),
             "se": rows["se"].astype(float),
-            "ci_low": rows["es_ci_low"].astype(float).where(has_ci, low),
-            "ci_high": rows["es_ci_high"].astype(float).where(has_ci, high),
             "n_randomized": rows["n_randomized"].astype(float),
             "large": rows["n_randomized"] >= LARGE_TRIAL,
-            "outcome": rows["primary_outcome"].astype("string").fillna("main outcome"),
-            "time_point": rows["es_timepoint"],
-            "detail": rows["es_type"].map(vocab.ES_TYPES).fillna("")
-            + "; read in "
-            + rows["es_source"].astype("string").fillna("the report"),
+            **columns,
         }
     )
+    out["estimate"] = out["estimate"].astype(float)
     return out[EFFECT_COLUMNS].reset_index(drop=True)
 
 
@@ -166,31 +176,21 @@ def metapsy_effects(trials: pd.DataFrame, effects: pd.DataFrame, timepoint: str 
         return pd.DataFrame(columns=EFFECT_COLUMNS)
     rows = _one_per_study(rows, "n_comparator")
     low, high = stats.normal_ci(rows["g"].astype(float), rows["se"].astype(float))
-    out = pd.DataFrame(
-        {
-            "condition_group": rows["condition_group"],
-            "condition_specific": rows["condition_specific"],
-            "comparator_type": rows["comparator_type"],
-            "source": "metapsy",
-            "study": rows["study"],
-            "trial_id": rows["trial_id"],
-            "label": _trial_label(rows) + " vs " + rows["comparator"].astype(str),
-            "estimate": rows["g"].astype(float),
-            "se": rows["se"].astype(float),
-            "ci_low": low,
-            "ci_high": high,
-            "n_randomized": rows["n_randomized"].astype(float),
-            "large": rows["n_randomized"] >= LARGE_TRIAL,
-            "outcome": rows["outcome_label"].astype(str),
-            "time_point": rows["time_point"],
-            "detail": "Hedges' g, "
-            + rows["database"].astype(str)
-            + " database (doi:"
-            + rows["database_doi"].astype("string").fillna("none given")
-            + ")",
-        }
+    return _effect_rows(
+        rows,
+        "metapsy",
+        trial_id=rows["trial_id"],
+        estimate=rows["g"],
+        ci_low=low,
+        ci_high=high,
+        outcome=rows["outcome_label"].astype(str),
+        time_point=rows["time_point"],
+        detail="Hedges' g, "
+        + rows["database"].astype(str)
+        + " database (doi:"
+        + rows["database_doi"].astype("string").fillna("none given")
+        + ")",
     )
-    return out[EFFECT_COLUMNS].reset_index(drop=True)
 
 
 def trial_effects(trials: pd.DataFrame, effects: pd.DataFrame | None = None, timepoint: str = "post") -> pd.DataFrame:
