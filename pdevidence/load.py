@@ -187,11 +187,14 @@ def _check_effects(frame: pd.DataFrame) -> list[str]:
     return messages
 
 
-def _check_trials(frame: pd.DataFrame) -> list[str]:
-    messages = _check_effects(frame)
+def _check_identified(frame: pd.DataFrame) -> list[str]:
+    """Every trial and meta-analysis row names its publication by DOI or PMID."""
     no_id = frame["doi"].isna() & frame["pmid"].isna()
-    if no_id.any():
-        messages.append(f"neither DOI nor PMID on row(s) {_rows(no_id)}")
+    return [f"neither DOI nor PMID on row(s) {_rows(no_id)}"] if no_id.any() else []
+
+
+def _check_trials(frame: pd.DataFrame) -> list[str]:
+    messages = _check_effects(frame) + _check_identified(frame)
     arms = frame["n_pd"].fillna(0) + frame["n_comparator"].fillna(0)
     too_many = arms > frame["n_randomized"]
     if too_many.any():
@@ -294,10 +297,7 @@ def _check_verdicts(frame: pd.DataFrame) -> list[str]:
 
 
 def _check_meta(frame: pd.DataFrame) -> list[str]:
-    messages = _check_effects(frame)
-    no_id = frame["doi"].isna() & frame["pmid"].isna()
-    if no_id.any():
-        messages.append(f"neither DOI nor PMID on row(s) {_rows(no_id)}")
+    messages = _check_effects(frame) + _check_identified(frame)
     secondary = frame["figure_source"] == "citing_source_only"
     no_note = secondary & frame["note"].isna()
     if no_note.any():
