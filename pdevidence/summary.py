@@ -179,6 +179,7 @@ class Line:
     studies: tuple[str, ...] = ()
     version: str = ""
     doi: str = ""
+    effect_type: str = "g"  # g (Hedges), d (Cohen) or SMD, as the source gives it
 
     @property
     def certainty(self) -> str:
@@ -315,7 +316,11 @@ def metapsy_line(cond: Condition, comparison: str, extract: pd.DataFrame) -> Lin
     )
 
 
-def published_line(cond: Condition, comparison: str, meta: pd.DataFrame, trials: pd.DataFrame) -> Line | None:
+# The effect-size name a published row's es_type gives (meta_analyses.es_type); a d is never called g.
+EFFECT_TYPES = {"g_between": "g", "d_between": "d", "smd_between": "SMD"}
+
+
+def published_line(cond: Condition, comparison: str, meta: pd.DataFrame) -> Line | None:
     ids = cond.published.get(comparison, ())
     rows = meta[meta["id"].isin(ids)]
     if rows.empty or pd.isna(rows.iloc[0]["k_studies"]):
@@ -323,7 +328,14 @@ def published_line(cond: Condition, comparison: str, meta: pd.DataFrame, trials:
     row = rows.iloc[0]
     ci = (None, None) if pd.isna(row["es_ci_low"]) else (float(row["es_ci_low"]), float(row["es_ci_high"]))
     people = _n(row["n_patients"])
-    ev = Evidence(estimate=float(row["es_value"]), ci_low=ci[0], ci_high=ci[1], people=people, k=_n(row["k_studies"]))
+    ev = Evidence(
+        estimate=float(row["es_value"]),
+        ci_low=ci[0],
+        ci_high=ci[1],
+        people=people,
+        k=_n(row["k_studies"]),
+        trial_level=False,
+    )
     rating = certainty.rate(ev)
     k = int(row["k_studies"])
     where = (
@@ -349,6 +361,8 @@ def published_line(cond: Condition, comparison: str, meta: pd.DataFrame, trials:
             people=people,
             verb=cond.verb,
         ),
+        doi=str(row["doi"]) if pd.notna(row["doi"]) else "",
+        effect_type=EFFECT_TYPES.get(str(row["es_type"]), str(row["es_type"])),
     )
 
 
@@ -384,7 +398,7 @@ def build(trials: pd.DataFrame, meta: pd.DataFrame, extract: pd.DataFrame) -> li
         for comparison in COMPARISONS:
             line = (
                 metapsy_line(cond, comparison, extract)
-                or published_line(cond, comparison, meta, trials)
+                or published_line(cond, comparison, meta)
                 or count_line(cond, comparison, trials)
             )
             if line is not None:
@@ -410,7 +424,8 @@ def to_frame(entries: list[tuple[Condition, list[Line]]]) -> pd.DataFrame:
                     "source": line.source_text,
                     "trials": line.k,
                     "people": line.people,
-                    "g": line.estimate,
+                    "effect_type": line.effect_type if line.estimate is not None else "",
+                    "effect": line.estimate,
                     "ci_low": line.ci_low,
                     "ci_high": line.ci_high,
                     "pi_low": line.pi_low,

@@ -99,3 +99,20 @@ def test_the_mixed_depression_and_anxiety_line_pools_the_depression_scales_alone
     assert line.source == "metapsy" and line.k == 3
     assert (round(line.estimate, 2), round(line.ci_low, 2), round(line.ci_high, 2)) == (0.69, 0.37, 1.0)
     assert "Depression scales" in line.source_text
+
+
+def test_a_published_line_names_its_effect_as_the_row_does_and_cannot_be_tested_for_bias():
+    meta = load.read_table("meta_analyses")
+    row = meta[meta["id"] == "driessen2010-stpp-vs-other-post"].copy()
+    assert row["es_type"].iloc[0] == "d_between"
+    row["k_studies"] = row["k_studies"].astype("Int64").fillna(13)  # constructed: the bundled row gives no k
+    cond = next(c for c in summary.CONDITIONS if c.key == "depression")
+    line = summary.published_line(cond, "active", row)
+    assert line.source == "published" and line.effect_type == "d" and line.estimate == -0.3
+    assert line.doi == "10.1016/j.cpr.2009.08.010"
+    bias = next(d for d in line.rating.domains if d.domain == "publication_bias")
+    assert not bias.concern and not bias.assessed
+    assert bias.reason.startswith("could not be assessed (a published pooled figure")
+    assert "0 trials" not in bias.reason
+    frame = summary.to_frame([(cond, [line])])
+    assert frame.loc[0, "effect_type"] == "d" and frame.loc[0, "effect"] == -0.3

@@ -16,7 +16,8 @@ def render_summary() -> None:
     st.subheader("Does it work for my condition, and how sure are we?")
     st.markdown(
         "Certainty is **our rating by these rules** (GRADE-style), not a review's. "
-        "Effects are Hedges' g: positive favours psychodynamic therapy."
+        "Effects are standardized mean differences (Hedges' g, or Cohen's d where marked d): "
+        "positive favours psychodynamic therapy."
     )
     for cond, lines in entries:
         link = effectmap.explore_link(cond.group, cond.specific[0] if len(cond.specific) == 1 else None)
@@ -25,7 +26,7 @@ def render_summary() -> None:
             st.markdown(f"**{summary.COMPARISON_HEADINGS[line.comparison]}.** {widgets.escape(line.statement)}")
             bits = [f"Source: {widgets.escape(line.source_text)}"]
             if line.estimate is not None and line.ci_low is not None:
-                bits.append(f"g {line.estimate:.2f} (95% CI {line.ci_low:.2f} to {line.ci_high:.2f})")
+                bits.append(f"{line.effect_type} {line.estimate:.2f} (95% CI {line.ci_low:.2f} to {line.ci_high:.2f})")
             if line.pi_low is not None:
                 bits.append(f"prediction interval {line.pi_low:.2f} to {line.pi_high:.2f}")
             if line.absolute_text:
