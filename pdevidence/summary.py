@@ -9,6 +9,7 @@ trials, too few to pool. The certainty is ours, by the rules in pdevidence.certa
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -145,6 +146,12 @@ def _n(value) -> int | None:
     return None if value is None or pd.isna(value) else int(value)
 
 
+def label_years(labels) -> tuple[int, ...]:
+    """Years from Metapsy study labels ("Leichsenring, 2013", "Smith, 2012a"); a label without one is skipped."""
+    found = (re.search(r",\s*((?:19|20)\d\d)", str(label)) for label in labels)
+    return tuple(int(m.group(1)) for m in found if m)
+
+
 def metapsy_set(extract: pd.DataFrame, source: Source, comparison: str, time: str = "post") -> pd.DataFrame:
     rows = extract[
         (extract["database"] == source.database)
@@ -177,8 +184,10 @@ class Line:
     absolute_text: str = ""
     holds: tuple[tuple[str, str, str], ...] = ()  # (check, holds/changes/not possible, figure)
     studies: tuple[str, ...] = ()
+    years: tuple[int, ...] = ()  # publication year of each trial, where the data give it
     version: str = ""
     doi: str = ""
+    database: str = ""  # the Metapsy database a metapsy line pools
     effect_type: str = "g"  # g (Hedges), d (Cohen) or SMD, as the source gives it
 
     @property
@@ -311,8 +320,10 @@ def metapsy_line(cond: Condition, comparison: str, extract: pd.DataFrame) -> Lin
         absolute_text=absolute_text(absolute, events) if absolute else "",
         holds=sensitivity(rows, pooled, followup),
         studies=tuple(rows["study"]),
+        years=label_years(rows["study"]),
         version=str(first["database_version"]),
         doi=str(first["database_doi"]),
+        database=source.database,
     )
 
 
@@ -385,6 +396,7 @@ def count_line(cond: Condition, comparison: str, trials: pd.DataFrame) -> Line |
             "we can pool, so we give no pooled effect and no certainty rating."
         ),
         studies=tuple(rows["study"]),
+        years=tuple(int(y) for y in rows["year"].dropna()),
     )
 
 
