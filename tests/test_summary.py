@@ -86,6 +86,9 @@ def test_the_overview_shows_the_summary_entries_and_statements_at_load():
     assert len(reviews) >= 10
     assert "Its own certainty: high quality evidence (GRADE)." in reviews[0] and "doi:10.1002/wps.21104" in reviews[0]
     assert "Differs from our rating:" in reviews[0]
+    buttons = [b.proto.label for b in at.get("download_button")]
+    for kind in ("RIS", "BibTeX"):
+        assert f"Download the summary's citations ({kind})" in buttons
 
 
 def test_an_nnt_converted_from_g_is_given_only_against_no_real_treatment_for_a_benefit(entries):

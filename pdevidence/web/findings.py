@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pdevidence import certainty, effectmap, reviews, summary
+from pdevidence import certainty, citations, effectmap, reviews, summary
 from pdevidence.summary import Line
 from pdevidence.web import memo, widgets
 
@@ -72,5 +72,30 @@ def render_summary() -> None:
         st.markdown(
             "\n".join(f"- **{widgets.escape(name)}**: {widgets.escape(text)}" for name, text in certainty.RULES)
         )
+    _render_downloads(entries)
+
+
+def _render_downloads(entries) -> None:
+    """The summary as CSV and its sources (databases, meta-analyses, trials, reviews) as RIS and BibTeX."""
     plain = [(cond, lines) for cond, lines, _ in entries]
-    widgets.render_download(summary.to_frame(plain), "summary-of-findings.csv", "Download the summary (CSV)")
+    tables = [widgets.table(n) for n in ("trials", "meta_analyses", "review_statements")]
+    cols = st.columns(3)
+    with cols[0]:
+        widgets.render_download(summary.to_frame(plain), "summary-of-findings.csv", "Download the summary (CSV)")
+    for col, (label, build, name, mime) in zip(
+        cols[1:],
+        (
+            ("RIS", citations.to_ris, "summary-of-findings.ris", "application/x-research-info-systems"),
+            ("BibTeX", citations.to_bibtex, "summary-of-findings.bib", "application/x-bibtex"),
+        ),
+        strict=True,
+    ):
+        col.download_button(
+            f"Download the summary's citations ({label})",
+            # Built when clicked, not on every rerun.
+            lambda build=build: build(citations.summary_sources(entries, *tables)).encode("utf-8"),
+            file_name=name,
+            mime=mime,
+            icon=":material/download:",
+            on_click="ignore",
+        )
