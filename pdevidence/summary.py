@@ -11,10 +11,11 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
+from urllib.parse import urlencode
 
 import pandas as pd
 
-from pdevidence import certainty, stats, vocab
+from pdevidence import certainty, stats, viewstate, vocab
 from pdevidence.certainty import Evidence
 
 COMPARISONS = {
@@ -418,6 +419,15 @@ def build(trials: pd.DataFrame, meta: pd.DataFrame, extract: pd.DataFrame) -> li
         if lines:
             out.append((cond, lines))
     return out
+
+
+def entry_link(cond: Condition, trials: pd.DataFrame) -> str:
+    """The shareable Explore view of one entry: its condition group, narrowed to the entry's specific
+    conditions where the group holds others (depression without the mixed depression-and-anxiety trials)."""
+    in_group = set(trials.loc[trials["condition_group"] == cond.group, "condition_specific"])
+    mine = tuple(c for c in cond.specific if c in in_group)
+    state = {"condition": (cond.group,), "specific": () if set(mine) >= in_group else mine}
+    return "explore?" + urlencode(viewstate.serialize(state), doseq=True)
 
 
 def group_label(cond: Condition) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pdevidence import certainty, citations, effectmap, reviews, summary
+from pdevidence import certainty, citations, reviews, summary
 from pdevidence.summary import Line
 from pdevidence.web import memo, widgets
 
@@ -62,8 +62,7 @@ def render_summary() -> None:
         "positive favours psychodynamic therapy."
     )
     for cond, lines, said in entries:
-        link = effectmap.explore_link(cond.group, cond.specific[0] if len(cond.specific) == 1 else None)
-        st.markdown(f"#### [{widgets.escape(cond.label)}]({link})")
+        st.markdown(f"#### [{widgets.escape(cond.label)}]({summary.entry_link(cond, tables[0])})")
         for line in lines:
             st.markdown(f"**{summary.COMPARISON_HEADINGS[line.comparison]}.** {widgets.escape(line.statement)}")
             st.markdown("\n".join(f"- {b}" for b in _line_bits(line)))
