@@ -83,7 +83,14 @@ CONDITIONS = (
     ),
     Condition("panic", "Panic disorder", "anxiety", ("panic",), "panic symptoms"),
     Condition("gad", "Generalized anxiety disorder", "anxiety", ("gad",), "anxiety symptoms"),
-    Condition("social_anxiety", "Social anxiety disorder", "anxiety", ("social_anxiety",), "social anxiety symptoms"),
+    Condition(
+        "social_anxiety",
+        "Social anxiety disorder",
+        "anxiety",
+        ("social_anxiety",),
+        "social anxiety symptoms",
+        {"inactive": Source("sad-psyctr", "c-symptoms")},
+    ),
     Condition("ptsd", "PTSD", "anxiety", ("ptsd",), "PTSD symptoms"),
     Condition("ocd", "Obsessive-compulsive disorder", "anxiety", ("ocd",), "OCD symptoms"),
     Condition(

@@ -128,7 +128,12 @@ def test_the_summary_citations_hold_every_source_of_its_lines_and_reviews_once(t
     sources = citations.summary_sources(entries, tables["trials"], tables["meta_analyses"], tables["review_statements"])
     lines = [line for _, lines, _ in entries for line in lines]
     databases = {line.doi for line in lines if line.source == "metapsy"}
-    assert databases == {"10.5281/zenodo.7254845", "10.5281/zenodo.7243836", "10.5281/zenodo.10185551"}
+    assert databases == {
+        "10.5281/zenodo.7254845",
+        "10.5281/zenodo.7243836",
+        "10.5281/zenodo.12726122",
+        "10.5281/zenodo.10185551",
+    }
     counted = {s for line in lines if line.source == "count" for s in line.studies}
     by_study = tables["trials"].drop_duplicates("study").set_index("study")
     trial_dois = {by_study.loc[s, "doi"] for s in counted if pd.notna(by_study.loc[s, "doi"])}

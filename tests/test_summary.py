@@ -175,3 +175,13 @@ def test_a_review_that_agrees_with_our_rating_gets_no_difference_sentence(review
     # A before-and-after figure is never set against a between-group rating.
     within = [s for s in reviewed["other_pd"][1] if "within group" in s.text]
     assert within and all(s.differs.startswith("A before-and-after change") for s in within)
+
+
+def test_the_social_anxiety_line_pools_the_three_psychodynamic_trials_of_the_social_anxiety_database(entries):
+    line = next(line for line in entries["social_anxiety"] if line.comparison == "inactive")
+    assert line.source == "metapsy" and line.database == "sad-psyctr"
+    assert line.studies == ("Johansson, 2017", "Leichsenring, 2013", "Rahmani, 2020") and line.people == 385
+    assert (round(line.estimate, 2), round(line.ci_low, 2), round(line.ci_high, 2)) == (0.63, 0.26, 1.0)
+    assert line.certainty == "moderate"  # rated down once: 385 people, fewer than 400
+    assert [d.domain for d in line.rating.downgrades] == ["imprecision"]
+    assert "NNT 5" in line.absolute_text
