@@ -33,9 +33,10 @@ def _render_reviews(said: list[reviews.Said]) -> None:
     """What the reviews say, each in its own words with its locator, and why it differs from ours where it does."""
     kinds = {s.kind for s in said}
     items = [
-        f"**{widgets.escape(s.kind[:1].upper() + s.kind[1:])}** ({widgets.escape(s.source)}, doi:{widgets.escape(s.doi)}; "
-        f"{widgets.escape(s.locator)}): {widgets.escape(s.text)}"
-        + (f" {widgets.escape(s.differs)}" if s.differs else "")
+        f"**{widgets.escape(s.kind[:1].upper() + s.kind[1:])}** ({widgets.escape(s.source)}"
+        + (f", doi:{widgets.escape(s.doi)}" if s.doi else "")
+        + f"; {widgets.escape(s.locator)}): {widgets.escape(s.text)}"
+        + (f"\n  - {widgets.escape(s.differs)}" if s.differs else "")
         for s in said
     ]
     if "2015 review" not in kinds:
