@@ -77,6 +77,7 @@ class Evidence:
     rob: tuple[str, ...] = ()  # per trial: low, some_concerns, high, unknown / not_assessed
     indirectness: str | None = None
     randomized: bool = True
+    trial_level: bool = True  # False for a published pooled figure: no trial effects to test for bias here
 
 
 @dataclass(frozen=True)
@@ -158,6 +159,14 @@ def imprecision(ev: Evidence) -> Domain:
 
 def publication_bias(ev: Evidence) -> Domain:
     """Serious when Egger's test gives p < EGGER_P with at least stats.MIN_STUDIES_FOR_EGGER trials."""
+    if not ev.trial_level:
+        return Domain(
+            "publication_bias",
+            False,
+            "could not be assessed (a published pooled figure: its trials' effects are not in our data, so "
+            "Egger's test cannot be run here)",
+            False,
+        )
     k = len(ev.g)
     if k < stats.MIN_STUDIES_FOR_EGGER:
         return Domain(

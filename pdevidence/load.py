@@ -305,7 +305,23 @@ def _check_meta(frame: pd.DataFrame) -> list[str]:
     return messages
 
 
-_ROW_CHECKS = {"trials": _check_trials, "meta_analyses": _check_meta, "verdicts": _check_verdicts}
+def _check_review_statements(frame: pd.DataFrame) -> list[str]:
+    messages = _check_specific_lists(frame)
+    no_id = frame["doi"].isna() & frame["pmid"].isna()
+    if no_id.any():
+        messages.append(f"neither DOI nor PMID on row(s) {_rows(no_id)}")
+    unexplained = (frame["inferred"] == "yes") & ~frame["note"].fillna("").str.startswith("Inferred:")
+    if unexplained.any():
+        messages.append(f"an inferred statement needs a note beginning 'Inferred:' on row(s) {_rows(unexplained)}")
+    return messages
+
+
+_ROW_CHECKS = {
+    "trials": _check_trials,
+    "meta_analyses": _check_meta,
+    "verdicts": _check_verdicts,
+    "review_statements": _check_review_statements,
+}
 
 
 def read_table(table: str, data_dir: Path = DATA_DIR) -> pd.DataFrame:

@@ -9,11 +9,13 @@ trials, too few to pool. The certainty is ours, by the rules in pdevidence.certa
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
+from urllib.parse import urlencode
 
 import pandas as pd
 
-from pdevidence import certainty, stats, vocab
+from pdevidence import certainty, stats, viewstate, vocab
 from pdevidence.certainty import Evidence
 
 COMPARISONS = {
@@ -81,7 +83,14 @@ CONDITIONS = (
     ),
     Condition("panic", "Panic disorder", "anxiety", ("panic",), "panic symptoms"),
     Condition("gad", "Generalized anxiety disorder", "anxiety", ("gad",), "anxiety symptoms"),
-    Condition("social_anxiety", "Social anxiety disorder", "anxiety", ("social_anxiety",), "social anxiety symptoms"),
+    Condition(
+        "social_anxiety",
+        "Social anxiety disorder",
+        "anxiety",
+        ("social_anxiety",),
+        "social anxiety symptoms",
+        {"inactive": Source("sad-psyctr", "c-symptoms")},
+    ),
     Condition("ptsd", "PTSD", "anxiety", ("ptsd",), "PTSD symptoms"),
     Condition("ocd", "Obsessive-compulsive disorder", "anxiety", ("ocd",), "OCD symptoms"),
     Condition(
@@ -145,6 +154,12 @@ def _n(value) -> int | None:
     return None if value is None or pd.isna(value) else int(value)
 
 
+def label_years(labels) -> tuple[int, ...]:
+    """Years from Metapsy study labels ("Leichsenring, 2013", "Smith, 2012a"); a label without one is skipped."""
+    found = (re.search(r",\s*((?:19|20)\d\d)", str(label)) for label in labels)
+    return tuple(int(m.group(1)) for m in found if m)
+
+
 def metapsy_set(extract: pd.DataFrame, source: Source, comparison: str, time: str = "post") -> pd.DataFrame:
     rows = extract[
         (extract["database"] == source.database)
@@ -177,8 +192,11 @@ class Line:
     absolute_text: str = ""
     holds: tuple[tuple[str, str, str], ...] = ()  # (check, holds/changes/not possible, figure)
     studies: tuple[str, ...] = ()
+    years: tuple[int, ...] = ()  # publication year of each trial, where the data give it
     version: str = ""
     doi: str = ""
+    database: str = ""  # the Metapsy database a metapsy line pools
+    effect_type: str = "g"  # g (Hedges), d (Cohen) or SMD, as the source gives it
 
     @property
     def certainty(self) -> str:
@@ -310,12 +328,18 @@ def metapsy_line(cond: Condition, comparison: str, extract: pd.DataFrame) -> Lin
         absolute_text=absolute_text(absolute, events) if absolute else "",
         holds=sensitivity(rows, pooled, followup),
         studies=tuple(rows["study"]),
+        years=label_years(rows["study"]),
         version=str(first["database_version"]),
         doi=str(first["database_doi"]),
+        database=source.database,
     )
 
 
-def published_line(cond: Condition, comparison: str, meta: pd.DataFrame, trials: pd.DataFrame) -> Line | None:
+# The effect-size name a published row's es_type gives (meta_analyses.es_type); a d is never called g.
+EFFECT_TYPES = {"g_between": "g", "d_between": "d", "smd_between": "SMD"}
+
+
+def published_line(cond: Condition, comparison: str, meta: pd.DataFrame) -> Line | None:
     ids = cond.published.get(comparison, ())
     rows = meta[meta["id"].isin(ids)]
     if rows.empty or pd.isna(rows.iloc[0]["k_studies"]):
@@ -323,7 +347,14 @@ def published_line(cond: Condition, comparison: str, meta: pd.DataFrame, trials:
     row = rows.iloc[0]
     ci = (None, None) if pd.isna(row["es_ci_low"]) else (float(row["es_ci_low"]), float(row["es_ci_high"]))
     people = _n(row["n_patients"])
-    ev = Evidence(estimate=float(row["es_value"]), ci_low=ci[0], ci_high=ci[1], people=people, k=_n(row["k_studies"]))
+    ev = Evidence(
+        estimate=float(row["es_value"]),
+        ci_low=ci[0],
+        ci_high=ci[1],
+        people=people,
+        k=_n(row["k_studies"]),
+        trial_level=False,
+    )
     rating = certainty.rate(ev)
     k = int(row["k_studies"])
     where = (
@@ -349,6 +380,8 @@ def published_line(cond: Condition, comparison: str, meta: pd.DataFrame, trials:
             people=people,
             verb=cond.verb,
         ),
+        doi=str(row["doi"]) if pd.notna(row["doi"]) else "",
+        effect_type=EFFECT_TYPES.get(str(row["es_type"]), str(row["es_type"])),
     )
 
 
@@ -371,6 +404,7 @@ def count_line(cond: Condition, comparison: str, trials: pd.DataFrame) -> Line |
             "we can pool, so we give no pooled effect and no certainty rating."
         ),
         studies=tuple(rows["study"]),
+        years=tuple(int(y) for y in rows["year"].dropna()),
     )
 
 
@@ -384,7 +418,7 @@ def build(trials: pd.DataFrame, meta: pd.DataFrame, extract: pd.DataFrame) -> li
         for comparison in COMPARISONS:
             line = (
                 metapsy_line(cond, comparison, extract)
-                or published_line(cond, comparison, meta, trials)
+                or published_line(cond, comparison, meta)
                 or count_line(cond, comparison, trials)
             )
             if line is not None:
@@ -392,6 +426,15 @@ def build(trials: pd.DataFrame, meta: pd.DataFrame, extract: pd.DataFrame) -> li
         if lines:
             out.append((cond, lines))
     return out
+
+
+def entry_link(cond: Condition, trials: pd.DataFrame) -> str:
+    """The shareable Explore view of one entry: its condition group, narrowed to the entry's specific
+    conditions where the group holds others (depression without the mixed depression-and-anxiety trials)."""
+    in_group = set(trials.loc[trials["condition_group"] == cond.group, "condition_specific"])
+    mine = tuple(c for c in cond.specific if c in in_group)
+    state = {"condition": (cond.group,), "specific": () if set(mine) >= in_group else mine}
+    return "explore?" + urlencode(viewstate.serialize(state), doseq=True)
 
 
 def group_label(cond: Condition) -> str:
@@ -410,7 +453,8 @@ def to_frame(entries: list[tuple[Condition, list[Line]]]) -> pd.DataFrame:
                     "source": line.source_text,
                     "trials": line.k,
                     "people": line.people,
-                    "g": line.estimate,
+                    "effect_type": line.effect_type if line.estimate is not None else "",
+                    "effect": line.estimate,
                     "ci_low": line.ci_low,
                     "ci_high": line.ci_high,
                     "pi_low": line.pi_low,

@@ -44,9 +44,12 @@ def free_port() -> int:
 
 
 class Server:
-    """`streamlit run app.py` as a subprocess, ready once /_stcore/health answers."""
+    """`streamlit run app.py` as a subprocess, ready once /_stcore/health answers.
 
-    def __init__(self, env: dict[str, str] | None = None) -> None:
+    `root` is the checkout to serve (this one by default); an `env` value of None removes that variable.
+    """
+
+    def __init__(self, env: dict[str, str | None] | None = None, root: Path = ROOT) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         ARTIFACTS.mkdir(exist_ok=True)
@@ -58,7 +61,7 @@ class Server:
                 "-m",
                 "streamlit",
                 "run",
-                str(ROOT / "app.py"),
+                str(Path(root) / "app.py"),
                 "--server.port",
                 str(self.port),
                 "--server.address",
@@ -68,8 +71,8 @@ class Server:
                 "--browser.gatherUsageStats",
                 "false",
             ],
-            cwd=ROOT,
-            env={**os.environ, **(env or {})},
+            cwd=root,
+            env={k: v for k, v in {**os.environ, **(env or {})}.items() if v is not None},
             stdout=self._log,
             stderr=subprocess.STDOUT,
         )

@@ -587,3 +587,34 @@ def test_overview_counts_untested_and_add_on_comparisons_per_condition(trials):
     assert table["add_on"].sum() == (trials["comparator_type"] == "add_on").sum()
     assert table.loc["Anxiety disorders", "add_on"] == 3
     assert table.loc["Depression", "combination"] == 2 and table["combination"].sum() == 2
+
+
+@pytest.mark.parametrize(
+    "label", ["Depression", "Social anxiety disorder", "Other personality disorders (cluster C, mixed)"]
+)
+def test_a_condition_link_of_the_overview_summary_restores_that_condition_view(trials, label):
+    import re
+    from urllib.parse import parse_qs, urlparse
+
+    from pdevidence import summary
+
+    overview = open_page("pages/overview.py")
+    found = re.findall(r"^#### \[(.+?)\]\((explore\?[^)]+)\)$", markdown_text(overview), flags=re.M)
+    links = {text.replace("\\", ""): href for text, href in found}  # the heading's text is markdown-escaped
+    query = parse_qs(urlparse(links[label]).query)
+    cond = next(c for c in summary.CONDITIONS if c.label == label)
+    at = open_page("pages/explore.py", **{k: v if len(v) > 1 else v[0] for k, v in query.items()})
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.warning, [w.value for w in at.warning]  # no part of the link was dropped
+    boxes = {m.label: list(m.value) for m in at.sidebar.multiselect}
+    assert boxes["Condition"] == [cond.group]
+    rows = trials[trials["condition_specific"].isin(cond.specific)]
+    in_group = set(trials.loc[trials["condition_group"] == cond.group, "condition_specific"])
+    assert set(boxes["Specific condition"]) == (
+        set(rows["condition_specific"]) if in_group - set(cond.specific) else set()
+    )
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Trials"] == str(rows["study"].nunique())
+    assert metrics["Comparisons"] == str(len(rows))
+    listing = frame_with(at, "first_author", "link")
+    assert len(listing) == len(rows) and set(listing["first_author"]) == set(rows["first_author"])

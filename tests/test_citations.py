@@ -118,3 +118,42 @@ def test_exports_of_a_filtered_selection_hold_exactly_its_trials(trials, conditi
             assert record["accession_number"] == row["pmid"]
     bib = parse_bibtex(citations.to_bibtex(subset))
     assert [e.key for e in bib] == expected
+
+
+def test_the_summary_citations_hold_every_source_of_its_lines_and_reviews_once(tables):
+    from pdevidence import reviews
+
+    names = ("trials", "meta_analyses", "metapsy_summary_effects", "verdicts", "review_statements")
+    entries = reviews.build(*(tables[n] for n in names))
+    sources = citations.summary_sources(entries, tables["trials"], tables["meta_analyses"], tables["review_statements"])
+    lines = [line for _, lines, _ in entries for line in lines]
+    databases = {line.doi for line in lines if line.source == "metapsy"}
+    assert databases == {
+        "10.5281/zenodo.7254845",
+        "10.5281/zenodo.7243836",
+        "10.5281/zenodo.12726122",
+        "10.5281/zenodo.10185551",
+    }
+    counted = {s for line in lines if line.source == "count" for s in line.studies}
+    by_study = tables["trials"].drop_duplicates("study").set_index("study")
+    trial_dois = {by_study.loc[s, "doi"] for s in counted if pd.notna(by_study.loc[s, "doi"])}
+    trial_pmids = {by_study.loc[s, "pmid"] for s in counted if pd.isna(by_study.loc[s, "doi"])}
+    reviewed = {"10.1002/wps.20235", "10.1002/wps.21104", "10.1016/j.cpr.2009.08.010", "10.1176/appi.ajp.160.7.1223"}
+
+    ris = parse_ris(citations.to_ris(sources))
+    ris_dois = {r["doi"] for r in ris if "doi" in r}
+    assert ris_dois == databases | trial_dois | reviewed
+    assert {r["accession_number"] for r in ris if "doi" not in r} == trial_pmids
+    assert len(ris) == len(ris_dois) + len(trial_pmids)  # one record per publication
+    data = [r for r in ris if r["type_of_reference"] == "DATA"]
+    assert {r["doi"] for r in data} == databases
+    versions = {line.doi: line.version for line in lines if line.source == "metapsy"}
+    assert all(r["notes"][0].startswith(f"Version read: {versions[r['doi']]}. Licence ODC-By 1.0") for r in data)
+    umbrella = next(r for r in ris if r.get("doi") == "10.1002/wps.21104")
+    assert umbrella["authors"] == ["Leichsenring"] and umbrella["year"] == "2023"
+
+    bib = parse_bibtex(citations.to_bibtex(sources))
+    assert [e.key for e in bib] == [r["id"] for r in ris]
+    assert {e.fields_dict["doi"].value for e in bib if "doi" in e.fields_dict} == ris_dois
+    metapsy = next(e for e in bib if e.key == "metapsy-depression-psyctr")
+    assert metapsy.entry_type == "misc" and metapsy.fields_dict["author"].value == "{Metapsy project}"

@@ -303,6 +303,34 @@ def test_a_verdict_other_than_the_review_states_needs_the_inferred_flag(row_id, 
         load.parse_table("verdicts", with_values(raw_table("verdicts"), row_id, **values))
 
 
+@pytest.mark.parametrize(
+    "row_id, values, message",
+    [
+        ("leichsenring2023-anxiety", {"note": "no inference noted"}, r"note beginning 'Inferred:'"),
+        ("leichsenring2023-depression", {"doi": ""}, r"neither DOI nor PMID"),
+        ("leichsenring2023-depression", {"condition_specific": "major_depression;panic"}, r"does not belong"),
+        ("leichsenring2023-somatic", {"certainty_word": ""}, r"certainty_word"),
+        ("leichsenring2023-somatic", {"comparison": "better"}, r"column comparison"),
+    ],
+)
+def test_a_review_statement_names_its_review_its_own_certainty_word_and_any_inference(row_id, values, message):
+    with pytest.raises(load.DataError, match=message):
+        load.parse_table("review_statements", with_values(raw_table("review_statements"), row_id, **values))
+
+
+def test_the_umbrella_review_statements_say_only_what_its_abstract_states(tables):
+    rows = tables["review_statements"].set_index("id")
+    words = rows["certainty_word"].to_dict()
+    assert words == {
+        "leichsenring2023-depression": "high quality",
+        "leichsenring2023-somatic": "high quality",
+        "leichsenring2023-anxiety": "moderate quality",
+        "leichsenring2023-personality": "moderate quality",
+    }
+    assert set(rows["doi"]) == {"10.1002/wps.21104"} and set(rows["certainty_system"]) == {"GRADE"}
+    assert rows["source_location"].str.startswith("Abstract").all()
+
+
 def test_a_press_release_figure_cannot_support_a_claim_or_a_therapy_type(tables):
     for name, row_id in (("claims", "pdt-is-effective"), ("therapy_types", "stpp")):
         broken = dict(tables)

@@ -72,6 +72,13 @@ def test_the_overview_shows_the_summary_entries_and_statements_at_load():
     assert "NNT 7" in text
     for label in ("Depression", "Borderline personality disorder", "Panic disorder", "Psychosis", "Eating disorders"):
         assert f"#### [{label}](explore?condition=" in text
+    reviews = [m.value.replace("\\", "") for m in at.markdown if m.value.startswith("**What the reviews say**")]
+    assert len(reviews) >= 10
+    assert "Its own certainty: high quality evidence (GRADE)." in reviews[0] and "doi:10.1002/wps.21104" in reviews[0]
+    assert "Differs from our rating:" in reviews[0]
+    buttons = [b.proto.label for b in at.get("download_button")]
+    for kind in ("RIS", "BibTeX"):
+        assert f"Download the summary's citations ({kind})" in buttons
 
 
 def test_an_nnt_converted_from_g_is_given_only_against_no_real_treatment_for_a_benefit(entries):
@@ -89,3 +96,82 @@ def test_the_mixed_depression_and_anxiety_line_pools_the_depression_scales_alone
     assert line.source == "metapsy" and line.k == 3
     assert (round(line.estimate, 2), round(line.ci_low, 2), round(line.ci_high, 2)) == (0.69, 0.37, 1.0)
     assert "Depression scales" in line.source_text
+
+
+def test_a_published_line_names_its_effect_as_the_row_does_and_cannot_be_tested_for_bias():
+    meta = load.read_table("meta_analyses")
+    row = meta[meta["id"] == "driessen2010-stpp-vs-other-post"].copy()
+    assert row["es_type"].iloc[0] == "d_between"
+    row["k_studies"] = row["k_studies"].astype("Int64").fillna(13)  # constructed: the bundled row gives no k
+    cond = next(c for c in summary.CONDITIONS if c.key == "depression")
+    line = summary.published_line(cond, "active", row)
+    assert line.source == "published" and line.effect_type == "d" and line.estimate == -0.3
+    assert line.doi == "10.1016/j.cpr.2009.08.010"
+    bias = next(d for d in line.rating.domains if d.domain == "publication_bias")
+    assert not bias.concern and not bias.assessed
+    assert bias.reason.startswith("could not be assessed (a published pooled figure")
+    assert "0 trials" not in bias.reason
+    frame = summary.to_frame([(cond, [line])])
+    assert frame.loc[0, "effect_type"] == "d" and frame.loc[0, "effect"] == -0.3
+
+
+@pytest.fixture(scope="module")
+def reviewed():
+    from pdevidence import reviews
+
+    names = ("trials", "meta_analyses", "metapsy_summary_effects", "verdicts", "review_statements")
+    tables = [load.read_table(n) for n in names]
+    return {cond.key: (lines, said) for cond, lines, said in reviews.build(*tables)}
+
+
+def test_the_reviews_beside_each_condition_say_what_the_data_record_with_their_locators(reviewed):
+    lines, said = reviewed["depression"]
+    by_kind = {s.kind: s for s in said}
+    assert (
+        by_kind["2015 review"].doi == "10.1002/wps.20235" and by_kind["2015 review"].locator == "Fonagy 2015 abstract"
+    )
+    umbrella = by_kind["2023 umbrella review"]
+    assert umbrella.doi == "10.1002/wps.21104" and umbrella.locator.startswith("Abstract")
+    assert "Its own certainty: high quality evidence (GRADE)." in umbrella.text
+    # Ours is very low against no real treatment: the difference names the review's year and comparison and our trials.
+    assert umbrella.differs.startswith("Differs from our rating: the review (2023) rates high quality evidence against")
+    assert "inactive and active control conditions together" in umbrella.differs
+    assert "very low certainty (11 trials pooled from the Metapsy database depression-psyctr" in umbrella.differs
+    assert "not rated (12 trials in our trial table" in umbrella.differs
+    later = sum(y > 2015 for y in next(x for x in lines if x.comparison == "inactive").years)
+    assert f"{later} of the 11 trials were published after 2015" in by_kind["2015 review"].differs
+    driessen = [s for s in said if s.kind == "meta-analysis"]
+    assert {s.doi for s in driessen} == {"10.1016/j.cpr.2009.08.010"}
+    assert all("Cohen's d" in s.text and "Hedges' g" not in s.text for s in driessen)
+
+
+def test_a_group_statement_is_shown_under_its_conditions_as_a_statement_about_the_group(reviewed):
+    words = {}
+    for key in ("panic", "gad", "social_anxiety", "ptsd", "ocd", "borderline_pd", "other_pd", "somatic"):
+        umbrella = next(s for s in reviewed[key][1] if s.kind == "2023 umbrella review")
+        words[key] = umbrella.text.split("Its own certainty: ")[1]
+        if key != "somatic":
+            assert umbrella.text.startswith("For ") and "as a group (the review does not name which" in umbrella.text
+    assert words["somatic"] == "high quality evidence (GRADE)."
+    assert {words[k] for k in ("panic", "ptsd", "borderline_pd")} == {"moderate quality evidence (GRADE)."}
+    for key in ("self_harm", "eating", "psychosis", "substance_use", "mood_anxiety_mixed"):
+        assert not any(s.kind == "2023 umbrella review" for s in reviewed[key][1]), key
+
+
+def test_a_review_that_agrees_with_our_rating_gets_no_difference_sentence(reviewed):
+    # The 2015 review finds little evidence for PTSD, and we give no rating there: nothing to explain.
+    ptsd = next(s for s in reviewed["ptsd"][1] if s.kind == "2015 review")
+    assert "little evidence" in ptsd.text and ptsd.differs == ""
+    # A before-and-after figure is never set against a between-group rating.
+    within = [s for s in reviewed["other_pd"][1] if "within group" in s.text]
+    assert within and all(s.differs.startswith("A before-and-after change") for s in within)
+
+
+def test_the_social_anxiety_line_pools_the_three_psychodynamic_trials_of_the_social_anxiety_database(entries):
+    line = next(line for line in entries["social_anxiety"] if line.comparison == "inactive")
+    assert line.source == "metapsy" and line.database == "sad-psyctr"
+    assert line.studies == ("Johansson, 2017", "Leichsenring, 2013", "Rahmani, 2020") and line.people == 385
+    assert (round(line.estimate, 2), round(line.ci_low, 2), round(line.ci_high, 2)) == (0.63, 0.26, 1.0)
+    assert line.certainty == "moderate"  # rated down once: 385 people, fewer than 400
+    assert [d.domain for d in line.rating.downgrades] == ["imprecision"]
+    assert "NNT 5" in line.absolute_text

@@ -4,46 +4,98 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pdevidence import certainty, effectmap, summary
+from pdevidence import certainty, citations, reviews, summary
+from pdevidence.summary import Line
 from pdevidence.web import memo, widgets
+
+
+def _line_bits(line: Line) -> list[str]:
+    """The figures behind one line's sentence: source, effect, absolute terms, downgrades, does it hold."""
+    bits = [f"Source: {widgets.escape(line.source_text)}"]
+    if line.estimate is not None and line.ci_low is not None:
+        bits.append(f"{line.effect_type} {line.estimate:.2f} (95% CI {line.ci_low:.2f} to {line.ci_high:.2f})")
+    if line.pi_low is not None:
+        bits.append(f"prediction interval {line.pi_low:.2f} to {line.pi_high:.2f}")
+    if line.absolute_text:
+        bits.append(widgets.escape(line.absolute_text))
+    if line.rating and line.rating.downgrades:
+        bits.append(
+            "Rated down for: " + "; ".join(widgets.escape(f"{d.label} ({d.reason})") for d in line.rating.downgrades)
+        )
+    if line.holds:
+        bits.append("Does it hold? " + "; ".join(widgets.escape(f"{c}: {h}, {f}") for c, h, f in line.holds))
+    if line.version:
+        bits.append(widgets.escape(f"Database version: {line.version}; doi:{line.doi}; © Metapsy project, ODC-By 1.0"))
+    return bits
+
+
+def _render_reviews(said: list[reviews.Said]) -> None:
+    """What the reviews say, each in its own words with its locator, and why it differs from ours where it does."""
+    kinds = {s.kind for s in said}
+    items = [
+        f"**{widgets.escape(s.kind[:1].upper() + s.kind[1:])}** ({widgets.escape(s.source)}"
+        + (f", doi:{widgets.escape(s.doi)}" if s.doi else "")
+        + f"; {widgets.escape(s.locator)}): {widgets.escape(s.text)}"
+        + (f"\n  - {widgets.escape(s.differs)}" if s.differs else "")
+        for s in said
+    ]
+    if "2015 review" not in kinds:
+        items.insert(0, "**2015 review** (Fonagy 2015): no verdict for this condition in our table of its conclusions.")
+    if not any(k.endswith("umbrella review") for k in kinds):
+        items.append(
+            "**2023 umbrella review** (Leichsenring et al. 2023): its abstract gives no statement for this condition."
+        )
+    st.markdown(
+        "**What the reviews say** (their own words, paraphrased; our rating above stays ours)\n\n"
+        + "\n".join(f"- {item}" for item in items)
+    )
 
 
 def render_summary() -> None:
     """Every condition's lines as headings, sentences and a small table, before any click."""
-    extract = widgets.table("metapsy_summary_effects")
+    tables = [widgets.table(n) for n in ("trials", "meta_analyses", "metapsy_summary_effects", "verdicts")]
     # memo keys each table by one digest per run, shared with the page's other cached steps.
-    entries = memo.computed(summary.build, widgets.table("trials"), widgets.table("meta_analyses"), extract)
+    entries = memo.computed(reviews.build, *tables, widgets.table("review_statements"))
     st.subheader("Does it work for my condition, and how sure are we?")
     st.markdown(
         "Certainty is **our rating by these rules** (GRADE-style), not a review's. "
-        "Effects are Hedges' g: positive favours psychodynamic therapy."
+        "Effects are standardized mean differences (Hedges' g, or Cohen's d where marked d): "
+        "positive favours psychodynamic therapy."
     )
-    for cond, lines in entries:
-        link = effectmap.explore_link(cond.group, cond.specific[0] if len(cond.specific) == 1 else None)
-        st.markdown(f"#### [{widgets.escape(cond.label)}]({link})")
+    for cond, lines, said in entries:
+        st.markdown(f"#### [{widgets.escape(cond.label)}]({summary.entry_link(cond, tables[0])})")
         for line in lines:
             st.markdown(f"**{summary.COMPARISON_HEADINGS[line.comparison]}.** {widgets.escape(line.statement)}")
-            bits = [f"Source: {widgets.escape(line.source_text)}"]
-            if line.estimate is not None and line.ci_low is not None:
-                bits.append(f"g {line.estimate:.2f} (95% CI {line.ci_low:.2f} to {line.ci_high:.2f})")
-            if line.pi_low is not None:
-                bits.append(f"prediction interval {line.pi_low:.2f} to {line.pi_high:.2f}")
-            if line.absolute_text:
-                bits.append(widgets.escape(line.absolute_text))
-            if line.rating and line.rating.downgrades:
-                bits.append(
-                    "Rated down for: "
-                    + "; ".join(widgets.escape(f"{d.label} ({d.reason})") for d in line.rating.downgrades)
-                )
-            if line.holds:
-                bits.append("Does it hold? " + "; ".join(widgets.escape(f"{c}: {h}, {f}") for c, h, f in line.holds))
-            if line.version:
-                bits.append(
-                    widgets.escape(f"Database version: {line.version}; doi:{line.doi}; © Metapsy project, ODC-By 1.0")
-                )
-            st.markdown("\n".join(f"- {b}" for b in bits))
+            st.markdown("\n".join(f"- {b}" for b in _line_bits(line)))
+        _render_reviews(said)
     with st.expander("The rules behind our rating"):
         st.markdown(
             "\n".join(f"- **{widgets.escape(name)}**: {widgets.escape(text)}" for name, text in certainty.RULES)
         )
-    widgets.render_download(summary.to_frame(entries), "summary-of-findings.csv", "Download the summary (CSV)")
+    _render_downloads(entries)
+
+
+def _render_downloads(entries) -> None:
+    """The summary as CSV and its sources (databases, meta-analyses, trials, reviews) as RIS and BibTeX."""
+    plain = [(cond, lines) for cond, lines, _ in entries]
+    tables = [widgets.table(n) for n in ("trials", "meta_analyses", "review_statements")]
+    cols = st.columns(3)
+    with cols[0]:
+        widgets.render_download(summary.to_frame(plain), "summary-of-findings.csv", "Download the summary (CSV)")
+    for col, (label, build, name, mime) in zip(
+        cols[1:],
+        (
+            ("RIS", citations.to_ris, "summary-of-findings.ris", "application/x-research-info-systems"),
+            ("BibTeX", citations.to_bibtex, "summary-of-findings.bib", "application/x-bibtex"),
+        ),
+        strict=True,
+    ):
+        col.download_button(
+            f"Download the summary's citations ({label})",
+            # Built when clicked, not on every rerun.
+            lambda build=build: build(citations.summary_sources(entries, *tables)).encode("utf-8"),
+            file_name=name,
+            mime=mime,
+            icon=":material/download:",
+            on_click="ignore",
+        )
