@@ -188,7 +188,7 @@ def _check_effects(frame: pd.DataFrame) -> list[str]:
 
 
 def _check_identified(frame: pd.DataFrame) -> list[str]:
-    """Every trial and meta-analysis row names its publication by DOI or PMID."""
+    """Every trial, meta-analysis and review-statement row names its publication by DOI or PMID."""
     no_id = frame["doi"].isna() & frame["pmid"].isna()
     return [f"neither DOI nor PMID on row(s) {_rows(no_id)}"] if no_id.any() else []
 
@@ -306,10 +306,7 @@ def _check_meta(frame: pd.DataFrame) -> list[str]:
 
 
 def _check_review_statements(frame: pd.DataFrame) -> list[str]:
-    messages = _check_specific_lists(frame)
-    no_id = frame["doi"].isna() & frame["pmid"].isna()
-    if no_id.any():
-        messages.append(f"neither DOI nor PMID on row(s) {_rows(no_id)}")
+    messages = _check_specific_lists(frame) + _check_identified(frame)
     unexplained = (frame["inferred"] == "yes") & ~frame["note"].fillna("").str.startswith("Inferred:")
     if unexplained.any():
         messages.append(f"an inferred statement needs a note beginning 'Inferred:' on row(s) {_rows(unexplained)}")

@@ -8,14 +8,12 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import playwright.sync_api as playwright_api
 import pytest
-from browser import CHROMIUM, ROOT, Server, save_screenshot_on_failure, wait_ready
+from browser import ROOT, Server, require_chromium, save_screenshot_on_failure, wait_ready
 
 pytestmark = pytest.mark.browser
-
-playwright_api = pytest.importorskip("playwright.sync_api")
-if not Path(CHROMIUM).exists():
-    pytest.skip(f"Chromium not found at {CHROMIUM} (make test installs it)", allow_module_level=True)
+require_chromium()
 
 HEADING = "Does it work for my condition, and how sure are we?"
 # Our sentence's closing bracket: "(11 trials, 1,337 people; very low certainty)."
