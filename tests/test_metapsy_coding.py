@@ -236,9 +236,12 @@ def test_suicide_ideation_stored_g_is_arm_1_minus_arm_2_as_the_published_arm_mea
 
 
 @pytest.mark.parametrize("name", CODED)
-def test_every_coded_database_says_it_was_checked_by_a_second_reading(name):
+def test_every_coded_database_says_whether_a_second_reading_checked_it(name):
     db = read_database(SHARED / f"{name}.csv")
-    assert "checked by a second reading: every quoted line found verbatim" in db.coding_note
+    if RAW["databases"][name].get("second_reading"):
+        assert "checked by a second reading: every quoted line found verbatim" in db.coding_note
+    else:
+        assert db.coding_note.endswith("not yet checked by a second reading).")
 
 
 def test_a_coding_without_a_second_reading_says_so_and_a_malformed_one_fails():
@@ -270,3 +273,35 @@ def test_an_outcome_value_the_reviewed_coding_does_not_list_is_never_pooled(tmp_
     unlisted = table[table["reason"].str.contains("not in the reviewed coding")]
     assert len(unlisted) == 1 and not unlisted["pooled"].iloc[0]
     assert table.loc["c-gambling", "pooled"]
+
+
+def test_depression_psyctr_keeps_one_symptom_outcome_across_calculation_types_and_its_two_issue_figures():
+    raw = raw_table("depression-psyctr")
+    db = read_database(SHARED / "depression-psyctr.csv")
+    assert len(db.rows) == len(raw) == 900
+    table = db.outcomes.set_index("outcome")
+    assert sorted(table.index) == ["c-symptoms", "d-other-improvement", "d-remission", "d-response"]
+    assert not table.loc["c-symptoms", "higher_is_better"]
+    assert all(table.loc[["d-remission", "d-response", "d-other-improvement"], "higher_is_better"])
+    assert db.default_outcome == "c-symptoms"
+    # msd, change and other-statistic rows are one depression outcome (one calculation type per study).
+    scores = raw["outcome_type"].isin(["msd", "change", "other statistic"])
+    assert (db.rows.loc[scores.to_numpy(), "outcome"] == "c-symptoms").all()
+    assert set(db.rows.loc[(raw["outcome_type"] == "remission (cut-off)").to_numpy(), "outcome"]) == {"d-remission"}
+    families = dict(zip(db.codes["code"], db.codes["family"], strict=True))
+    assert families == {
+        "3rd": "third_wave", "bat": "behavioural_activation", "cbt": "cbt", "dyn": "psychodynamic",
+        "ipt": "interpersonal", "lrt": "other", "other psy": "other", "pst": "problem_solving", "sup": "supportive",
+    }  # fmt: skip
+    assert set(db.rows.loc[db.rows["study"] == "Heckman, 2013", "family"]) == {"other"}  # tele-SEGT, not claimed
+    post = scores & (raw["time"] == "post")
+    # Stored g is arm 2 minus arm 1 on these scales: a positive g is a lower depression score under arm 1.
+    for code, family, k, expected in (
+        ("dyn", "psychodynamic", 11, (0.49, 0.18, 0.80)),
+        ("cbt", "cbt", 244, (0.77, 0.70, 0.84)),
+    ):
+        n, g, low, high = independent_pool(raw[post & (raw["condition_arm1"] == code)])
+        assert n == k and (round(g, 2), round(low, 2), round(high, 2)) == expected
+        _, row = engine_pool("depression-psyctr", "c-symptoms", family)
+        assert row["studies"] == k
+        assert (row["g"], row["ci_low"], row["ci_high"]) == pytest.approx((g, low, high), abs=1e-9)
