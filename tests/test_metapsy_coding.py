@@ -305,3 +305,35 @@ def test_depression_psyctr_keeps_one_symptom_outcome_across_calculation_types_an
         _, row = engine_pool("depression-psyctr", "c-symptoms", family)
         assert row["studies"] == k
         assert (row["g"], row["ci_low"], row["ci_high"]) == pytest.approx((g, low, high), abs=1e-9)
+
+
+def test_borderline_families_are_coded_and_its_outcomes_stay_with_the_generic_rules_in_the_right_direction():
+    raw = raw_table("borderline-psyctr")
+    db = read_database(SHARED / "borderline-psyctr.csv")
+    assert len(db.rows) == len(raw) == 54
+    assert "outcomes and their direction are not part of it" in db.coding_note
+    families = dict(zip(db.codes["code"], db.codes["family"], strict=True))
+    assert families == {
+        "cbt": "cbt", "dbt": "third_wave", "ipt": "interpersonal", "mbt": "psychodynamic", "mixed": "other",
+        "pdp": "psychodynamic", "st": "schema", "tfp": "psychodynamic",
+    }  # fmt: skip
+    assert set(db.rows.loc[db.rows["study"] == "Andreoli, 2016", "family"]) == {"other"}  # "mixed", not claimed
+    table = db.outcomes.set_index("outcome")
+    assert sorted(table.index) == ["c-bpd-severity", "c-quality-of-life", "d-suicidal-behaviour", "d-suicide-death"]
+    assert table["pooled"].all()
+    assert [bool(table.loc[k, "higher_is_better"]) for k in table.index] == [False, True, False, False]
+    # Carter 2010's WHOQOL-BREF row, filed under "BPD severity", is not pooled with the severity scales.
+    carter = db.rows[(db.rows["study"] == "Carter, 2010") & (db.rows["instrument"] == "whoqol-bref")]
+    assert carter["outcome"].item() == "c-quality-of-life"
+    dynamic = raw["condition_arm1"].isin(["pdp", "mbt", "tfp"]) & (raw["time"] == "post")
+    severity = dynamic & (raw["outcome_domain"] == "BPD severity") & (raw["instrument"] != "whoqol-bref")
+    # Stored g is arm 1 minus arm 2 on severity (a negative g is less severity under therapy) and arm 2 minus
+    # arm 1 on suicidal behaviour (a positive g is fewer events under therapy).
+    behaviour = dynamic & (raw["outcome_domain"] == "suicidal behaviour") & (raw["dich"] != "death by suicide")
+    for rows, sign, outcome, k in ((severity, -1.0, "c-bpd-severity", 8), (behaviour, 1.0, "d-suicidal-behaviour", 7)):
+        n, g, low, high = independent_pool(raw[rows], sign=sign)
+        _, row = engine_pool("borderline-psyctr", outcome, "psychodynamic")
+        assert row["studies"] == n == k
+        assert (row["g"], row["ci_low"], row["ci_high"]) == pytest.approx((g, low, high), abs=1e-9)
+    _, row = engine_pool("borderline-psyctr", "c-bpd-severity", "psychodynamic")
+    assert (round(row["g"], 2), round(row["ci_low"], 2), round(row["ci_high"], 2)) == (0.58, 0.25, 0.90)
