@@ -337,3 +337,45 @@ def test_borderline_families_are_coded_and_its_outcomes_stay_with_the_generic_ru
         assert (row["g"], row["ci_low"], row["ci_high"]) == pytest.approx((g, low, high), abs=1e-9)
     _, row = engine_pool("borderline-psyctr", "c-bpd-severity", "psychodynamic")
     assert (round(row["g"], 2), round(row["ci_low"], 2), round(row["ci_high"], 2)) == (0.58, 0.25, 0.90)
+
+
+def test_depression_inpatients_pools_scores_and_events_in_its_own_sign_convention_and_leaves_unclear_counts_out():
+    raw = raw_table("depression-inpatients")
+    db = read_database(SHARED / "depression-inpatients.csv")
+    assert len(db.rows) == len(raw) == 143
+    table = db.outcomes.set_index("outcome")
+    assert sorted(table.index) == [
+        "c-change-from-baseline~unknown", "c-symptoms", "d-partial-improvement~unknown", "d-remission", "d-response",
+    ]  # fmt: skip
+    assert list(table.loc[["c-symptoms", "d-remission", "d-response"], "higher_is_better"]) == [False, True, True]
+    assert not table.loc["c-change-from-baseline~unknown", "pooled"]
+    assert not table.loc["d-partial-improvement~unknown", "pooled"]
+    # Meeks 2015's "no change" counts and Travers 2017's change scores stay out of the symptom scales.
+    assert set(db.rows.loc[(raw["outcome_type"] == "change").to_numpy(), "outcome"]) == {
+        "c-change-from-baseline~unknown"
+    }
+    families = dict(zip(db.codes["code"], db.codes["family"], strict=True))
+    assert families == {
+        "bat": "behavioural_activation", "cbt": "cbt", "dyn": "psychodynamic", "ipt": "interpersonal",
+        "lrt": "other", "other psy": "other", "pst": "problem_solving",
+    }  # fmt: skip
+    assert sorted(db.rows.loc[db.rows["family"] == "psychodynamic", "study"].unique()) == ["Roten, 2017"]
+    # Events are stored arm 2 minus arm 1 here: Roten 2017's two post-test remission rows, averaged and turned.
+    roten = raw[(raw["study"] == "Roten, 2017") & (raw["outcome_type"] == "remission") & (raw["time"] == "post")]
+    _, row = engine_pool("depression-inpatients", "d-remission", "psychodynamic")
+    assert row["studies"] == 1 and pd.isna(row["g"])  # one trial: not pooled
+    pd_rows = select_rows(db, Analysis(outcome="d-remission"))
+    assert pd_rows.loc[pd_rows["study"] == "Roten, 2017", "g"].mean() == pytest.approx(-roten[".g"].mean())
+    # CBT against controls on the symptom scales; stored g is arm 1 minus arm 2 (a negative g is a lower score).
+    controls = ("cau", "cbt", "other ctr", "pha", "wl")
+    picked = raw[
+        (raw["condition_arm1"] == "cbt") & (raw["outcome_type"] == "msd") & (raw["time"] == "post")
+        & (raw["comparison"] == "psy vs ctr")
+    ]  # fmt: skip
+    assert set(picked["condition_arm2"]) <= set(controls)
+    k, g, low, high = independent_pool(picked, sign=-1.0)
+    rows = select_rows(db, Analysis(outcome="c-symptoms", comparators=controls))
+    cbt = family_summary(rows).set_index("family").loc["cbt"]
+    assert cbt["studies"] == k == 12
+    assert (round(g, 2), round(low, 2), round(high, 2)) == (0.55, 0.26, 0.84)
+    assert (cbt["g"], cbt["ci_low"], cbt["ci_high"]) == pytest.approx((g, low, high), abs=1e-9)
