@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -379,3 +380,39 @@ def test_depression_inpatients_pools_scores_and_events_in_its_own_sign_conventio
     assert cbt["studies"] == k == 12
     assert (round(g, 2), round(low, 2), round(high, 2)) == (0.55, 0.26, 0.84)
     assert (cbt["g"], cbt["ci_low"], cbt["ci_high"]) == pytest.approx((g, low, high), abs=1e-9)
+
+
+def test_depression_selfguided_codes_every_therapy_has_no_psychodynamic_arm_and_pools_cbt_as_statsmodels_does():
+    raw = raw_table("depression-selfguided-psyctr")
+    db = read_database(SHARED / "depression-selfguided-psyctr.csv")
+    assert len(db.rows) == len(raw) == 361
+    assert "outcomes and their direction are not part of it" in db.coding_note
+    families = dict(zip(db.codes["code"], db.codes["family"], strict=True))
+    assert families == {
+        "3rd": "third_wave", "bat": "behavioural_activation", "cbt": "cbt", "other psy": "other",
+        "pst": "problem_solving",
+    }  # fmt: skip
+    assert "psychodynamic" not in set(db.rows["family"])
+    table = db.outcomes.set_index("outcome")
+    directions = {k: table.loc[k, "higher_is_better"] for k in table.index[table["pooled"]]}
+    assert directions == {
+        "c-depression": False, "c-quality-of-life": True, "c-well-being": True, "c-treatment-satisfaction": True,
+        "d-remission": True, "d-response": True,
+    }  # fmt: skip
+    # MSIS-29 (higher is worse) and Q-LES-Q sit in "QoL" but match no quality-of-life keyword: never pooled.
+    assert not table.loc["c-qol", "pooled"]
+    assert set(db.rows.loc[db.rows["instrument"] == "MSIS-29", "outcome"]) == {"c-qol"}
+    # Well-being is stored arm 2 minus arm 1 although higher is better: turned, so more well-being is positive.
+    wellbeing = (db.rows["outcome"] == "c-well-being").to_numpy()
+    higher = raw.loc[wellbeing, "mean_arm1"] - raw.loc[wellbeing, "mean_arm2"]
+    assert len(higher) == 3 and (np.sign(db.rows.loc[wellbeing, "g"]) == np.sign(higher).to_numpy()).all()
+    # CBT on depression scores at post-test; stored g is arm 2 minus arm 1 (positive: a lower score under CBT).
+    scores = raw["outcome_type"].isin(["msd", "change", "other stat", "reliable change"])
+    picked = raw[
+        scores & (raw["outcome_domain"] == "depression") & (raw["condition_arm1"] == "cbt") & (raw["time"] == "post")
+    ]
+    k, g, low, high = independent_pool(picked)
+    _, row = engine_pool("depression-selfguided-psyctr", "c-depression", "cbt")
+    assert row["studies"] == k == 67
+    assert (round(g, 2), round(low, 2), round(high, 2)) == (0.57, 0.48, 0.67)
+    assert (row["g"], row["ci_low"], row["ci_high"]) == pytest.approx((g, low, high), abs=1e-9)
