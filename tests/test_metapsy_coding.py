@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -236,9 +237,12 @@ def test_suicide_ideation_stored_g_is_arm_1_minus_arm_2_as_the_published_arm_mea
 
 
 @pytest.mark.parametrize("name", CODED)
-def test_every_coded_database_says_it_was_checked_by_a_second_reading(name):
+def test_every_coded_database_says_whether_a_second_reading_checked_it(name):
     db = read_database(SHARED / f"{name}.csv")
-    assert "checked by a second reading: every quoted line found verbatim" in db.coding_note
+    if RAW["databases"][name].get("second_reading"):
+        assert "checked by a second reading: every quoted line found verbatim" in db.coding_note
+    else:
+        assert db.coding_note.endswith("not yet checked by a second reading).")
 
 
 def test_a_coding_without_a_second_reading_says_so_and_a_malformed_one_fails():
@@ -270,3 +274,145 @@ def test_an_outcome_value_the_reviewed_coding_does_not_list_is_never_pooled(tmp_
     unlisted = table[table["reason"].str.contains("not in the reviewed coding")]
     assert len(unlisted) == 1 and not unlisted["pooled"].iloc[0]
     assert table.loc["c-gambling", "pooled"]
+
+
+def test_depression_psyctr_keeps_one_symptom_outcome_across_calculation_types_and_its_two_issue_figures():
+    raw = raw_table("depression-psyctr")
+    db = read_database(SHARED / "depression-psyctr.csv")
+    assert len(db.rows) == len(raw) == 900
+    table = db.outcomes.set_index("outcome")
+    assert sorted(table.index) == ["c-symptoms", "d-other-improvement", "d-remission", "d-response"]
+    assert not table.loc["c-symptoms", "higher_is_better"]
+    assert all(table.loc[["d-remission", "d-response", "d-other-improvement"], "higher_is_better"])
+    assert db.default_outcome == "c-symptoms"
+    # msd, change and other-statistic rows are one depression outcome (one calculation type per study).
+    scores = raw["outcome_type"].isin(["msd", "change", "other statistic"])
+    assert (db.rows.loc[scores.to_numpy(), "outcome"] == "c-symptoms").all()
+    assert set(db.rows.loc[(raw["outcome_type"] == "remission (cut-off)").to_numpy(), "outcome"]) == {"d-remission"}
+    families = dict(zip(db.codes["code"], db.codes["family"], strict=True))
+    assert families == {
+        "3rd": "third_wave", "bat": "behavioural_activation", "cbt": "cbt", "dyn": "psychodynamic",
+        "ipt": "interpersonal", "lrt": "other", "other psy": "other", "pst": "problem_solving", "sup": "supportive",
+    }  # fmt: skip
+    assert set(db.rows.loc[db.rows["study"] == "Heckman, 2013", "family"]) == {"other"}  # tele-SEGT, not claimed
+    post = scores & (raw["time"] == "post")
+    # Stored g is arm 2 minus arm 1 on these scales: a positive g is a lower depression score under arm 1.
+    for code, family, k, expected in (
+        ("dyn", "psychodynamic", 11, (0.49, 0.18, 0.80)),
+        ("cbt", "cbt", 244, (0.77, 0.70, 0.84)),
+    ):
+        n, g, low, high = independent_pool(raw[post & (raw["condition_arm1"] == code)])
+        assert n == k and (round(g, 2), round(low, 2), round(high, 2)) == expected
+        _, row = engine_pool("depression-psyctr", "c-symptoms", family)
+        assert row["studies"] == k
+        assert (row["g"], row["ci_low"], row["ci_high"]) == pytest.approx((g, low, high), abs=1e-9)
+
+
+def test_borderline_families_are_coded_and_its_outcomes_stay_with_the_generic_rules_in_the_right_direction():
+    raw = raw_table("borderline-psyctr")
+    db = read_database(SHARED / "borderline-psyctr.csv")
+    assert len(db.rows) == len(raw) == 54
+    assert "outcomes and their direction are not part of it" in db.coding_note
+    families = dict(zip(db.codes["code"], db.codes["family"], strict=True))
+    assert families == {
+        "cbt": "cbt", "dbt": "third_wave", "ipt": "interpersonal", "mbt": "psychodynamic", "mixed": "other",
+        "pdp": "psychodynamic", "st": "schema", "tfp": "psychodynamic",
+    }  # fmt: skip
+    assert set(db.rows.loc[db.rows["study"] == "Andreoli, 2016", "family"]) == {"other"}  # "mixed", not claimed
+    table = db.outcomes.set_index("outcome")
+    assert sorted(table.index) == ["c-bpd-severity", "c-quality-of-life", "d-suicidal-behaviour", "d-suicide-death"]
+    assert table["pooled"].all()
+    assert [bool(table.loc[k, "higher_is_better"]) for k in table.index] == [False, True, False, False]
+    # Carter 2010's WHOQOL-BREF row, filed under "BPD severity", is not pooled with the severity scales.
+    carter = db.rows[(db.rows["study"] == "Carter, 2010") & (db.rows["instrument"] == "whoqol-bref")]
+    assert carter["outcome"].item() == "c-quality-of-life"
+    dynamic = raw["condition_arm1"].isin(["pdp", "mbt", "tfp"]) & (raw["time"] == "post")
+    severity = dynamic & (raw["outcome_domain"] == "BPD severity") & (raw["instrument"] != "whoqol-bref")
+    # Stored g is arm 1 minus arm 2 on severity (a negative g is less severity under therapy) and arm 2 minus
+    # arm 1 on suicidal behaviour (a positive g is fewer events under therapy).
+    behaviour = dynamic & (raw["outcome_domain"] == "suicidal behaviour") & (raw["dich"] != "death by suicide")
+    for rows, sign, outcome, k in ((severity, -1.0, "c-bpd-severity", 8), (behaviour, 1.0, "d-suicidal-behaviour", 7)):
+        n, g, low, high = independent_pool(raw[rows], sign=sign)
+        _, row = engine_pool("borderline-psyctr", outcome, "psychodynamic")
+        assert row["studies"] == n == k
+        assert (row["g"], row["ci_low"], row["ci_high"]) == pytest.approx((g, low, high), abs=1e-9)
+    _, row = engine_pool("borderline-psyctr", "c-bpd-severity", "psychodynamic")
+    assert (round(row["g"], 2), round(row["ci_low"], 2), round(row["ci_high"], 2)) == (0.58, 0.25, 0.90)
+
+
+def test_depression_inpatients_pools_scores_and_events_in_its_own_sign_convention_and_leaves_unclear_counts_out():
+    raw = raw_table("depression-inpatients")
+    db = read_database(SHARED / "depression-inpatients.csv")
+    assert len(db.rows) == len(raw) == 143
+    table = db.outcomes.set_index("outcome")
+    assert sorted(table.index) == [
+        "c-change-from-baseline~unknown", "c-symptoms", "d-partial-improvement~unknown", "d-remission", "d-response",
+    ]  # fmt: skip
+    assert list(table.loc[["c-symptoms", "d-remission", "d-response"], "higher_is_better"]) == [False, True, True]
+    assert not table.loc["c-change-from-baseline~unknown", "pooled"]
+    assert not table.loc["d-partial-improvement~unknown", "pooled"]
+    # Meeks 2015's "no change" counts and Travers 2017's change scores stay out of the symptom scales.
+    assert set(db.rows.loc[(raw["outcome_type"] == "change").to_numpy(), "outcome"]) == {
+        "c-change-from-baseline~unknown"
+    }
+    families = dict(zip(db.codes["code"], db.codes["family"], strict=True))
+    assert families == {
+        "bat": "behavioural_activation", "cbt": "cbt", "dyn": "psychodynamic", "ipt": "interpersonal",
+        "lrt": "other", "other psy": "other", "pst": "problem_solving",
+    }  # fmt: skip
+    assert sorted(db.rows.loc[db.rows["family"] == "psychodynamic", "study"].unique()) == ["Roten, 2017"]
+    # Events are stored arm 2 minus arm 1 here: Roten 2017's two post-test remission rows, averaged and turned.
+    roten = raw[(raw["study"] == "Roten, 2017") & (raw["outcome_type"] == "remission") & (raw["time"] == "post")]
+    _, row = engine_pool("depression-inpatients", "d-remission", "psychodynamic")
+    assert row["studies"] == 1 and pd.isna(row["g"])  # one trial: not pooled
+    pd_rows = select_rows(db, Analysis(outcome="d-remission"))
+    assert pd_rows.loc[pd_rows["study"] == "Roten, 2017", "g"].mean() == pytest.approx(-roten[".g"].mean())
+    # CBT against controls on the symptom scales; stored g is arm 1 minus arm 2 (a negative g is a lower score).
+    controls = ("cau", "cbt", "other ctr", "pha", "wl")
+    picked = raw[
+        (raw["condition_arm1"] == "cbt") & (raw["outcome_type"] == "msd") & (raw["time"] == "post")
+        & (raw["comparison"] == "psy vs ctr")
+    ]  # fmt: skip
+    assert set(picked["condition_arm2"]) <= set(controls)
+    k, g, low, high = independent_pool(picked, sign=-1.0)
+    rows = select_rows(db, Analysis(outcome="c-symptoms", comparators=controls))
+    cbt = family_summary(rows).set_index("family").loc["cbt"]
+    assert cbt["studies"] == k == 12
+    assert (round(g, 2), round(low, 2), round(high, 2)) == (0.55, 0.26, 0.84)
+    assert (cbt["g"], cbt["ci_low"], cbt["ci_high"]) == pytest.approx((g, low, high), abs=1e-9)
+
+
+def test_depression_selfguided_codes_every_therapy_has_no_psychodynamic_arm_and_pools_cbt_as_statsmodels_does():
+    raw = raw_table("depression-selfguided-psyctr")
+    db = read_database(SHARED / "depression-selfguided-psyctr.csv")
+    assert len(db.rows) == len(raw) == 361
+    assert "outcomes and their direction are not part of it" in db.coding_note
+    families = dict(zip(db.codes["code"], db.codes["family"], strict=True))
+    assert families == {
+        "3rd": "third_wave", "bat": "behavioural_activation", "cbt": "cbt", "other psy": "other",
+        "pst": "problem_solving",
+    }  # fmt: skip
+    assert "psychodynamic" not in set(db.rows["family"])
+    table = db.outcomes.set_index("outcome")
+    directions = {k: table.loc[k, "higher_is_better"] for k in table.index[table["pooled"]]}
+    assert directions == {
+        "c-depression": False, "c-quality-of-life": True, "c-well-being": True, "c-treatment-satisfaction": True,
+        "d-remission": True, "d-response": True,
+    }  # fmt: skip
+    # MSIS-29 (higher is worse) and Q-LES-Q sit in "QoL" but match no quality-of-life keyword: never pooled.
+    assert not table.loc["c-qol", "pooled"]
+    assert set(db.rows.loc[db.rows["instrument"] == "MSIS-29", "outcome"]) == {"c-qol"}
+    # Well-being is stored arm 2 minus arm 1 although higher is better: turned, so more well-being is positive.
+    wellbeing = (db.rows["outcome"] == "c-well-being").to_numpy()
+    higher = raw.loc[wellbeing, "mean_arm1"] - raw.loc[wellbeing, "mean_arm2"]
+    assert len(higher) == 3 and (np.sign(db.rows.loc[wellbeing, "g"]) == np.sign(higher).to_numpy()).all()
+    # CBT on depression scores at post-test; stored g is arm 2 minus arm 1 (positive: a lower score under CBT).
+    scores = raw["outcome_type"].isin(["msd", "change", "other stat", "reliable change"])
+    picked = raw[
+        scores & (raw["outcome_domain"] == "depression") & (raw["condition_arm1"] == "cbt") & (raw["time"] == "post")
+    ]
+    k, g, low, high = independent_pool(picked)
+    _, row = engine_pool("depression-selfguided-psyctr", "c-depression", "cbt")
+    assert row["studies"] == k == 67
+    assert (round(g, 2), round(low, 2), round(high, 2)) == (0.57, 0.48, 0.67)
+    assert (row["g"], row["ci_low"], row["ci_high"]) == pytest.approx((g, low, high), abs=1e-9)
