@@ -542,3 +542,73 @@ def test_the_command_line_takes_a_catalogue_name_and_reads_the_local_copy():
     cbt = family_summary(select_rows(db)).set_index("family").loc["cbt"]
     assert records["cbt"]["outcome"] == "c-symptoms"
     assert records["cbt"]["g"] == round(float(cbt["g"]), 4) and records["cbt"]["studies"] == cbt["studies"]
+
+
+# ----------------------------------------------------------------- the instrument lexicon
+
+
+@pytest.mark.parametrize(
+    "scale, higher",
+    [
+        ("bdi-ii", False), ("BDI-2", False), ("bdi-1", False), ("hamd", False), ("hdrs-17", False),
+        ("HRSD-24", False), ("ham-d", False), ("phq-9", False), ("phq-8", False), ("gad-7", False),
+        ("ede-q", False), ("hads-a", False), ("hads", False), ("bai", False), ("stai-t", False),
+        ("pcl-5", False), ("caps-5", False), ("y-bocs", False), ("ybocs", False), ("pdss-sr", False),
+        ("lsas-sr", False), ("ces-d", False), ("madrs-s", False), ("qids-sr", False), ("ham-a", False),
+        ("sf-36", True), ("SF-36 physical fu...", True), ("sf-12 mh", True), ("whoqol-bref", True),
+        ("who-qol-hiv bref", True), ("eq-5d-5l", True), ("qoli", True), ("swlq", True),
+    ],
+)  # fmt: skip
+def test_the_lexicon_gives_each_named_scale_its_sourced_direction(scale, higher):
+    from pdevidence.metapsy.coding import instrument_direction
+
+    entry = instrument_direction(scale)
+    assert entry is not None and entry.higher_is_better is higher
+    assert '"' in entry.source  # every direction quotes the line it rests on
+
+
+@pytest.mark.parametrize(
+    "scale",
+    ["ed-qol (eating disorder quality of life assessment survey)", "edqol", "pooled - lehman quality of life inventory",
+     "cy-bocs", "hads-d-severity", "bdi-fs", "pcl", "caps", "ibs-qol"],
+)  # fmt: skip
+def test_scales_whose_direction_was_not_sourced_are_not_in_the_lexicon(scale):
+    from pdevidence.metapsy.coding import instrument_direction
+
+    assert instrument_direction(scale) is None
+
+
+def _scale_rows(domain: str | None) -> list[dict]:
+    """Three trials, each with SF-36 (higher is better), EDQOL (higher is worse) and BDI-II rows; arm 1 better on all."""
+    rows = []
+    for i, d in enumerate((0.4, 0.5, 0.6)):
+        for scale, sign in (("sf-36", 1), ("edqol", -1), ("bdi-ii", -1)):
+            m1, m2 = 50 + sign * 10 * d, 50.0
+            g, var = hedges_g(m1, 10, N, m2, 10, N)
+            rows.append(
+                {
+                    "study": f"Scale {i}, 201{i}", "condition_arm1": "dyn", "condition_arm2": "wl",
+                    "outcome_type": "msd", "outcome_domain": domain if scale != "bdi-ii" else None,
+                    "instrument": scale, "time": "post", "mean_arm1": m1, "sd_arm1": 10, "n_arm1": N,
+                    "mean_arm2": m2, "sd_arm2": 10, "n_arm2": N, G: round(g, 6), G_SE: round(math.sqrt(var), 6),
+                }
+            )  # fmt: skip
+    return rows
+
+
+@pytest.mark.parametrize("domain", ["quality of life", None])
+def test_a_quality_of_life_scale_where_higher_is_worse_is_never_pooled_with_its_sign_reversed(domain):
+    db = read_database(to_csv(_scale_rows(domain)), name="scales-synthetic")
+    assert db.coding == "automatic"
+    by_scale = db.rows.groupby("instrument")["outcome"].agg(set)
+    outcomes = db.outcomes.set_index("outcome")
+    sf36 = by_scale["sf-36"].pop()
+    assert outcomes.loc[sf36, "pooled"] and outcomes.loc[sf36, "higher_is_better"]
+    assert "Short Form 36" in outcomes.loc[sf36, "rule"]
+    assert (db.rows.loc[db.rows["instrument"] == "sf-36", "g"] > 0).all()  # higher SF-36 in arm 1: a benefit
+    edqol = by_scale["edqol"].pop()
+    assert edqol != sf36 and not outcomes.loc[edqol, "pooled"]
+    assert not db.rows.loc[db.rows["instrument"] == "edqol", "has_effect"].any()
+    bdi = db.rows[db.rows["instrument"] == "bdi-ii"]
+    assert set(bdi["outcome"]) == {"c-symptoms"} and (bdi["g"] > 0).all()
+    assert "Beck Depression Inventory" in outcomes.loc["c-symptoms", "rule"]

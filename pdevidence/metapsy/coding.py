@@ -51,6 +51,7 @@ class Instrument:
     name: str
     higher_is_better: bool
     source: str
+    group: str = ""  # the outcome the scale forms when its direction differs from its domain's ("quality of life")
 
 
 @dataclass(frozen=True)
@@ -209,7 +210,7 @@ def _instruments(block) -> tuple[Instrument, ...]:
         where = f"lexicon: entry {i + 1}"
         if not isinstance(entry, dict):
             _fail(where, "should be a mapping")
-        _allowed(entry, {"name", "match", "higher_is_better", "source"}, where)
+        _allowed(entry, {"name", "match", "higher_is_better", "source", "group"}, where)
         name = _text(entry, "name", where)
         where = f"lexicon: {name}"
         higher = _need(entry, "higher_is_better", bool, where)
@@ -217,7 +218,8 @@ def _instruments(block) -> tuple[Instrument, ...]:
             pattern = re.compile(_text(entry, "match", where), re.I)
         except re.error as exc:
             _fail(where, f"`match` is not a regular expression: {exc}")
-        out.append(Instrument(pattern, name, higher, _text(entry, "source", where)))
+        group = _text(entry, "group", where, required=False)
+        out.append(Instrument(pattern, name, higher, _text(entry, "source", where), group.strip()))
     return tuple(out)
 
 

@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from pdevidence import charts, stats, viewstate
+from pdevidence.metapsy import coding as mp_coding
 from pdevidence.metapsy import effects as mp_effects
 from pdevidence.metapsy import outcomes as mp_outcomes
 from pdevidence.metapsy.analysis import (
@@ -665,16 +666,25 @@ def keyword_tables_markdown() -> str:
             "|---|---|---|",
             *event_rows,
             "",
-            "**Scores.** A quality-of-life scale ("
-            + ", ".join(f"“{w}”" for w in mp_outcomes.QUALITY_OF_LIFE)
-            + ") is its own outcome, where higher is better. Otherwise the outcome domain decides: higher is better "
-            "for "
-            + ", ".join(f"“{w}”" for w in mp_outcomes.HIGHER_IS_BETTER)
+            "**Scores.** A scale in the instrument lexicon (below) takes its direction from there; one that runs "
+            "the other way from its domain (a quality-of-life scale among symptom scales) is its own outcome. "
+            "Otherwise the outcome domain decides: lower is better for "
+            + ", ".join(f"“{w}”" for w in mp_outcomes.LOWER_IS_BETTER)
             + "; it cannot be told for "
             + ", ".join(f"“{w}”" for w in mp_outcomes.MIXED_DOMAINS)
-            + " (such domains mix scales of both kinds); "
-            "lower is better for " + ", ".join(f"“{w}”" for w in mp_outcomes.LOWER_IS_BETTER) + ". A file without "
-            "an outcome domain holds the condition's symptom scales: lower is better. Anything else is left out "
-            "of pooling and listed.",
+            + " (such domains mix scales of both kinds), nor, without the lexicon, for "
+            + ", ".join(f"“{w}”" for w in mp_outcomes.HIGHER_IS_BETTER)
+            + " (they hold scales where higher is worse, as EDQOL). A file without an outcome domain is assumed to "
+            "hold the condition's symptom scales (lower is better); that assumption is shown on every row it "
+            "decides. Anything else is left out of pooling and listed.",
+            "",
+            "**Instrument lexicon** (data/metapsy_coding.yaml), each direction with its source:",
+            "",
+            "| scale | better is | source |",
+            "|---|---|---|",
+            *(
+                f"| {widgets.escape(i.name)} | {'higher' if i.higher_is_better else 'lower'} | {widgets.escape(i.source)} |"
+                for i in mp_coding.lexicon()
+            ),
         ]
     )
