@@ -30,6 +30,8 @@ CLI_KEYS = (
     "i2",
     "outcome_label",
     "direction",
+    "coding",
+    "assumptions",
 )
 
 
@@ -53,6 +55,8 @@ def cli_records(summary: pd.DataFrame, outcome: str | None = None, label: str = 
             "i2": _rounded(row["i2"]),
             "outcome_label": label,
             "direction": direction,
+            "coding": row["coding"],
+            "assumptions": [a for a in str(row["assumptions"] or "").split("; ") if a],
         }
         for row in summary.to_dict("records")
     ]
@@ -97,11 +101,12 @@ def _format_table(records: list[dict]) -> str:
             return "–"
         return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
 
-    header = ("outcome", "family", "k", "studies", "participants", "g", "ci_low", "ci_high", "i2")
+    header = ("outcome", "family", "coding", "k", "studies", "participants", "g", "ci_low", "ci_high", "i2")
     lines = [
         [
             str(r["outcome"]),
             r["family"],
+            r["coding"],
             cell(r["k"]),
             cell(r["studies"]),
             cell(r["participants"]),
@@ -114,7 +119,11 @@ def _format_table(records: list[dict]) -> str:
     ]
     widths = [max(len(h), *(len(line[i]) for line in lines)) if lines else len(h) for i, h in enumerate(header)]
     fmt = lambda cells: "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))  # noqa: E731
-    return "\n".join([fmt(header), *(fmt(line) for line in lines)])
+    table = [fmt(header), *(fmt(line) for line in lines)]
+    notes = [f"  {r['outcome']}, {r['family']}: {a}" for r in records for a in r["assumptions"]]
+    if notes:
+        table += ["assumptions of the generic rules (trials each applies to):", *notes]
+    return "\n".join(table)
 
 
 def _read(source: str):

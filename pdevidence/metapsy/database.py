@@ -40,7 +40,9 @@ class Database:
     columns plus: family, outcome (key), outcome_label, outcome_kind,
     higher_is_better, g (positive favours arm 1), se, g_source, g_stored,
     raw_g / raw_se / raw_source (computed from arm data), g_agrees, n,
-    time_point, rob_level, has_effect.
+    time_point, rob_level, has_effect, sign_basis (how the stored g's sign was
+    read), coding (reviewed or automatic) and assumptions (each assumption the
+    generic rules made for the row, "" when none).
 
     `outcomes` has one row per outcome with the direction rule used, whether it
     is pooled and why not; `checks` lists every row where the stored g could be
@@ -219,7 +221,7 @@ def _outcome_convention(stored_g, raw_g, by_kind, kind, meaning) -> effects.Conv
     if convention.checked == 0 and by_kind[kind].sign is not None:
         other = by_kind[kind]
         return effects.Convention(
-            other.sign, 0, 0, f"no row of this outcome has arm data; in the database's other {kind} rows, {other.note}"
+            other.sign, 0, 0, f"{NO_ARM_DATA_SIGN}; in the database's other {kind} rows, {other.note}"
         )
     return convention
 
@@ -300,6 +302,7 @@ def _effects(
     rows["g_stored"] = stored_g
     rows["g"], rows["se"], rows["g_recomputed"] = np.nan, np.nan, np.nan
     rows["g_source"] = pd.Series(None, index=rows.index, dtype=object)
+    rows["sign_basis"] = pd.Series("", index=rows.index, dtype=object)
     rows["g_agrees"] = pd.array([pd.NA] * len(rows), dtype="boolean")
     kinds = classes["outcome_kind"]
     by_kind = {
@@ -322,6 +325,7 @@ def _effects(
         rows.loc[index, "g"] = turned["g"]
         rows.loc[index, "se"] = turned["se"]
         rows.loc[index, "g_source"] = turned["g_source"]
+        rows.loc[index, "sign_basis"] = convention.note
         rows.loc[index, "g_recomputed"] = raw.loc[index, "raw_g"] * (convention.sign or 1)
         rows.loc[index, "g_agrees"] = effects.agreement(stored_g[index], raw.loc[index, "raw_g"], convention).astype(
             "boolean"
@@ -401,6 +405,39 @@ def _row_families(rows: pd.DataFrame, arm1: pd.Series, codes: pd.DataFrame, code
     return family
 
 
+GENERIC_FAMILY_BASIS = {"codebook": "its codebook description", "code name": "its name", "combination": "its parts"}
+NO_ARM_DATA_SIGN = "no row of this outcome has arm data"
+
+
+def row_assumptions(rows: pd.DataFrame, codes: pd.DataFrame, arm1: pd.Series, time_recorded: bool) -> pd.Series:
+    """Per row, each assumption the generic rules made for it ("" when its reading rests on sources alone).
+
+    Directions by keyword or the no-domain default, families by codebook text or name, a stored-g sign borrowed
+    from the database's other rows, a post-treatment time point without a `time` column. The reviewed coding and
+    the instrument lexicon are sources, not assumptions; rows left without a direction or family are never pooled.
+    """
+    basis = rows["direction_basis"].astype("string").fillna("")
+    generic = rows["higher_is_better"].notna() & ~basis.str.startswith(("reviewed coding", "instrument lexicon"))
+    parts = [("direction by the generic rules: " + basis).where(generic, "")]
+    code_family = arm1.map(dict(zip(codes["code"], codes["family"], strict=True)))
+    code_basis = arm1.map(dict(zip(codes["code"], codes["basis"], strict=True)))
+    by_rule = code_basis.isin(list(GENERIC_FAMILY_BASIS)) & (rows["family"] == code_family).fillna(False)
+    family_text = (
+        "family by the generic rules: “" + arm1.fillna("") + "” read as "
+        + rows["family"].map(FAMILY_LABELS).fillna("") + " (by " + code_basis.map(GENERIC_FAMILY_BASIS).fillna("") + ")"
+    )  # fmt: skip
+    parts.append(family_text.where(by_rule, ""))
+    borrowed = (rows["g_source"] == "stored") & rows["sign_basis"].astype("string").str.startswith(NO_ARM_DATA_SIGN)
+    parts.append(("sign of the stored g: " + rows["sign_basis"].astype("string")).where(borrowed.fillna(False), ""))
+    if not time_recorded:
+        parts.append(pd.Series("no `time` column: counted as post-treatment", index=rows.index))
+    joined = pd.Series("", index=rows.index, dtype="string")
+    for part in parts:
+        part = part.astype("string").fillna("")
+        joined = joined + ((joined != "") & (part != "")).map({True: "; ", False: ""}).astype("string") + part
+    return joined.astype(object)
+
+
 def build_database(
     frame: pd.DataFrame, codebook: dict | None, name: str, source: str, *, from_catalogue: bool = False
 ) -> Database:
@@ -421,6 +458,7 @@ def build_database(
     codes = _codes_table(arm1, codebook, coded)
     rows["family"] = _row_families(rows, arm1, codes, coded)
     rows["coding"] = REVIEWED if coded is not None else AUTOMATIC
+    rows["assumptions"] = row_assumptions(rows, codes, arm1, "time" in frame and frame["time"].notna().any())
     comparator_defs = {k.lower(): v for k, v in parse_code_list(codebook.get("condition_arm2")).items()}
     comparators = {
         code: comparator_defs.get(code.lower(), code)

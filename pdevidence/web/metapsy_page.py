@@ -266,6 +266,12 @@ def render_selection(db: Database, rows: pd.DataFrame, settings: Settings) -> No
         if skipped
         else ""
     )
+    assumed = int((rows["assumptions"].astype(str) != "").sum()) if "assumptions" in rows else 0
+    if assumed:
+        note += (
+            f" {assumed} of the comparisons used rest on assumptions of the generic rules (a direction, family, "
+            "sign or time point not stated by a source); each trial's are listed in the tables' “assumptions” column."
+        )
     st.caption("Using " + "; ".join(parts) + "." + note)
 
 
@@ -516,7 +522,9 @@ def render_trials(db: Database, effects: pd.DataFrame, settings: Settings) -> No
         )
     widgets.render_chart(
         lambda: memo.figure(charts.forest_plot, forest_rows(effects), pooled, x_title=charts.THERAPY_G_AXIS),
-        lambda: effects[["study", "arms", "comparators", "n", "comparisons", "g", "se", "rob_level"]].round(3),
+        lambda: effects[
+            ["study", "arms", "comparators", "n", "comparisons", "g", "se", "rob_level", "coding", "assumptions"]
+        ].round(3),
         "Each square is one trial (the mean of its comparisons, see below) with its 95% CI. "
         "Hover for the arms compared, size and risk of bias.",
         panel="trials",
