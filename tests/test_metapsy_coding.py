@@ -271,3 +271,29 @@ def test_an_outcome_value_the_reviewed_coding_does_not_list_is_never_pooled(tmp_
     assert len(unlisted) >= 1 and not unlisted["pooled"].any()
     assert unlisted["rows"].sum() == text.count('"depression"')
     assert table.loc["c-gambling", "pooled"]
+
+
+def test_a_free_text_column_named_outcome_does_not_take_over_as_the_outcome_domain(tmp_path):
+    """The depression default stays the symptom scales (244 CBT trials), not remission, with an extra `outcome` column."""
+    raw = pd.read_csv(SHARED / "depression-psyctr.csv", sep=";", dtype=str, keep_default_na=False)
+    assert "outcome" not in raw.columns
+    notes = ["remission at post" if i % 7 == 0 else "see the paper's table 2" for i in range(len(raw))]
+    raw.insert(len(raw.columns), "outcome", notes)
+    path = tmp_path / "depression-psyctr.csv"
+    raw.to_csv(path, sep=";", index=False)
+    (tmp_path / "depression-psyctr.variables.json").write_bytes(
+        (SHARED / "depression-psyctr.variables.json").read_bytes()
+    )
+    plain = read_database(SHARED / "depression-psyctr.csv")
+    noted = read_database(path)
+    assert noted.default_outcome == plain.default_outcome == "c-symptoms"
+    assert (noted.rows["outcome"].to_numpy() == plain.rows["outcome"].to_numpy()).all()
+    for db in (plain, noted):
+        table = family_summary(select_rows(db)).set_index("family")
+        cbt, dyn = table.loc["cbt"], table.loc["psychodynamic"]
+        assert cbt["studies"] == 244 and (round(cbt["g"], 2), round(cbt["ci_low"], 2), round(cbt["ci_high"], 2)) == (
+            0.77, 0.70, 0.84,
+        )  # fmt: skip
+        assert dyn["studies"] == 11 and (round(dyn["g"], 2), round(dyn["ci_low"], 2), round(dyn["ci_high"], 2)) == (
+            0.49, 0.18, 0.80,
+        )  # fmt: skip

@@ -23,8 +23,10 @@ from pdevidence.metapsy.coding import instrument_direction
 CONTINUOUS = "continuous"
 DICHOTOMOUS = "dichotomous"
 
-# Columns that name an outcome domain, first found wins.
-DOMAIN_COLUMNS = ("outcome_domain", "symptom_domain", "domain", "outcome")
+# Columns that name an outcome domain, first found wins: the ones the catalogued Metapsy databases use and
+# describe in their codebooks. A column of any other name (a free-text `outcome` or `domain` note added to a
+# file) never decides which rows are pooled together, so it cannot override the data standard's own columns.
+DOMAIN_COLUMNS = ("outcome_domain", "symptom_domain")
 # Columns that describe what the events of a dichotomous row count, most specific first.
 EVENT_TEXT_COLUMNS = ("dich", "dich_paper", "dich_type", "outcome_type", "outcome_domain", "outcomes", "instrument")
 
