@@ -297,3 +297,40 @@ def test_a_free_text_column_named_outcome_does_not_take_over_as_the_outcome_doma
         assert dyn["studies"] == 11 and (round(dyn["g"], 2), round(dyn["ci_low"], 2), round(dyn["ci_high"], 2)) == (
             0.49, 0.18, 0.80,
         )  # fmt: skip
+
+
+def _coded_copy(tmp_path, name: str, change) -> Path:
+    """A catalogued database's file (and codebook) copied to tmp_path with `change` applied to its text."""
+    path = tmp_path / f"{name}.csv"
+    path.write_text(change((SHARED / f"{name}.csv").read_text(encoding="utf-8")), encoding="utf-8")
+    for suffix in (".variables.json", ".README.md"):
+        if (SHARED / f"{name}{suffix}").exists():
+            (tmp_path / f"{name}{suffix}").write_bytes((SHARED / f"{name}{suffix}").read_bytes())
+    return path
+
+
+def test_a_code_the_reviewed_coding_does_not_list_gets_no_family_and_is_never_pooled_as_one(tmp_path):
+    raw = raw_table("gambling-cbt")
+    first = raw["study"].drop_duplicates().iloc[:3].tolist()
+
+    def rename_arms(text: str) -> str:
+        lines = text.splitlines(keepends=True)
+        return lines[0] + "".join(
+            line.replace('"cbt"', '"dyn"', 1) if any(f'"{s}"' in line for s in first) else line for line in lines[1:]
+        )
+
+    db = read_database(_coded_copy(tmp_path, "gambling-cbt", rename_arms), catalogued=True)
+    assert db.coding == REVIEWED and db.not_coded == ("dyn",)
+    code = db.codes.set_index("code").loc["dyn"]
+    assert code["family"] == "not_coded" and "never matched by name" in code["basis"]
+    assert "psychodynamic" not in set(db.rows["family"])  # "dyn" is never read as psychodynamic by its name
+    summary = family_summary(select_rows(db, Analysis(outcome="c-gambling"))).set_index("family")
+    assert summary.loc["not_coded", "status"] == "not coded: not pooled" and pd.isna(summary.loc["not_coded", "g"])
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "pdevidence.metapsy", str(tmp_path / "gambling-cbt.csv")],
+        capture_output=True, text=True, timeout=120, cwd=Path(__file__).resolve().parents[1],
+    )  # fmt: skip
+    assert "not coded: treatment codes the reviewed coding does not list (not pooled): dyn" in done.stdout

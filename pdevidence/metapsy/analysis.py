@@ -10,7 +10,7 @@ import pandas as pd
 from pdevidence import stats
 from pdevidence.metapsy.coding import AUTOMATIC
 from pdevidence.metapsy.database import TIME_ALL, TIME_POST, Database
-from pdevidence.metapsy.families import FAMILY_LABELS, PSYCHODYNAMIC, UNMAPPED, family_from_text
+from pdevidence.metapsy.families import FAMILY_LABELS, NOT_CODED, NOT_POOLED, PSYCHODYNAMIC, UNMAPPED, family_from_text
 from pdevidence.metapsy.rob import ROB_LABELS, ROB_LEVELS
 
 DEFAULT_THRESHOLD = 100
@@ -182,10 +182,10 @@ def family_summary(rows: pd.DataFrame, method: str = "dl") -> pd.DataFrame:
             "coding": ", ".join(sorted(set(", ".join(part["coding"]).split(", ")) - {""})),
             "assumptions": _distinct(part["assumptions"]),
         }
-        if family == UNMAPPED:
+        if family in NOT_POOLED:
             record.update(
                 dict.fromkeys(("g", "se", "ci_low", "ci_high", "pi_low", "pi_high", "i2", "tau2")),
-                status="unmapped codes: not pooled",
+                status={UNMAPPED: "unmapped codes: not pooled", NOT_CODED: "not coded: not pooled"}[family],
             )
         else:
             record.update(_pool_row(part, method))
@@ -290,7 +290,7 @@ def across_databases(databases: dict[str, Database], analysis: Analysis = Analys
             if not (rows["family"] == PSYCHODYNAMIC).any():
                 continue
             summary = family_summary(rows, analysis.method)
-            summary = summary[summary["family"] != UNMAPPED]
+            summary = summary[~summary["family"].isin(NOT_POOLED)]
             rule = db.outcomes.loc[db.outcomes["outcome"] == outcome, "rule"].iloc[0]
             frames.append(
                 summary.assign(

@@ -188,6 +188,10 @@ def main(argv: list[str] | None = None) -> int:
         print(_format_table(records))
         if db.unmapped:
             print(f"unmapped treatment codes (not pooled): {', '.join(db.unmapped)}")
+        if db.not_coded:
+            print(
+                f"not coded: treatment codes the reviewed coding does not list (not pooled): {', '.join(db.not_coded)}"
+            )
         print(outcome_text(db))
         print(check_text(db))
     return 0

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import yaml
 
-from pdevidence.metapsy.families import FAMILY_LABELS
+from pdevidence.metapsy.families import FAMILY_LABELS, NOT_CODED
 
 CODING_PATH = Path(__file__).resolve().parents[2] / "data" / "metapsy_coding.yaml"
 REVIEWED = "reviewed"
@@ -140,7 +140,7 @@ def _families(block, where: str) -> dict[str, tuple[str, str]]:
             _fail(here, "should be a mapping with `family` and `source`")
         _allowed(entry, {"family", "source", "note"}, here)
         family = _text(entry, "family", here)
-        if family not in FAMILY_LABELS:
+        if family not in FAMILY_LABELS or family == NOT_CODED:
             _fail(here, f"unknown family `{family}`")
         out[str(code).strip().lower()] = (family, _text(entry, "source", here))
     return out
@@ -247,6 +247,8 @@ def load_coding(path: Path = CODING_PATH) -> tuple[dict[str, DatabaseCoding], tu
 def reading_note(coded: DatabaseCoding) -> str:
     """How often the coding was read against its sources, for the page and the command line."""
     scope = "" if coded.outcome_column else "; outcomes and their direction are not part of it (generic rules)"
+    if not coded.families:
+        scope += "; therapy families are not part of it (generic rules)"
     if coded.second_reading:
         return f"{coded.review}{scope}; checked by a second reading: {coded.second_reading}"
     return f"{coded.review}{scope}; not yet checked by a second reading"

@@ -12,7 +12,7 @@ import pandas as pd
 
 from pdevidence.metapsy import effects, guard, outcomes
 from pdevidence.metapsy.coding import AUTOMATIC, REVIEWED, DatabaseCoding, coding_for, reading_note
-from pdevidence.metapsy.families import FAMILY_LABELS, UNMAPPED, map_code, parse_code_list
+from pdevidence.metapsy.families import FAMILY_LABELS, NOT_CODED, UNMAPPED, map_code, parse_code_list
 from pdevidence.metapsy.fetch import fetch
 from pdevidence.metapsy.read import (
     EFFECT_COLUMN,
@@ -87,6 +87,11 @@ class Database:
     @cached_property
     def unmapped(self) -> tuple[str, ...]:
         return tuple(self.codes.loc[self.codes["family"] == UNMAPPED, "code"])
+
+    @cached_property
+    def not_coded(self) -> tuple[str, ...]:
+        """Codes of a reviewed database that its coding does not list: no family, never pooled as one."""
+        return tuple(self.codes.loc[self.codes["family"] == NOT_CODED, "code"])
 
     @cached_property
     def families(self) -> tuple[str, ...]:
@@ -373,6 +378,9 @@ def _codes_table(arm1: pd.Series, codebook: dict[str, str], coded: DatabaseCodin
         if coded is not None and m.code.lower() in coded.families:
             family, source = coded.families[m.code.lower()]
             basis = f"reviewed coding: {source}"
+        elif coded is not None and coded.families:
+            # The reviewed coding lists the database's codes; one it does not list is never placed by its name.
+            family, basis = NOT_CODED, f"not in the reviewed coding of {coded.name}: no family (never matched by name)"
         records.append(
             {
                 "code": m.code,

@@ -25,7 +25,14 @@ from pdevidence.metapsy.analysis import (
     study_effects,
 )
 from pdevidence.metapsy.database import TIME_ALL, TIME_POST, Database
-from pdevidence.metapsy.families import FAMILY_ABBREVIATIONS, FAMILY_LABELS, FAMILY_PHRASES, PSYCHODYNAMIC, UNMAPPED
+from pdevidence.metapsy.families import (
+    FAMILY_ABBREVIATIONS,
+    FAMILY_LABELS,
+    FAMILY_PHRASES,
+    NOT_CODED,
+    PSYCHODYNAMIC,
+    UNMAPPED,
+)
 from pdevidence.metapsy.settings import (
     PARAMS,
     THRESHOLD_RANGE,
@@ -353,15 +360,21 @@ def render_families(db: Database, summary: pd.DataFrame) -> None:
 
 
 def render_unmapped(db: Database) -> None:
-    if not db.unmapped:
-        return
-    codes = db.codes[db.codes["family"] == UNMAPPED]
-    st.warning(
-        "Unmapped treatment codes (left out of every pooled estimate): "
-        + ", ".join(f"{widgets.code(c)} ({n} rows)" for c, n in zip(codes["code"], codes["rows"]))
-        + ". Neither the codebook nor the keyword table says which therapy family they belong to.",
-        icon=":material/help:",
-    )
+    """Treatment codes left out of every family: unmapped by the generic rules, or not listed by a reviewed coding."""
+    for family, why in (
+        (UNMAPPED, "Neither the codebook nor the keyword table says which therapy family they belong to."),
+        (NOT_CODED, "The database's reviewed coding does not list them, so they are not placed by their names."),
+    ):
+        codes = db.codes[db.codes["family"] == family]
+        if codes.empty:
+            continue
+        st.warning(
+            ("Unmapped" if family == UNMAPPED else "Not coded:")
+            + " treatment codes (left out of every pooled estimate): "
+            + ", ".join(f"{widgets.code(c)} ({n} rows)" for c, n in zip(codes["code"], codes["rows"]))
+            + f". {why}",
+            icon=":material/help:",
+        )
 
 
 def _cell(row) -> str:
