@@ -334,3 +334,23 @@ def test_a_code_the_reviewed_coding_does_not_list_gets_no_family_and_is_never_po
         capture_output=True, text=True, timeout=120, cwd=Path(__file__).resolve().parents[1],
     )  # fmt: skip
     assert "not coded: treatment codes the reviewed coding does not list (not pooled): dyn" in done.stdout
+
+
+def test_a_reviewed_stored_sign_the_arm_data_contradict_is_flagged_and_the_arm_data_are_followed(monkeypatch):
+    from pdevidence.metapsy import database
+
+    data = copy.deepcopy(RAW)
+    gambling = data["databases"]["gambling-cbt"]["outcomes"]["gambling"]
+    gambling.update(stored_sign=-1, sign_source="a deliberately wrong sign, for this test")
+    coded, _ = parse_coding(data, set(KNOWN_DATABASES))
+    monkeypatch.setattr(database, "coding_for", lambda name: coded.get(name))
+    db = read_database(SHARED / "gambling-cbt.csv")
+    outcome = db.outcomes.set_index("outcome").loc["c-gambling"]
+    assert "the reviewed coding says the stored g is arm 2 minus arm 1" in outcome["sign_conflict"]
+    assert "the arm data say arm 1 minus arm 2" in outcome["sign_conflict"]
+    assert outcome["rule"].startswith("Sign conflict:")
+    # The arm data are followed: the pooled figure is the one the correct coding gives.
+    row = family_summary(select_rows(db, Analysis(outcome="c-gambling"))).set_index("family").loc["cbt"]
+    assert (row["studies"], round(row["g"], 2)) == (26, 0.75)
+    others = db.outcomes.set_index("outcome").drop(index="c-gambling")
+    assert (others["sign_conflict"] == "").all()

@@ -92,6 +92,8 @@ def outcome_text(db) -> str:
     lines = ["outcomes and the direction rule used:"]
     for r in db.outcomes.itertuples():
         lines.append(f"  {r.outcome} ({r.label}; {r.studies} trials): {r.rule}")
+    for r in db.outcomes[db.outcomes["sign_conflict"] != ""].itertuples():
+        lines.append(f"warning: sign conflict in {r.outcome}: {r.sign_conflict}")
     return "\n".join(lines)
 
 
@@ -181,6 +183,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(records, indent=1))
         print(f"coding: {db.coding}. {db.coding_note}", file=sys.stderr)
+        for r in db.outcomes[db.outcomes["sign_conflict"] != ""].itertuples():
+            print(f"warning: sign conflict in {r.outcome}: {r.sign_conflict}", file=sys.stderr)
         print(check_text(db), file=sys.stderr)
     else:
         print(f"{db.name}: {len(db.rows)} rows; credit: {CREDIT}, {LICENCE}")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 
@@ -174,6 +174,7 @@ OUTCOME_COLUMNS = [
     "rows",
     "rows_with_effect",
     "studies",
+    "sign_conflict",
 ]
 CHECK_COLUMNS = [
     "study",
@@ -219,8 +220,23 @@ def _apply_outcome_coding(rows: pd.DataFrame, classes: pd.DataFrame, coded: Data
             outcomes.split_by_instrument(classes, index, instruments, meaning.label)
 
 
+def _sign_words(sign: int) -> str:
+    return "arm 1 minus arm 2" if sign == 1 else "arm 2 minus arm 1"
+
+
 def _outcome_convention(stored_g, raw_g, by_kind, kind, meaning) -> effects.Convention:
     convention = effects.storage_convention(stored_g, raw_g)
+    reviewed = meaning.stored_sign if meaning is not None else None
+    if reviewed is not None and convention.sign is not None and convention.sign != reviewed:
+        # The arm data are followed (they are this file's own evidence), and the disagreement is shown.
+        return replace(
+            convention,
+            conflict=(
+                f"the reviewed coding says the stored g is {_sign_words(reviewed)} ({meaning.sign_source}), but the "
+                f"arm data say {_sign_words(convention.sign)} ({convention.note}); the arm data are followed and "
+                "the coding needs checking."
+            ),
+        )
     if convention.checked == 0 and meaning is not None and meaning.stored_sign is not None:
         return effects.Convention(meaning.stored_sign, 0, 0, f"reviewed coding, no arm data: {meaning.sign_source}")
     if convention.checked == 0 and by_kind[kind].sign is not None:
@@ -251,6 +267,7 @@ def _outcome_record(key, part: pd.DataFrame, usable: pd.Series, higher, conventi
         "rows": int(len(part)),
         "rows_with_effect": int(usable.sum()),
         "studies": int(part.loc[usable, "study"].nunique()),
+        "sign_conflict": convention.conflict,
     }
 
 

@@ -443,6 +443,10 @@ def render_outcomes(db: Database, settings: Settings) -> None:
     if chosen:
         rule = table.loc[table["shown"], "rule"].iloc[0]
         st.markdown(f"**{widgets.escape(db.outcome_label(chosen))}** (shown above). {widgets.escape(rule)}")
+    for r in table[table["sign_conflict"] != ""].itertuples():
+        st.warning(
+            f"Sign conflict, {widgets.escape(r.label)}: {widgets.escape(r.sign_conflict)}", icon=":material/warning:"
+        )
     left_out = table[~table["pooled"]]
     if len(left_out):
         st.warning(
