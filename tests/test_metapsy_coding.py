@@ -354,3 +354,41 @@ def test_a_reviewed_stored_sign_the_arm_data_contradict_is_flagged_and_the_arm_d
     assert (row["studies"], round(row["g"], 2)) == (26, 0.75)
     others = db.outcomes.set_index("outcome").drop(index="c-gambling")
     assert (others["sign_conflict"] == "").all()
+
+
+@pytest.mark.parametrize(
+    "name, key, value, message",
+    [
+        ("total-response", "layout", ["rename", "constant"], "databases: total-response: .layout. should be a mapping"),
+        (
+            "gambling-cbt",
+            "outcomes",
+            ["gambling", "anxiety"],
+            "databases: gambling-cbt: .outcomes. should be a mapping",
+        ),
+        ("gambling-cbt", "families", ["cbt"], "databases: gambling-cbt: .families. should be a mapping"),
+        ("sad-psyctr", "studies", ["Leichsenring, 2013"], "databases: sad-psyctr: .studies. should be a mapping"),
+        ("gambling-cbt", "outcome_column", ["outcome_domain"], "databases: gambling-cbt: .outcome_column. should be"),
+    ],
+)
+def test_a_list_where_the_coding_needs_a_mapping_raises_a_coding_error_naming_the_entry(name, key, value, message):
+    data = copy.deepcopy(RAW)
+    data["databases"][name][key] = value
+    with pytest.raises(CodingError, match=message):
+        parse_coding(data, set(KNOWN_DATABASES))
+
+
+@pytest.mark.parametrize("key", ["rename", "constant"])
+def test_a_list_inside_the_layout_raises_a_coding_error_naming_the_entry(key):
+    data = copy.deepcopy(RAW)
+    data["databases"]["total-response"]["layout"][key] = ["therapy"]
+    with pytest.raises(CodingError, match=f"total-response: layout: .{key}. should be a mapping"):
+        parse_coding(data, set(KNOWN_DATABASES))
+
+
+@pytest.mark.parametrize("change", [{"stored_sign": True}, {"by_instrument": "yes"}])
+def test_a_sign_or_flag_of_the_wrong_type_raises_a_coding_error(change):
+    data = copy.deepcopy(RAW)
+    data["databases"]["suicide-psyctr"]["outcomes"]["ideation"].update(change)
+    with pytest.raises(CodingError, match="suicide-psyctr: outcomes: ideation"):
+        parse_coding(data, set(KNOWN_DATABASES))

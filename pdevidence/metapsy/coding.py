@@ -87,6 +87,16 @@ def _need(entry: dict, key: str, types, where: str):
     return value
 
 
+def _mapping(entry: dict, key: str, where: str) -> dict:
+    """An optional block that must be a mapping (`key: value` lines), {} when absent."""
+    value = entry.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        _fail(where, f"`{key}` should be a mapping (key: value lines), not a {type(value).__name__}")
+    return value
+
+
 def _text(entry: dict, key: str, where: str, required: bool = True) -> str:
     if not required and key not in entry:
         return ""
@@ -114,10 +124,12 @@ def _outcome(value: str, entry, where: str) -> Outcome:
     if higher is not None and not isinstance(higher, bool):
         _fail(where, "`higher_is_better` should be true, false or null")
     sign = entry.get("stored_sign")
-    if sign not in (None, 1, -1):
+    if isinstance(sign, bool) or sign not in (None, 1, -1):
         _fail(where, "`stored_sign` should be 1, -1 or absent")
     if sign is not None and not entry.get("sign_source"):
         _fail(where, "`stored_sign` needs a `sign_source`")
+    if not isinstance(entry.get("by_instrument", False), bool):
+        _fail(where, "`by_instrument` should be true or false")
     if higher is None and not entry.get("by_instrument"):
         _fail(where, "`higher_is_better` is null but `by_instrument` is not set")
     return Outcome(
@@ -132,10 +144,11 @@ def _outcome(value: str, entry, where: str) -> Outcome:
     )
 
 
-def _families(block, where: str) -> dict[str, tuple[str, str]]:
+def _families(database: dict, key: str, where: str) -> dict[str, tuple[str, str]]:
+    """A `families` or `studies` block: code (or "study | code") -> (family, source)."""
     out = {}
-    for code, entry in (block or {}).items():
-        here = f"{where}: {code}"
+    for code, entry in _mapping(database, key, where).items():
+        here = f"{where}: {key}: {code}"
         if not isinstance(entry, dict):
             _fail(here, "should be a mapping with `family` and `source`")
         _allowed(entry, {"family", "source", "note"}, here)
@@ -169,15 +182,18 @@ def _database(name: str, entry, known: set[str]) -> DatabaseCoding:
     if not isinstance(entry, dict):
         _fail(where, "should be a mapping")
     _allowed(entry, DATABASE_KEYS, where)
-    layout = entry.get("layout") or {}
+    layout = _mapping(entry, "layout", where)
     if layout:
         _allowed(layout, {"rename", "constant", "source"}, f"{where}: layout")
         _text(layout, "source", f"{where}: layout")
+    rename, constant = (_mapping(layout, key, f"{where}: layout") for key in ("rename", "constant"))
     outcomes = {
         str(value).strip().lower(): _outcome(str(value), o, f"{where}: outcomes: {value}")
-        for value, o in (entry.get("outcomes") or {}).items()
+        for value, o in _mapping(entry, "outcomes", where).items()
     }
     column = entry.get("outcome_column")
+    if column is not None and not isinstance(column, str):
+        _fail(where, f"`outcome_column` should be a column name, not a {type(column).__name__}")
     if outcomes and not column:
         _fail(where, "`outcomes` given without `outcome_column`")
     faults = entry.get("faults") or []
@@ -187,14 +203,14 @@ def _database(name: str, entry, known: set[str]) -> DatabaseCoding:
         name=name,
         sources=tuple(_need(entry, "sources", list, where)),
         columns=tuple(_need(entry, "columns", list, where)),
-        rename={str(k): str(v) for k, v in (layout.get("rename") or {}).items()},
-        constant={str(k): str(v) for k, v in (layout.get("constant") or {}).items()},
+        rename={str(k): str(v) for k, v in rename.items()},
+        constant={str(k): str(v) for k, v in constant.items()},
         layout_source=str(layout.get("source", "")),
         outcome_column=column,
         outcomes=outcomes,
         outcome_source=_text(entry, "outcome_source", where, required=bool(outcomes)),
-        families=_families(entry.get("families"), f"{where}: families"),
-        studies=_families(entry.get("studies"), f"{where}: studies"),
+        families=_families(entry, "families", where),
+        studies=_families(entry, "studies", where),
         time_note=_text(entry, "time", where),
         faults=tuple(faults),
         review=_text(entry, "review", where),
