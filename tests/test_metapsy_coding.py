@@ -60,6 +60,7 @@ def test_every_coded_database_is_catalogued_and_read_from_its_shared_file_by_its
         keys = set(db.rows.loc[present.to_numpy(), "outcome"])
         assert keys and all(k.split("~")[0].endswith(meaning.key) for k in keys)
     assert db.pooled_outcomes
+    assert db.coding_problems == ()  # every `studies` entry moves a row of this file
 
 
 def test_an_upload_of_a_coded_database_is_read_by_the_generic_rules_and_says_so():
@@ -392,3 +393,26 @@ def test_a_sign_or_flag_of_the_wrong_type_raises_a_coding_error(change):
     data["databases"]["suicide-psyctr"]["outcomes"]["ideation"].update(change)
     with pytest.raises(CodingError, match="suicide-psyctr: outcomes: ideation"):
         parse_coding(data, set(KNOWN_DATABASES))
+
+
+def test_a_studies_entry_that_matches_no_row_is_reported_as_a_coding_problem_not_passed_over(monkeypatch, capsys):
+    from pdevidence.metapsy import cli, database
+
+    data = copy.deepcopy(RAW)
+    data["databases"]["sad-psyctr"]["studies"]["Leichsenrig, 2013 | Other psy"] = {
+        "family": "psychodynamic",
+        "source": "a misspelt study name, for this test",
+    }
+    coded, _ = parse_coding(data, set(KNOWN_DATABASES))
+    monkeypatch.setattr(database, "coding_for", lambda name: coded.get(name))
+    db = read_database(SHARED / "sad-psyctr.csv")
+    assert len(db.coding_problems) == 1 and "leichsenrig, 2013 | other psy" in db.coding_problems[0]
+    assert "Coding problem:" in db.coding_note and "nothing was moved" in db.coding_note
+    # The three real entries still move their arms.
+    assert sorted(db.rows.loc[db.rows["family"] == "psychodynamic", "study"].unique()) == [
+        "Johansson, 2017", "Leichsenring, 2013", "Rahmani, 2020",
+    ]  # fmt: skip
+    assert cli.main([str(SHARED / "sad-psyctr.csv")]) == 0
+    assert "warning: coding problem: the reviewed coding moves the arm “leichsenrig, 2013 | other psy”" in (
+        capsys.readouterr().out
+    )

@@ -185,6 +185,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"coding: {db.coding}. {db.coding_note}", file=sys.stderr)
         for r in db.outcomes[db.outcomes["sign_conflict"] != ""].itertuples():
             print(f"warning: sign conflict in {r.outcome}: {r.sign_conflict}", file=sys.stderr)
+        for problem in db.coding_problems:
+            print(f"warning: coding problem: {problem}", file=sys.stderr)
         print(check_text(db), file=sys.stderr)
     else:
         print(f"{db.name}: {len(db.rows)} rows; credit: {CREDIT}, {LICENCE}")
@@ -192,6 +194,8 @@ def main(argv: list[str] | None = None) -> int:
         print(_format_table(records))
         if db.unmapped:
             print(f"unmapped treatment codes (not pooled): {', '.join(db.unmapped)}")
+        for problem in db.coding_problems:
+            print(f"warning: coding problem: {problem}")
         if db.not_coded:
             print(
                 f"not coded: treatment codes the reviewed coding does not list (not pooled): {', '.join(db.not_coded)}"

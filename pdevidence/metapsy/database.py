@@ -62,6 +62,7 @@ class Database:
     coding: str = AUTOMATIC
     coding_note: str = ""
     faults: tuple[str, ...] = ()
+    coding_problems: tuple[str, ...] = ()  # entries of the reviewed coding that do not fit this file
     info: DatabaseInfo = field(default=None)  # type: ignore[assignment]
 
     def __post_init__(self):
@@ -419,15 +420,22 @@ def _codes_table(arm1: pd.Series, codebook: dict[str, str], coded: DatabaseCodin
     return codes
 
 
-def _row_families(rows: pd.DataFrame, arm1: pd.Series, codes: pd.DataFrame, coded: DatabaseCoding | None) -> pd.Series:
+def _row_families(
+    rows: pd.DataFrame, arm1: pd.Series, codes: pd.DataFrame, coded: DatabaseCoding | None
+) -> tuple[pd.Series, tuple[str, ...]]:
+    """Each row's family, and the coding's `studies` entries that match no row of this file (stale entries)."""
     families = dict(zip(codes["code"], codes["family"], strict=True))
     family = arm1.map(families).astype(object).where(arm1.notna(), UNMAPPED)
+    unmatched = []
     if coded is not None and coded.studies:
         # Keys are "study | arm-1 code": an arm inside a wider code, never the trial's other arms.
         key = rows["study"].astype("string").str.strip().str.lower() + " | " + arm1.str.lower()
         for name, (fam, _source) in coded.studies.items():
-            family = family.where(~(key == name).fillna(False), fam)
-    return family
+            hit = (key == name).fillna(False)
+            if not hit.any():
+                unmatched.append(name)
+            family = family.where(~hit, fam)
+    return family, tuple(unmatched)
 
 
 GENERIC_FAMILY_BASIS = {"codebook": "its codebook description", "code name": "its name", "combination": "its parts"}
@@ -481,7 +489,12 @@ def build_database(
     outcome_table, checks = _effects(rows, codebook, decimal, coded)
     arm1 = rows["condition_arm1"].astype("string").str.strip()
     codes = _codes_table(arm1, codebook, coded)
-    rows["family"] = _row_families(rows, arm1, codes, coded)
+    rows["family"], unmatched = _row_families(rows, arm1, codes, coded)
+    problems = tuple(
+        f"the reviewed coding moves the arm “{name}” (study | code) to another family, but no row of this file "
+        "has that study and code: the entry is stale or misspelt, and nothing was moved"
+        for name in unmatched
+    )
     rows["coding"] = REVIEWED if coded is not None else AUTOMATIC
     rows["assumptions"] = row_assumptions(rows, codes, arm1, "time" in frame and frame["time"].notna().any())
     comparator_defs = {k.lower(): v for k, v in parse_code_list(codebook.get("condition_arm2")).items()}
@@ -502,7 +515,8 @@ def build_database(
         time_note=time_note,
         codebook_found=bool(codebook),
         coding=REVIEWED if coded is not None else AUTOMATIC,
-        coding_note=coding_note,
+        coding_note=coding_note + "".join(f" Coding problem: {p}." for p in problems),
+        coding_problems=problems,
         faults=coded.faults if coded is not None else (),
     )
 

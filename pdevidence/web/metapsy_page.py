@@ -360,7 +360,9 @@ def render_families(db: Database, summary: pd.DataFrame) -> None:
 
 
 def render_unmapped(db: Database) -> None:
-    """Treatment codes left out of every family: unmapped by the generic rules, or not listed by a reviewed coding."""
+    """Treatment codes left out of every family (unmapped, or not listed by a reviewed coding), and coding problems."""
+    for problem in db.coding_problems:
+        st.warning(f"Coding problem: {widgets.escape(problem)}.", icon=":material/warning:")
     for family, why in (
         (UNMAPPED, "Neither the codebook nor the keyword table says which therapy family they belong to."),
         (NOT_CODED, "The database's reviewed coding does not list them, so they are not placed by their names."),
@@ -639,10 +641,13 @@ def render_method(db: Database) -> None:
         "odds ratio turned into g (0.5 added to every cell of a table with an empty cell).\n"
         f"- **Risk of bias.** {db.rob_rule.rule} Ratings are grouped as low / some concerns / high / not rated.\n"
         f"- **Time point.** {db.time_note}\n"
-        f"- **Coding: {db.coding}.** {db.coding_note}\n"
-        f"- **Therapy families.** Each treatment code (`condition_arm1`) is looked up in the database's codebook "
-        f"and its description matched against a fixed keyword table; codes the codebook does not define are "
-        f"matched by name. Codes neither can place are reported as unmapped, never guessed."
+        f"- **Coding: {db.coding}.** {widgets.escape(db.coding_note)}\n"
+        + "".join(f"- **Known data fault.** {widgets.escape(fault)}\n" for fault in db.faults)
+        + "- **Therapy families.** Where a reviewed coding lists the codes, each treatment code (`condition_arm1`) "
+        "has the family the coding gives it, and a code it does not list has none (not coded, never pooled). "
+        "Otherwise each code is looked up in the database's codebook and its description matched against a fixed "
+        "keyword table; codes the codebook does not define are matched by name. Codes neither can place are "
+        "reported as unmapped, never guessed."
         + ("" if db.codebook_found else " No codebook was found for this database, so codes were matched by name only.")
     )
     with st.expander("Keyword tables: therapy families and outcomes"):
