@@ -248,9 +248,26 @@ def _outcome_convention(stored_g, raw_g, by_kind, kind, meaning) -> effects.Conv
     return convention
 
 
+LEXICON_BASIS = "instrument lexicon: "
+
+
+def _basis_summary(bases: pd.Series) -> str:
+    """What an outcome's direction rests on, over its rows: the scales of the lexicon, and any other basis."""
+    counts = bases.astype(str).value_counts(sort=False)
+    if len(counts) == 1:
+        return str(counts.index[0])
+    lexicon = counts[counts.index.str.startswith(LEXICON_BASIS)]
+    names = [
+        b[len(LEXICON_BASIS) :].split(", lower is better")[0].split(", higher is better")[0] for b in lexicon.index
+    ]
+    parts = [f"instrument lexicon for {int(lexicon.sum())} of {len(bases)} rows: {'; '.join(names)}"] if names else []
+    parts += [f"{basis} ({n} rows)" for basis, n in counts.items() if not basis.startswith(LEXICON_BASIS)]
+    return "; ".join(parts)
+
+
 def _outcome_record(key, part: pd.DataFrame, usable: pd.Series, higher, convention, kind: str) -> dict:
     label = str(part["outcome_label"].iloc[0])
-    basis = str(part["direction_basis"].iloc[0])
+    basis = _basis_summary(part["direction_basis"])
     if higher is None:
         reason = f"cannot tell whether a higher value is better: {basis}"
     elif not usable.any():
