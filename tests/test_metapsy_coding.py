@@ -416,3 +416,45 @@ def test_a_studies_entry_that_matches_no_row_is_reported_as_a_coding_problem_not
     assert "warning: coding problem: the reviewed coding moves the arm “leichsenrig, 2013 | other psy”" in (
         capsys.readouterr().out
     )
+
+
+SAD_SCORES = {
+    "label": "Social anxiety scales",
+    "higher_is_better": False,
+    "source": 'sad-psyctr.README.md: "Effect sizes are provided for all validated social anxiety measures reported in '
+    'a study at post-treatment"; social anxiety severity scales, lower is better',
+}
+
+
+def test_reviewed_scores_replace_the_symptom_scale_assumption_of_a_file_without_an_outcome_column(monkeypatch):
+    from pdevidence.metapsy import database
+
+    plain = read_database(SHARED / "sad-psyctr.csv")
+    assert plain.rows["assumptions"].str.contains("assumed: the file gives no outcome domain").any()
+    data = copy.deepcopy(RAW)
+    data["databases"]["sad-psyctr"]["scores"] = SAD_SCORES
+    coded, _ = parse_coding(data, set(KNOWN_DATABASES))
+    monkeypatch.setattr(database, "coding_for", lambda name: coded.get(name))
+    db = read_database(SHARED / "sad-psyctr.csv")
+    assert not db.rows["assumptions"].str.contains("assumed").any()
+    assert db.outcome_label("c-symptoms") == "Social anxiety scales"
+    assert "outcomes and their direction are not part of it" not in db.coding_note
+    before = family_summary(select_rows(plain)).set_index("family").loc["psychodynamic"]
+    after = family_summary(select_rows(db)).set_index("family").loc["psychodynamic"]
+    assert after["studies"] == before["studies"] == 3 and after["g"] == pytest.approx(before["g"])
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        ({"outcome_column": "outcome_type"}, ".scores. is for a file without an outcome column"),
+        ({}, "missing .higher_is_better."),
+    ],
+)
+def test_scores_that_do_not_fit_the_schema_fail_naming_the_entry(extra, message):
+    data = copy.deepcopy(RAW)
+    entry = data["databases"]["sad-psyctr"]
+    entry["scores"] = {k: v for k, v in SAD_SCORES.items() if extra or k != "higher_is_better"}
+    entry.update(extra)
+    with pytest.raises(CodingError, match=f"sad-psyctr: scores: {message}"):
+        parse_coding(data, set(KNOWN_DATABASES))

@@ -46,6 +46,15 @@ class Outcome:
 
 
 @dataclass(frozen=True)
+class Scores:
+    """What every row of scores measures in a file without an outcome column (`scores:`), from its README."""
+
+    label: str
+    higher_is_better: bool
+    source: str
+
+
+@dataclass(frozen=True)
 class Instrument:
     pattern: re.Pattern
     name: str
@@ -71,6 +80,7 @@ class DatabaseCoding:
     faults: tuple[str, ...]
     review: str
     second_reading: str = ""  # what a second, independent reading of the sources found; empty: read once
+    scores: Scores | None = None  # a file without an outcome column: what its scores measure (else assumed)
     extras: dict = field(default_factory=dict)
 
 
@@ -172,7 +182,21 @@ DATABASE_KEYS = {
     "faults",
     "review",
     "second_reading",
+    "scores",
 }
+
+
+def _scores(entry: dict, where: str) -> Scores | None:
+    block = _mapping(entry, "scores", where)
+    if not block:
+        return None
+    where = f"{where}: scores"
+    _allowed(block, {"label", "higher_is_better", "source"}, where)
+    if entry.get("outcome_column"):
+        _fail(where, "`scores` is for a file without an outcome column; use `outcomes`")
+    return Scores(
+        _text(block, "label", where), _need(block, "higher_is_better", bool, where), _text(block, "source", where)
+    )
 
 
 def _database(name: str, entry, known: set[str]) -> DatabaseCoding:
@@ -215,6 +239,7 @@ def _database(name: str, entry, known: set[str]) -> DatabaseCoding:
         faults=tuple(faults),
         review=_text(entry, "review", where),
         second_reading=_text(entry, "second_reading", where, required=False),
+        scores=_scores(entry, where),
     )
 
 
@@ -262,7 +287,11 @@ def load_coding(path: Path = CODING_PATH) -> tuple[dict[str, DatabaseCoding], tu
 
 def reading_note(coded: DatabaseCoding) -> str:
     """How often the coding was read against its sources, for the page and the command line."""
-    scope = "" if coded.outcome_column else "; outcomes and their direction are not part of it (generic rules)"
+    scope = (
+        ""
+        if coded.outcome_column or coded.scores
+        else "; outcomes and their direction are not part of it (generic rules)"
+    )
     if not coded.families:
         scope += "; therapy families are not part of it (generic rules)"
     if coded.second_reading:

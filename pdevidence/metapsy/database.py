@@ -197,8 +197,19 @@ def _present(frame: pd.DataFrame, names: tuple[str, ...], decimal: str) -> pd.Se
     return ok
 
 
+def _apply_scores_coding(classes: pd.DataFrame, coded: DatabaseCoding | None) -> None:
+    """In a file without an outcome column, the reviewed `scores` replace the generic symptom-scale assumption."""
+    if coded is None or coded.scores is None:
+        return
+    assumed = classes["direction_basis"].astype(str).str.startswith(outcomes.ASSUMED_SYMPTOMS)
+    classes.loc[classes["outcome"] == f"c-{outcomes.SYMPTOMS_KEY}", "outcome_label"] = coded.scores.label
+    classes.loc[assumed, "higher_is_better"] = coded.scores.higher_is_better
+    classes.loc[assumed, "direction_basis"] = f"reviewed coding: {coded.scores.source}"
+
+
 def _apply_outcome_coding(rows: pd.DataFrame, classes: pd.DataFrame, coded: DatabaseCoding | None) -> None:
     """Overrides the generic outcome of each row with the reviewed meaning of its outcome-column value (in place)."""
+    _apply_scores_coding(classes, coded)
     if coded is None or not coded.outcome_column or coded.outcome_column not in rows:
         return
     values = rows[coded.outcome_column].astype("string").str.strip().str.lower()

@@ -107,6 +107,7 @@ HIGHER_IS_BETTER = ("quality of life", "well-being", "wellbeing", "self-esteem",
 MIXED_DOMAINS = ("health status", "functioning", "function", "disability")
 
 SYMPTOMS_KEY = "symptoms"
+ASSUMED_SYMPTOMS = "assumed: the file gives no outcome domain"
 
 
 @dataclass(frozen=True)
@@ -160,7 +161,7 @@ def _domain_class(domain: str | None, description: str | None, column_note: str 
             "Symptom scales",
             CONTINUOUS,
             False,
-            "assumed: the file gives no outcome domain, so its scores are taken as the condition's symptom scales",
+            f"{ASSUMED_SYMPTOMS}, so its scores are taken as the condition's symptom scales",
         )
     text = f"{description} ({domain})" if description and description.lower() != domain.lower() else domain
     label = text[:1].upper() + text[1:]
