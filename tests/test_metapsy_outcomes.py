@@ -538,3 +538,153 @@ def test_the_command_line_takes_a_catalogue_name_and_reads_the_local_copy():
     cbt = family_summary(select_rows(db)).set_index("family").loc["cbt"]
     assert records["cbt"]["outcome"] == "c-symptoms"
     assert records["cbt"]["g"] == round(float(cbt["g"]), 4) and records["cbt"]["studies"] == cbt["studies"]
+
+
+# ----------------------------------------------------------------- the instrument lexicon
+
+
+@pytest.mark.parametrize(
+    "scale, higher",
+    [
+        ("bdi-ii", False), ("BDI-2", False), ("bdi-1", False), ("hamd", False), ("hdrs-17", False),
+        ("HRSD-24", False), ("ham-d", False), ("phq-9", False), ("phq-8", False), ("gad-7", False),
+        ("ede-q", False), ("hads-a", False), ("hads", False), ("bai", False), ("stai-t", False),
+        ("pcl-5", False), ("caps-5", False), ("y-bocs", False), ("ybocs", False), ("pdss-sr", False),
+        ("lsas-sr", False), ("ces-d", False), ("madrs-s", False), ("qids-sr", False), ("ham-a", False),
+        ("sf-36", True), ("SF-36 physical fu...", True), ("sf-12 mh", True), ("whoqol-bref", True),
+        ("who-qol-hiv bref", True), ("eq-5d-5l", True), ("qoli", True), ("swlq", True),
+    ],
+)  # fmt: skip
+def test_the_lexicon_gives_each_named_scale_its_sourced_direction(scale, higher):
+    from pdevidence.metapsy.coding import instrument_direction
+
+    entry = instrument_direction(scale)
+    assert entry is not None and entry.higher_is_better is higher
+    assert '"' in entry.source  # every direction quotes the line it rests on
+
+
+@pytest.mark.parametrize(
+    "scale",
+    ["ed-qol (eating disorder quality of life assessment survey)", "edqol", "pooled - lehman quality of life inventory",
+     "cy-bocs", "hads-d-severity", "bdi-fs", "pcl", "caps", "ibs-qol"],
+)  # fmt: skip
+def test_scales_whose_direction_was_not_sourced_are_not_in_the_lexicon(scale):
+    from pdevidence.metapsy.coding import instrument_direction
+
+    assert instrument_direction(scale) is None
+
+
+def _scale_rows(domain: str | None) -> list[dict]:
+    """Three trials, each with SF-36 (higher is better), EDQOL (higher is worse) and BDI-II rows; arm 1 better on all."""
+    rows = []
+    for i, d in enumerate((0.4, 0.5, 0.6)):
+        for scale, sign in (("sf-36", 1), ("edqol", -1), ("bdi-ii", -1)):
+            m1, m2 = 50 + sign * 10 * d, 50.0
+            g, var = hedges_g(m1, 10, N, m2, 10, N)
+            rows.append(
+                {
+                    "study": f"Scale {i}, 201{i}", "condition_arm1": "dyn", "condition_arm2": "wl",
+                    "outcome_type": "msd", "outcome_domain": domain if scale != "bdi-ii" else None,
+                    "instrument": scale, "time": "post", "mean_arm1": m1, "sd_arm1": 10, "n_arm1": N,
+                    "mean_arm2": m2, "sd_arm2": 10, "n_arm2": N, G: round(g, 6), G_SE: round(math.sqrt(var), 6),
+                }
+            )  # fmt: skip
+    return rows
+
+
+@pytest.mark.parametrize("domain", ["quality of life", None])
+def test_a_quality_of_life_scale_where_higher_is_worse_is_never_pooled_with_its_sign_reversed(domain):
+    db = read_database(to_csv(_scale_rows(domain)), name="scales-synthetic")
+    assert db.coding == "automatic"
+    by_scale = db.rows.groupby("instrument")["outcome"].agg(set)
+    outcomes = db.outcomes.set_index("outcome")
+    sf36 = by_scale["sf-36"].pop()
+    assert outcomes.loc[sf36, "pooled"] and outcomes.loc[sf36, "higher_is_better"]
+    assert "Short Form 36" in outcomes.loc[sf36, "rule"]
+    assert (db.rows.loc[db.rows["instrument"] == "sf-36", "g"] > 0).all()  # higher SF-36 in arm 1: a benefit
+    edqol = by_scale["edqol"].pop()
+    assert edqol != sf36 and not outcomes.loc[edqol, "pooled"]
+    assert not db.rows.loc[db.rows["instrument"] == "edqol", "has_effect"].any()
+    bdi = db.rows[db.rows["instrument"] == "bdi-ii"]
+    assert set(bdi["outcome"]) == {"c-symptoms"} and (bdi["g"] > 0).all()
+    assert "Beck Depression Inventory" in outcomes.loc["c-symptoms", "rule"]
+
+
+# ----------------------------------------------------------------- coding per row, and what the generic rules assume
+
+
+def test_every_row_of_an_automatic_reading_says_so_and_shows_each_assumption_of_the_generic_rules(tmp_path):
+    rows = [{**r, "outcome_domain": None, "time": None} for r in _scale_rows(None) if r["instrument"] != "edqol"]
+    bdi_rows = [r for r in rows if r["instrument"] == "bdi-ii"]
+    rows += [{**r, "instrument": "dacl", "study": r["study"].replace("Scale", "Other")} for r in bdi_rows]
+    db = read_database(to_csv(rows), name="automatic-synthetic")
+    assert set(db.rows["coding"]) == {"automatic"}
+    by_scale = db.rows.set_index("instrument")["assumptions"]
+    # BDI-II: direction from the lexicon (a source), family "dyn" by its name, no time column.
+    bdi = by_scale["bdi-ii"].iloc[0]
+    assert "direction" not in bdi and "“dyn” read as Psychodynamic therapy (by its name)" in bdi
+    assert "no `time` column: counted as post-treatment" in bdi
+    # A scale the lexicon does not know, in a file without domains: the symptom-scale default is an assumption.
+    assert "assumed: the file gives no outcome domain" in by_scale["dacl"].iloc[0]
+    table = study_effects_table(db)
+    assert set(table["coding"]) == {"automatic"}
+    assert table["assumptions"].str.contains("counted as post-treatment").all()
+    summary = family_summary(select_rows(db)).set_index("family")
+    assert summary.loc["psychodynamic", "coding"] == "automatic"
+    assert "assumed: the file gives no outcome domain" in summary.loc["psychodynamic", "assumptions"]
+    assert "(3 trials)" in summary.loc["psychodynamic", "assumptions"]  # the three dacl trials, not the others
+
+    path = tmp_path / "automatic-synthetic.csv"
+    path.write_bytes(to_csv(rows))
+    done = subprocess.run(
+        [sys.executable, "-m", "pdevidence.metapsy", str(path), "--json"], capture_output=True, text=True, cwd=ROOT,
+        timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    record = json.loads(done.stdout)[0]
+    assert record["coding"] == "automatic" and any("assumed" in a for a in record["assumptions"])
+    done = subprocess.run(
+        [sys.executable, "-m", "pdevidence.metapsy", str(path)], capture_output=True, text=True, cwd=ROOT, timeout=120
+    )
+    header = next(line for line in done.stdout.splitlines() if line.startswith("outcome"))
+    assert header.split()[:3] == ["outcome", "family", "coding"]
+    assert "automatic" in done.stdout.split(header, 1)[1].splitlines()[1]
+    assert "assumptions of the generic rules" in done.stdout
+
+
+def test_an_automatic_reading_pools_no_outcome_whose_direction_no_source_establishes():
+    rows = []
+    for i, d in enumerate((0.4, 0.5, 0.6)):
+        for domain, scale in (
+            ("social functioning", "sas-sr"),  # a domain of both directions, a scale the lexicon does not know
+            ("self-esteem", "rses"),  # a domain word for "higher is better", but no source for this scale
+            ("depression", "bdi-ii"),  # the lexicon knows it
+            ("adherence", "pill count"),  # no keyword, no lexicon entry
+        ):
+            m1, m2 = 20 - 10 * d, 20.0
+            g, var = hedges_g(m1, 10, N, m2, 10, N)
+            rows.append(
+                {
+                    "study": f"Dir {i}, 200{i}", "condition_arm1": "dyn", "condition_arm2": "wl", "outcome_type": "msd",
+                    "outcome_domain": domain, "instrument": scale, "time": "post", "mean_arm1": m1, "sd_arm1": 10,
+                    "n_arm1": N, "mean_arm2": m2, "sd_arm2": 10, "n_arm2": N, G: round(g, 6),
+                    G_SE: round(math.sqrt(var), 6),
+                }
+            )  # fmt: skip
+    db = read_database(to_csv(rows), name="directions-synthetic")
+    assert db.coding == "automatic"
+    assert set(db.pooled_outcomes) == {"c-depression"}
+    left_out = db.outcomes[~db.outcomes["pooled"]]
+    assert (
+        len(left_out) == 3 and left_out["reason"].str.startswith("cannot tell whether a higher value is better").all()
+    )
+    assert not db.rows.loc[db.rows["instrument"] != "bdi-ii", "has_effect"].any()
+
+
+def test_the_page_tables_carry_the_coding_and_assumptions_of_every_row(bpd):
+    from pdevidence.web.metapsy_page import _summary_table
+
+    table = _summary_table(family_summary(select_rows(bpd)))
+    assert {"coding", "assumptions"} <= set(table.columns)
+    assert set(table["coding"]) == {"automatic"}
+    assert table.set_index("therapy family").loc["Psychodynamic therapy", "assumptions"].count("by its name") == 4

@@ -8,8 +8,9 @@ import numpy as np
 import pandas as pd
 
 from pdevidence import stats
+from pdevidence.metapsy.coding import AUTOMATIC
 from pdevidence.metapsy.database import TIME_ALL, TIME_POST, Database
-from pdevidence.metapsy.families import FAMILY_LABELS, PSYCHODYNAMIC, UNMAPPED, family_from_text
+from pdevidence.metapsy.families import FAMILY_LABELS, NOT_CODED, NOT_POOLED, PSYCHODYNAMIC, UNMAPPED, family_from_text
 from pdevidence.metapsy.rob import ROB_LABELS, ROB_LEVELS
 
 DEFAULT_THRESHOLD = 100
@@ -61,7 +62,19 @@ def study_effects(rows: pd.DataFrame, family: str | None = None) -> pd.DataFrame
     """One effect per trial (and family): mean g, mean variance, largest n, worst risk of bias."""
     if family is not None:
         rows = rows[rows["family"] == family]
-    columns = ["study", "family", "g", "se", "n", "comparisons", "rob_level", "arms", "comparators"]
+    columns = [
+        "study",
+        "family",
+        "g",
+        "se",
+        "n",
+        "comparisons",
+        "rob_level",
+        "arms",
+        "comparators",
+        "coding",
+        "assumptions",
+    ]
     if rows.empty:
         return pd.DataFrame(columns=columns)
     work = rows.assign(
@@ -77,8 +90,13 @@ def study_effects(rows: pd.DataFrame, family: str | None = None) -> pd.DataFrame
     )
     # Distinct arm and comparator codes per trial, joined without a Python function per trial
     # (an upload of 50,000 trials would otherwise take minutes).
-    for name, column in (("arms", "condition_arm1"), ("comparators", "condition_arm2")):
+    if "coding" not in work:
+        work = work.assign(coding=AUTOMATIC, assumptions="")
+    joins = (("arms", "condition_arm1", ", "), ("comparators", "condition_arm2", ", "), ("coding", "coding", ", "))
+    for name, column, sep in (*joins, ("assumptions", "assumptions", "; ")):
         codes = work[["family", "study", column]].dropna()
+        if name == "assumptions":
+            codes = codes[codes[column].astype(str) != ""]
         codes = codes.assign(**{column: codes[column].astype(str)}).drop_duplicates()
         codes = codes.sort_values(column)
         by_trial = codes.groupby(["family", "study"], sort=False)[column]
@@ -86,7 +104,7 @@ def study_effects(rows: pd.DataFrame, family: str | None = None) -> pd.DataFrame
         several = by_trial.size() > 1
         if several.any():  # only trials with more than one code need a join
             many = codes.set_index(["family", "study"]).loc[several[several].index]
-            joined.update(many.groupby(level=[0, 1], sort=False)[column].agg(", ".join))
+            joined.update(many.groupby(level=[0, 1], sort=False)[column].agg(sep.join))
         out[name] = joined.reindex(out.index).fillna("")
     out = out.reset_index()
     # "unknown" ranks last, so a trial is only called low if no row says otherwise.
@@ -129,7 +147,18 @@ SUMMARY_COLUMNS = [
     "tau2",
     "se",
     "status",
+    "coding",
+    "assumptions",
 ]
+
+
+def _distinct(texts: pd.Series) -> str:
+    """The distinct assumptions behind a set of trials, each with the number of trials it applies to."""
+    counts: dict[str, int] = {}
+    for text in texts:
+        for item in dict.fromkeys(t for t in str(text).split("; ") if t):
+            counts[item] = counts.get(item, 0) + 1
+    return "; ".join(f"{item} ({n} trial{'s' if n != 1 else ''})" for item, n in counts.items())
 
 
 def family_summary(rows: pd.DataFrame, method: str = "dl") -> pd.DataFrame:
@@ -150,11 +179,13 @@ def family_summary(rows: pd.DataFrame, method: str = "dl") -> pd.DataFrame:
             "k": int(part["comparisons"].sum()),
             "studies": int(len(part)),
             "participants": int(part["n"].sum(skipna=True)),
+            "coding": ", ".join(sorted(set(", ".join(part["coding"]).split(", ")) - {""})),
+            "assumptions": _distinct(part["assumptions"]),
         }
-        if family == UNMAPPED:
+        if family in NOT_POOLED:
             record.update(
                 dict.fromkeys(("g", "se", "ci_low", "ci_high", "pi_low", "pi_high", "i2", "tau2")),
-                status="unmapped codes: not pooled",
+                status={UNMAPPED: "unmapped codes: not pooled", NOT_CODED: "not coded: not pooled"}[family],
             )
         else:
             record.update(_pool_row(part, method))
@@ -259,7 +290,7 @@ def across_databases(databases: dict[str, Database], analysis: Analysis = Analys
             if not (rows["family"] == PSYCHODYNAMIC).any():
                 continue
             summary = family_summary(rows, analysis.method)
-            summary = summary[summary["family"] != UNMAPPED]
+            summary = summary[~summary["family"].isin(NOT_POOLED)]
             rule = db.outcomes.loc[db.outcomes["outcome"] == outcome, "rule"].iloc[0]
             frames.append(
                 summary.assign(
@@ -293,6 +324,8 @@ STUDY_TABLE_COLUMNS = [
     "time_point",
     "rows",
     "rob_level",
+    "coding",
+    "assumptions",
 ]
 
 # Comparator codes and descriptions, matched as words; first hit wins.
@@ -366,6 +399,8 @@ def study_effects_table(db: Database, *, time: str = TIME_POST) -> pd.DataFrame:
             "n_arm2": n2,
             "time_point": rows["time_point"].astype(object).fillna(""),
             "rob_rank": rows["rob_level"].map({lvl: i for i, lvl in enumerate(ROB_LEVELS)}),
+            "coding": rows["coding"],
+            "assumptions": rows["assumptions"].astype(str),
         }
     )
     keys = ["study", "family", "comparator", "outcome", "time_point"]
@@ -382,6 +417,8 @@ def study_effects_table(db: Database, *, time: str = TIME_POST) -> pd.DataFrame:
             n_arm2=("n_arm2", "max"),
             rows=("g", "size"),
             rob_rank=("rob_rank", "max"),
+            coding=("coding", "first"),
+            assumptions=("assumptions", lambda a: "; ".join(dict.fromkeys(t for x in a for t in x.split("; ") if t))),
         )
         .reset_index()
     )

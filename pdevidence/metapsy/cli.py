@@ -30,6 +30,8 @@ CLI_KEYS = (
     "i2",
     "outcome_label",
     "direction",
+    "coding",
+    "assumptions",
 )
 
 
@@ -53,6 +55,8 @@ def cli_records(summary: pd.DataFrame, outcome: str | None = None, label: str = 
             "i2": _rounded(row["i2"]),
             "outcome_label": label,
             "direction": direction,
+            "coding": row["coding"],
+            "assumptions": [a for a in str(row["assumptions"] or "").split("; ") if a],
         }
         for row in summary.to_dict("records")
     ]
@@ -88,6 +92,8 @@ def outcome_text(db) -> str:
     lines = ["outcomes and the direction rule used:"]
     for r in db.outcomes.itertuples():
         lines.append(f"  {r.outcome} ({r.label}; {r.studies} trials): {r.rule}")
+    for r in db.outcomes[db.outcomes["sign_conflict"] != ""].itertuples():
+        lines.append(f"warning: sign conflict in {r.outcome}: {r.sign_conflict}")
     return "\n".join(lines)
 
 
@@ -97,11 +103,12 @@ def _format_table(records: list[dict]) -> str:
             return "–"
         return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
 
-    header = ("outcome", "family", "k", "studies", "participants", "g", "ci_low", "ci_high", "i2")
+    header = ("outcome", "family", "coding", "k", "studies", "participants", "g", "ci_low", "ci_high", "i2")
     lines = [
         [
             str(r["outcome"]),
             r["family"],
+            r["coding"],
             cell(r["k"]),
             cell(r["studies"]),
             cell(r["participants"]),
@@ -114,7 +121,11 @@ def _format_table(records: list[dict]) -> str:
     ]
     widths = [max(len(h), *(len(line[i]) for line in lines)) if lines else len(h) for i, h in enumerate(header)]
     fmt = lambda cells: "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))  # noqa: E731
-    return "\n".join([fmt(header), *(fmt(line) for line in lines)])
+    table = [fmt(header), *(fmt(line) for line in lines)]
+    notes = [f"  {r['outcome']}, {r['family']}: {a}" for r in records for a in r["assumptions"]]
+    if notes:
+        table += ["assumptions of the generic rules (trials each applies to):", *notes]
+    return "\n".join(table)
 
 
 def _read(source: str):
@@ -172,6 +183,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(records, indent=1))
         print(f"coding: {db.coding}. {db.coding_note}", file=sys.stderr)
+        for r in db.outcomes[db.outcomes["sign_conflict"] != ""].itertuples():
+            print(f"warning: sign conflict in {r.outcome}: {r.sign_conflict}", file=sys.stderr)
+        for problem in db.coding_problems:
+            print(f"warning: coding problem: {problem}", file=sys.stderr)
         print(check_text(db), file=sys.stderr)
     else:
         print(f"{db.name}: {len(db.rows)} rows; credit: {CREDIT}, {LICENCE}")
@@ -179,6 +194,12 @@ def main(argv: list[str] | None = None) -> int:
         print(_format_table(records))
         if db.unmapped:
             print(f"unmapped treatment codes (not pooled): {', '.join(db.unmapped)}")
+        for problem in db.coding_problems:
+            print(f"warning: coding problem: {problem}")
+        if db.not_coded:
+            print(
+                f"not coded: treatment codes the reviewed coding does not list (not pooled): {', '.join(db.not_coded)}"
+            )
         print(outcome_text(db))
         print(check_text(db))
     return 0

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import yaml
 
-from pdevidence.metapsy.families import FAMILY_LABELS
+from pdevidence.metapsy.families import FAMILY_LABELS, NOT_CODED
 
 CODING_PATH = Path(__file__).resolve().parents[2] / "data" / "metapsy_coding.yaml"
 REVIEWED = "reviewed"
@@ -46,11 +46,21 @@ class Outcome:
 
 
 @dataclass(frozen=True)
+class Scores:
+    """What every row of scores measures in a file without an outcome column (`scores:`), from its README."""
+
+    label: str
+    higher_is_better: bool
+    source: str
+
+
+@dataclass(frozen=True)
 class Instrument:
     pattern: re.Pattern
     name: str
     higher_is_better: bool
     source: str
+    group: str = ""  # the outcome the scale forms when its direction differs from its domain's ("quality of life")
 
 
 @dataclass(frozen=True)
@@ -70,6 +80,7 @@ class DatabaseCoding:
     faults: tuple[str, ...]
     review: str
     second_reading: str = ""  # what a second, independent reading of the sources found; empty: read once
+    scores: Scores | None = None  # a file without an outcome column: what its scores measure (else assumed)
     extras: dict = field(default_factory=dict)
 
 
@@ -83,6 +94,16 @@ def _need(entry: dict, key: str, types, where: str):
     value = entry[key]
     if not isinstance(value, types):
         _fail(where, f"`{key}` should be {types}, not {type(value).__name__}")
+    return value
+
+
+def _mapping(entry: dict, key: str, where: str) -> dict:
+    """An optional block that must be a mapping (`key: value` lines), {} when absent."""
+    value = entry.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        _fail(where, f"`{key}` should be a mapping (key: value lines), not a {type(value).__name__}")
     return value
 
 
@@ -113,10 +134,12 @@ def _outcome(value: str, entry, where: str) -> Outcome:
     if higher is not None and not isinstance(higher, bool):
         _fail(where, "`higher_is_better` should be true, false or null")
     sign = entry.get("stored_sign")
-    if sign not in (None, 1, -1):
+    if isinstance(sign, bool) or sign not in (None, 1, -1):
         _fail(where, "`stored_sign` should be 1, -1 or absent")
     if sign is not None and not entry.get("sign_source"):
         _fail(where, "`stored_sign` needs a `sign_source`")
+    if not isinstance(entry.get("by_instrument", False), bool):
+        _fail(where, "`by_instrument` should be true or false")
     if higher is None and not entry.get("by_instrument"):
         _fail(where, "`higher_is_better` is null but `by_instrument` is not set")
     return Outcome(
@@ -131,15 +154,16 @@ def _outcome(value: str, entry, where: str) -> Outcome:
     )
 
 
-def _families(block, where: str) -> dict[str, tuple[str, str]]:
+def _families(database: dict, key: str, where: str) -> dict[str, tuple[str, str]]:
+    """A `families` or `studies` block: code (or "study | code") -> (family, source)."""
     out = {}
-    for code, entry in (block or {}).items():
-        here = f"{where}: {code}"
+    for code, entry in _mapping(database, key, where).items():
+        here = f"{where}: {key}: {code}"
         if not isinstance(entry, dict):
             _fail(here, "should be a mapping with `family` and `source`")
         _allowed(entry, {"family", "source", "note"}, here)
         family = _text(entry, "family", here)
-        if family not in FAMILY_LABELS:
+        if family not in FAMILY_LABELS or family == NOT_CODED:
             _fail(here, f"unknown family `{family}`")
         out[str(code).strip().lower()] = (family, _text(entry, "source", here))
     return out
@@ -158,7 +182,21 @@ DATABASE_KEYS = {
     "faults",
     "review",
     "second_reading",
+    "scores",
 }
+
+
+def _scores(entry: dict, where: str) -> Scores | None:
+    block = _mapping(entry, "scores", where)
+    if not block:
+        return None
+    where = f"{where}: scores"
+    _allowed(block, {"label", "higher_is_better", "source"}, where)
+    if entry.get("outcome_column"):
+        _fail(where, "`scores` is for a file without an outcome column; use `outcomes`")
+    return Scores(
+        _text(block, "label", where), _need(block, "higher_is_better", bool, where), _text(block, "source", where)
+    )
 
 
 def _database(name: str, entry, known: set[str]) -> DatabaseCoding:
@@ -168,15 +206,18 @@ def _database(name: str, entry, known: set[str]) -> DatabaseCoding:
     if not isinstance(entry, dict):
         _fail(where, "should be a mapping")
     _allowed(entry, DATABASE_KEYS, where)
-    layout = entry.get("layout") or {}
+    layout = _mapping(entry, "layout", where)
     if layout:
         _allowed(layout, {"rename", "constant", "source"}, f"{where}: layout")
         _text(layout, "source", f"{where}: layout")
+    rename, constant = (_mapping(layout, key, f"{where}: layout") for key in ("rename", "constant"))
     outcomes = {
         str(value).strip().lower(): _outcome(str(value), o, f"{where}: outcomes: {value}")
-        for value, o in (entry.get("outcomes") or {}).items()
+        for value, o in _mapping(entry, "outcomes", where).items()
     }
     column = entry.get("outcome_column")
+    if column is not None and not isinstance(column, str):
+        _fail(where, f"`outcome_column` should be a column name, not a {type(column).__name__}")
     if outcomes and not column:
         _fail(where, "`outcomes` given without `outcome_column`")
     faults = entry.get("faults") or []
@@ -186,18 +227,19 @@ def _database(name: str, entry, known: set[str]) -> DatabaseCoding:
         name=name,
         sources=tuple(_need(entry, "sources", list, where)),
         columns=tuple(_need(entry, "columns", list, where)),
-        rename={str(k): str(v) for k, v in (layout.get("rename") or {}).items()},
-        constant={str(k): str(v) for k, v in (layout.get("constant") or {}).items()},
+        rename={str(k): str(v) for k, v in rename.items()},
+        constant={str(k): str(v) for k, v in constant.items()},
         layout_source=str(layout.get("source", "")),
         outcome_column=column,
         outcomes=outcomes,
         outcome_source=_text(entry, "outcome_source", where, required=bool(outcomes)),
-        families=_families(entry.get("families"), f"{where}: families"),
-        studies=_families(entry.get("studies"), f"{where}: studies"),
+        families=_families(entry, "families", where),
+        studies=_families(entry, "studies", where),
         time_note=_text(entry, "time", where),
         faults=tuple(faults),
         review=_text(entry, "review", where),
         second_reading=_text(entry, "second_reading", where, required=False),
+        scores=_scores(entry, where),
     )
 
 
@@ -209,7 +251,7 @@ def _instruments(block) -> tuple[Instrument, ...]:
         where = f"lexicon: entry {i + 1}"
         if not isinstance(entry, dict):
             _fail(where, "should be a mapping")
-        _allowed(entry, {"name", "match", "higher_is_better", "source"}, where)
+        _allowed(entry, {"name", "match", "higher_is_better", "source", "group"}, where)
         name = _text(entry, "name", where)
         where = f"lexicon: {name}"
         higher = _need(entry, "higher_is_better", bool, where)
@@ -217,7 +259,8 @@ def _instruments(block) -> tuple[Instrument, ...]:
             pattern = re.compile(_text(entry, "match", where), re.I)
         except re.error as exc:
             _fail(where, f"`match` is not a regular expression: {exc}")
-        out.append(Instrument(pattern, name, higher, _text(entry, "source", where)))
+        group = _text(entry, "group", where, required=False)
+        out.append(Instrument(pattern, name, higher, _text(entry, "source", where), group.strip()))
     return tuple(out)
 
 
@@ -244,7 +287,13 @@ def load_coding(path: Path = CODING_PATH) -> tuple[dict[str, DatabaseCoding], tu
 
 def reading_note(coded: DatabaseCoding) -> str:
     """How often the coding was read against its sources, for the page and the command line."""
-    scope = "" if coded.outcome_column else "; outcomes and their direction are not part of it (generic rules)"
+    scope = (
+        ""
+        if coded.outcome_column or coded.scores
+        else "; outcomes and their direction are not part of it (generic rules)"
+    )
+    if not coded.families:
+        scope += "; therapy families are not part of it (generic rules)"
     if coded.second_reading:
         return f"{coded.review}{scope}; checked by a second reading: {coded.second_reading}"
     return f"{coded.review}{scope}; not yet checked by a second reading"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 
@@ -12,7 +12,7 @@ import pandas as pd
 
 from pdevidence.metapsy import effects, guard, outcomes
 from pdevidence.metapsy.coding import AUTOMATIC, REVIEWED, DatabaseCoding, coding_for, reading_note
-from pdevidence.metapsy.families import FAMILY_LABELS, UNMAPPED, map_code, parse_code_list
+from pdevidence.metapsy.families import FAMILY_LABELS, NOT_CODED, UNMAPPED, map_code, parse_code_list
 from pdevidence.metapsy.fetch import fetch
 from pdevidence.metapsy.read import (
     EFFECT_COLUMN,
@@ -40,7 +40,9 @@ class Database:
     columns plus: family, outcome (key), outcome_label, outcome_kind,
     higher_is_better, g (positive favours arm 1), se, g_source, g_stored,
     raw_g / raw_se / raw_source (computed from arm data), g_agrees, n,
-    time_point, rob_level, has_effect.
+    time_point, rob_level, has_effect, sign_basis (how the stored g's sign was
+    read), coding (reviewed or automatic) and assumptions (each assumption the
+    generic rules made for the row, "" when none).
 
     `outcomes` has one row per outcome with the direction rule used, whether it
     is pooled and why not; `checks` lists every row where the stored g could be
@@ -60,6 +62,7 @@ class Database:
     coding: str = AUTOMATIC
     coding_note: str = ""
     faults: tuple[str, ...] = ()
+    coding_problems: tuple[str, ...] = ()  # entries of the reviewed coding that do not fit this file
     info: DatabaseInfo = field(default=None)  # type: ignore[assignment]
 
     def __post_init__(self):
@@ -85,6 +88,11 @@ class Database:
     @cached_property
     def unmapped(self) -> tuple[str, ...]:
         return tuple(self.codes.loc[self.codes["family"] == UNMAPPED, "code"])
+
+    @cached_property
+    def not_coded(self) -> tuple[str, ...]:
+        """Codes of a reviewed database that its coding does not list: no family, never pooled as one."""
+        return tuple(self.codes.loc[self.codes["family"] == NOT_CODED, "code"])
 
     @cached_property
     def families(self) -> tuple[str, ...]:
@@ -167,6 +175,7 @@ OUTCOME_COLUMNS = [
     "rows",
     "rows_with_effect",
     "studies",
+    "sign_conflict",
 ]
 CHECK_COLUMNS = [
     "study",
@@ -188,8 +197,19 @@ def _present(frame: pd.DataFrame, names: tuple[str, ...], decimal: str) -> pd.Se
     return ok
 
 
+def _apply_scores_coding(classes: pd.DataFrame, coded: DatabaseCoding | None) -> None:
+    """In a file without an outcome column, the reviewed `scores` replace the generic symptom-scale assumption."""
+    if coded is None or coded.scores is None:
+        return
+    assumed = classes["direction_basis"].astype(str).str.startswith(outcomes.ASSUMED_SYMPTOMS)
+    classes.loc[classes["outcome"] == f"c-{outcomes.SYMPTOMS_KEY}", "outcome_label"] = coded.scores.label
+    classes.loc[assumed, "higher_is_better"] = coded.scores.higher_is_better
+    classes.loc[assumed, "direction_basis"] = f"reviewed coding: {coded.scores.source}"
+
+
 def _apply_outcome_coding(rows: pd.DataFrame, classes: pd.DataFrame, coded: DatabaseCoding | None) -> None:
     """Overrides the generic outcome of each row with the reviewed meaning of its outcome-column value (in place)."""
+    _apply_scores_coding(classes, coded)
     if coded is None or not coded.outcome_column or coded.outcome_column not in rows:
         return
     values = rows[coded.outcome_column].astype("string").str.strip().str.lower()
@@ -212,21 +232,53 @@ def _apply_outcome_coding(rows: pd.DataFrame, classes: pd.DataFrame, coded: Data
             outcomes.split_by_instrument(classes, index, instruments, meaning.label)
 
 
+def _sign_words(sign: int) -> str:
+    return "arm 1 minus arm 2" if sign == 1 else "arm 2 minus arm 1"
+
+
 def _outcome_convention(stored_g, raw_g, by_kind, kind, meaning) -> effects.Convention:
     convention = effects.storage_convention(stored_g, raw_g)
+    reviewed = meaning.stored_sign if meaning is not None else None
+    if reviewed is not None and convention.sign is not None and convention.sign != reviewed:
+        # The arm data are followed (they are this file's own evidence), and the disagreement is shown.
+        return replace(
+            convention,
+            conflict=(
+                f"the reviewed coding says the stored g is {_sign_words(reviewed)} ({meaning.sign_source}), but the "
+                f"arm data say {_sign_words(convention.sign)} ({convention.note}); the arm data are followed and "
+                "the coding needs checking."
+            ),
+        )
     if convention.checked == 0 and meaning is not None and meaning.stored_sign is not None:
         return effects.Convention(meaning.stored_sign, 0, 0, f"reviewed coding, no arm data: {meaning.sign_source}")
     if convention.checked == 0 and by_kind[kind].sign is not None:
         other = by_kind[kind]
         return effects.Convention(
-            other.sign, 0, 0, f"no row of this outcome has arm data; in the database's other {kind} rows, {other.note}"
+            other.sign, 0, 0, f"{NO_ARM_DATA_SIGN}; in the database's other {kind} rows, {other.note}"
         )
     return convention
 
 
+LEXICON_BASIS = "instrument lexicon: "
+
+
+def _basis_summary(bases: pd.Series) -> str:
+    """What an outcome's direction rests on, over its rows: the scales of the lexicon, and any other basis."""
+    counts = bases.astype(str).value_counts(sort=False)
+    if len(counts) == 1:
+        return str(counts.index[0])
+    lexicon = counts[counts.index.str.startswith(LEXICON_BASIS)]
+    names = [
+        b[len(LEXICON_BASIS) :].split(", lower is better")[0].split(", higher is better")[0] for b in lexicon.index
+    ]
+    parts = [f"instrument lexicon for {int(lexicon.sum())} of {len(bases)} rows: {'; '.join(names)}"] if names else []
+    parts += [f"{basis} ({n} rows)" for basis, n in counts.items() if not basis.startswith(LEXICON_BASIS)]
+    return "; ".join(parts)
+
+
 def _outcome_record(key, part: pd.DataFrame, usable: pd.Series, higher, convention, kind: str) -> dict:
     label = str(part["outcome_label"].iloc[0])
-    basis = str(part["direction_basis"].iloc[0])
+    basis = _basis_summary(part["direction_basis"])
     if higher is None:
         reason = f"cannot tell whether a higher value is better: {basis}"
     elif not usable.any():
@@ -244,6 +296,7 @@ def _outcome_record(key, part: pd.DataFrame, usable: pd.Series, higher, conventi
         "rows": int(len(part)),
         "rows_with_effect": int(usable.sum()),
         "studies": int(part.loc[usable, "study"].nunique()),
+        "sign_conflict": convention.conflict,
     }
 
 
@@ -300,6 +353,7 @@ def _effects(
     rows["g_stored"] = stored_g
     rows["g"], rows["se"], rows["g_recomputed"] = np.nan, np.nan, np.nan
     rows["g_source"] = pd.Series(None, index=rows.index, dtype=object)
+    rows["sign_basis"] = pd.Series("", index=rows.index, dtype=object)
     rows["g_agrees"] = pd.array([pd.NA] * len(rows), dtype="boolean")
     kinds = classes["outcome_kind"]
     by_kind = {
@@ -322,6 +376,7 @@ def _effects(
         rows.loc[index, "g"] = turned["g"]
         rows.loc[index, "se"] = turned["se"]
         rows.loc[index, "g_source"] = turned["g_source"]
+        rows.loc[index, "sign_basis"] = convention.note
         rows.loc[index, "g_recomputed"] = raw.loc[index, "raw_g"] * (convention.sign or 1)
         rows.loc[index, "g_agrees"] = effects.agreement(stored_g[index], raw.loc[index, "raw_g"], convention).astype(
             "boolean"
@@ -369,6 +424,9 @@ def _codes_table(arm1: pd.Series, codebook: dict[str, str], coded: DatabaseCodin
         if coded is not None and m.code.lower() in coded.families:
             family, source = coded.families[m.code.lower()]
             basis = f"reviewed coding: {source}"
+        elif coded is not None and coded.families:
+            # The reviewed coding lists the database's codes; one it does not list is never placed by its name.
+            family, basis = NOT_CODED, f"not in the reviewed coding of {coded.name}: no family (never matched by name)"
         records.append(
             {
                 "code": m.code,
@@ -390,15 +448,55 @@ def _codes_table(arm1: pd.Series, codebook: dict[str, str], coded: DatabaseCodin
     return codes
 
 
-def _row_families(rows: pd.DataFrame, arm1: pd.Series, codes: pd.DataFrame, coded: DatabaseCoding | None) -> pd.Series:
+def _row_families(
+    rows: pd.DataFrame, arm1: pd.Series, codes: pd.DataFrame, coded: DatabaseCoding | None
+) -> tuple[pd.Series, tuple[str, ...]]:
+    """Each row's family, and the coding's `studies` entries that match no row of this file (stale entries)."""
     families = dict(zip(codes["code"], codes["family"], strict=True))
     family = arm1.map(families).astype(object).where(arm1.notna(), UNMAPPED)
+    unmatched = []
     if coded is not None and coded.studies:
         # Keys are "study | arm-1 code": an arm inside a wider code, never the trial's other arms.
         key = rows["study"].astype("string").str.strip().str.lower() + " | " + arm1.str.lower()
         for name, (fam, _source) in coded.studies.items():
-            family = family.where(~(key == name).fillna(False), fam)
-    return family
+            hit = (key == name).fillna(False)
+            if not hit.any():
+                unmatched.append(name)
+            family = family.where(~hit, fam)
+    return family, tuple(unmatched)
+
+
+GENERIC_FAMILY_BASIS = {"codebook": "its codebook description", "code name": "its name", "combination": "its parts"}
+NO_ARM_DATA_SIGN = "no row of this outcome has arm data"
+
+
+def row_assumptions(rows: pd.DataFrame, codes: pd.DataFrame, arm1: pd.Series, time_recorded: bool) -> pd.Series:
+    """Per row, each assumption the generic rules made for it ("" when its reading rests on sources alone).
+
+    Directions by keyword or the no-domain default, families by codebook text or name, a stored-g sign borrowed
+    from the database's other rows, a post-treatment time point without a `time` column. The reviewed coding and
+    the instrument lexicon are sources, not assumptions; rows left without a direction or family are never pooled.
+    """
+    basis = rows["direction_basis"].astype("string").fillna("")
+    generic = rows["higher_is_better"].notna() & ~basis.str.startswith(("reviewed coding", "instrument lexicon"))
+    parts = [("direction by the generic rules: " + basis).where(generic, "")]
+    code_family = arm1.map(dict(zip(codes["code"], codes["family"], strict=True)))
+    code_basis = arm1.map(dict(zip(codes["code"], codes["basis"], strict=True)))
+    by_rule = code_basis.isin(list(GENERIC_FAMILY_BASIS)) & (rows["family"] == code_family).fillna(False)
+    family_text = (
+        "family by the generic rules: “" + arm1.fillna("") + "” read as "
+        + rows["family"].map(FAMILY_LABELS).fillna("") + " (by " + code_basis.map(GENERIC_FAMILY_BASIS).fillna("") + ")"
+    )  # fmt: skip
+    parts.append(family_text.where(by_rule, ""))
+    borrowed = (rows["g_source"] == "stored") & rows["sign_basis"].astype("string").str.startswith(NO_ARM_DATA_SIGN)
+    parts.append(("sign of the stored g: " + rows["sign_basis"].astype("string")).where(borrowed.fillna(False), ""))
+    if not time_recorded:
+        parts.append(pd.Series("no `time` column: counted as post-treatment", index=rows.index))
+    joined = pd.Series("", index=rows.index, dtype="string")
+    for part in parts:
+        part = part.astype("string").fillna("")
+        joined = joined + ((joined != "") & (part != "")).map({True: "; ", False: ""}).astype("string") + part
+    return joined.astype(object)
 
 
 def build_database(
@@ -419,8 +517,14 @@ def build_database(
     outcome_table, checks = _effects(rows, codebook, decimal, coded)
     arm1 = rows["condition_arm1"].astype("string").str.strip()
     codes = _codes_table(arm1, codebook, coded)
-    rows["family"] = _row_families(rows, arm1, codes, coded)
+    rows["family"], unmatched = _row_families(rows, arm1, codes, coded)
+    problems = tuple(
+        f"the reviewed coding moves the arm “{name}” (study | code) to another family, but no row of this file "
+        "has that study and code: the entry is stale or misspelt, and nothing was moved"
+        for name in unmatched
+    )
     rows["coding"] = REVIEWED if coded is not None else AUTOMATIC
+    rows["assumptions"] = row_assumptions(rows, codes, arm1, "time" in frame and frame["time"].notna().any())
     comparator_defs = {k.lower(): v for k, v in parse_code_list(codebook.get("condition_arm2")).items()}
     comparators = {
         code: comparator_defs.get(code.lower(), code)
@@ -439,7 +543,8 @@ def build_database(
         time_note=time_note,
         codebook_found=bool(codebook),
         coding=REVIEWED if coded is not None else AUTOMATIC,
-        coding_note=coding_note,
+        coding_note=coding_note + "".join(f" Coding problem: {p}." for p in problems),
+        coding_problems=problems,
         faults=coded.faults if coded is not None else (),
     )
 

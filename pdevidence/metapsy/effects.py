@@ -143,6 +143,7 @@ class Convention:
     checked: int
     same: int
     note: str
+    conflict: str = ""  # a reviewed sign the arm data contradict, in words ("" when none)
 
 
 def storage_convention(stored: pd.Series, raw: pd.Series) -> Convention:
@@ -211,6 +212,8 @@ def direction_rule(label: str, higher_is_better: bool | None, basis: str, conven
     else:
         good = "a higher score in arm 1" if higher_is_better else "a lower score in arm 1"
     text = f"{better.capitalize()} is better ({basis}), so positive g means {good}."
+    if convention.conflict:
+        text = f"Sign conflict: {convention.conflict} {text}"
     if convention.sign == 1:
         text += f" Stored g is arm 1 minus arm 2 ({convention.note})"
         text += "; it is negated." if not higher_is_better else "; it is kept."

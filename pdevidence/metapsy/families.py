@@ -22,9 +22,12 @@ FAMILY_LABELS = {
     "other": "Other psychotherapies",
     "combined": "Combinations of therapy families",
     "unmapped": "Unmapped codes (not pooled)",
+    "not_coded": "Codes the reviewed coding does not list (not pooled)",
 }
 PSYCHODYNAMIC = "psychodynamic"
 UNMAPPED = "unmapped"
+NOT_CODED = "not_coded"  # a code of a reviewed database its coding does not list: never placed by name
+NOT_POOLED = (UNMAPPED, NOT_CODED)
 
 # Phrases looked for in a code's codebook description (or in the code when it
 # is itself a name, as in the PTSD database). Checked in this order, first hit

@@ -3,24 +3,30 @@
 Two keyword tables decide, and both are shown on the page. A row's outcome is
 its kind (continuous scores or counted events) plus, for scores, the outcome
 domain the file gives (`outcome_domain`, `symptom_domain`), and for events, the
-kind of event (response, remission, suicide attempt, ...). Quality-of-life
-scales form their own outcome, because higher is better on them while the
-symptom scales beside them go the other way.
+kind of event (response, remission, suicide attempt, ...). The instrument
+lexicon (data/metapsy_coding.yaml, one place for every scale's direction) comes
+first for scores: a scale it knows takes its direction from there, and one that
+runs the other way from its domain (a quality-of-life scale among symptom
+scales) forms its own outcome.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 
+from pdevidence.metapsy.coding import instrument_direction
+
 CONTINUOUS = "continuous"
 DICHOTOMOUS = "dichotomous"
 
-# Columns that name an outcome domain, first found wins.
-DOMAIN_COLUMNS = ("outcome_domain", "symptom_domain", "domain", "outcome")
+# Columns that name an outcome domain, first found wins: the ones the catalogued Metapsy databases use and
+# describe in their codebooks. A column of any other name (a free-text `outcome` or `domain` note added to a
+# file) never decides which rows are pooled together, so it cannot override the data standard's own columns.
+DOMAIN_COLUMNS = ("outcome_domain", "symptom_domain")
 # Columns that describe what the events of a dichotomous row count, most specific first.
 EVENT_TEXT_COLUMNS = ("dich", "dich_paper", "dich_type", "outcome_type", "outcome_domain", "outcomes", "instrument")
 
@@ -62,23 +68,6 @@ EVENT_CLASSES: tuple[tuple[str, str, bool, tuple[str, ...]], ...] = (
     ("response", "Response or improvement", True, ("respon", "improve", "reliable change", "significant change")),
 )
 
-# Scales where a higher score is better; a row whose instrument matches is its own outcome.
-QUALITY_OF_LIFE = (
-    "quality of life",
-    "qol",
-    "whoqol",
-    "sf-36",
-    "sf36",
-    "sf-12",
-    "sf-8",
-    "eq-5d",
-    "euroqol",
-    "well-being",
-    "wellbeing",
-)
-QOL_KEY = "quality-of-life"
-QOL_LABEL = "Quality of life"
-
 # Words in an outcome domain (its code, or what the codebook says the code means)
 # that say lower is better. A domain matching none of them is left undecided.
 LOWER_IS_BETTER = (
@@ -118,6 +107,7 @@ HIGHER_IS_BETTER = ("quality of life", "well-being", "wellbeing", "self-esteem",
 MIXED_DOMAINS = ("health status", "functioning", "function", "disability")
 
 SYMPTOMS_KEY = "symptoms"
+ASSUMED_SYMPTOMS = "assumed: the file gives no outcome domain"
 
 
 @dataclass(frozen=True)
@@ -163,27 +153,15 @@ def event_class(texts: list[str]) -> tuple[str, str, bool, str] | None:
     return None
 
 
-def continuous_class(
-    domain: str | None, description: str | None, instrument: str | None, column_note: str | None = None
-) -> OutcomeClass:
-    """The outcome of a row of scores: a quality-of-life scale, its domain, or the symptom scales.
-
-    `column_note` is the codebook's description of the domain column, consulted
-    only when the codebook does not define the domain codes one by one (as in
-    "Domain of the psychotic symptom": every domain is a symptom domain).
-    """
-    word = _match(instrument or "", QUALITY_OF_LIFE)
-    if word:
-        return OutcomeClass(
-            f"c-{QOL_KEY}", QOL_LABEL, CONTINUOUS, True, f"instrument “{instrument}” is a quality-of-life scale"
-        )
+def _domain_class(domain: str | None, description: str | None, column_note: str | None) -> OutcomeClass:
+    """The outcome and direction of a domain of scores, by the keyword tables (None where they cannot tell)."""
     if not domain:
         return OutcomeClass(
             f"c-{SYMPTOMS_KEY}",
             "Symptom scales",
             CONTINUOUS,
             False,
-            "the file gives no outcome domain; its scores are the condition's symptom scales",
+            f"{ASSUMED_SYMPTOMS}, so its scores are taken as the condition's symptom scales",
         )
     text = f"{description} ({domain})" if description and description.lower() != domain.lower() else domain
     label = text[:1].upper() + text[1:]
@@ -202,6 +180,51 @@ def continuous_class(
             key, label, CONTINUOUS, False, f"“{word}” in the codebook's description of every domain: “{column_note}”"
         )
     return OutcomeClass(key, label, CONTINUOUS, None, f"no keyword in the outcome domain “{text}”")
+
+
+def continuous_class(
+    domain: str | None, description: str | None, instrument: str | None, column_note: str | None = None
+) -> OutcomeClass:
+    """The outcome of a row of scores: by its scale where the instrument lexicon knows it, else by its domain.
+
+    `column_note` is the codebook's description of the domain column, consulted
+    only when the codebook does not define the domain codes one by one (as in
+    "Domain of the psychotic symptom": every domain is a symptom domain). A
+    domain named for quality of life or well-being holds scales of both
+    directions (EDQOL: higher is worse), so there only the lexicon decides.
+    """
+    base = _domain_class(domain, description, column_note)
+    entry = instrument_direction(instrument)
+    if entry is None:
+        # A scale named for quality of life or functioning cannot be one of the assumed symptom scales either.
+        named = _match(instrument or "", (*HIGHER_IS_BETTER, *MIXED_DOMAINS, "qol"))
+        if named and not domain:
+            base = replace(base, higher_is_better=True, basis=f"“{named}” in the name of the instrument")
+        if base.higher_is_better is True:
+            return OutcomeClass(
+                f"{base.key}~unknown",
+                f"{base.label}: scales of unknown direction",
+                CONTINUOUS,
+                None,
+                f"the instrument lexicon does not know “{instrument or 'no instrument'}”, and {base.basis} does not "
+                "settle it (such domains hold scales where higher is worse, as EDQOL)",
+            )
+        return base
+    side = "higher" if entry.higher_is_better else "lower"
+    basis = f"instrument lexicon: {entry.name}, {side} is better ({entry.source})"
+    if base.higher_is_better == entry.higher_is_better:
+        return replace(base, basis=basis)
+    if entry.group:
+        return OutcomeClass(
+            f"c-{slug(entry.group)}",
+            entry.group[:1].upper() + entry.group[1:],
+            CONTINUOUS,
+            entry.higher_is_better,
+            basis,
+        )
+    return OutcomeClass(
+        f"{base.key}~{side}", f"{base.label} ({side} is better)", CONTINUOUS, entry.higher_is_better, basis
+    )
 
 
 def classify(

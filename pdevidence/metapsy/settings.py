@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pdevidence import viewstate
 from pdevidence.metapsy.analysis import DEFAULT_THRESHOLD, Analysis
 from pdevidence.metapsy.database import TIME_POST, Database
-from pdevidence.metapsy.families import PSYCHODYNAMIC, UNMAPPED
+from pdevidence.metapsy.families import NOT_POOLED, PSYCHODYNAMIC
 from pdevidence.metapsy.sources import DEFAULT_DATABASE
 
 # The page's query keys; their types and checks are rows of pdevidence.viewstate.FIELDS.
@@ -50,7 +50,7 @@ class DatabaseOptions:
 
     @classmethod
     def of(cls, db: Database) -> DatabaseOptions:
-        pooled = tuple(f for f in db.families if f != UNMAPPED)
+        pooled = tuple(f for f in db.families if f not in NOT_POOLED)
         return cls(pooled, tuple(db.comparators), db.time_points, db.pooled_outcomes, db.default_outcome)
 
 

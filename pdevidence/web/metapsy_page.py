@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from pdevidence import charts, stats, viewstate
+from pdevidence.metapsy import coding as mp_coding
 from pdevidence.metapsy import effects as mp_effects
 from pdevidence.metapsy import outcomes as mp_outcomes
 from pdevidence.metapsy.analysis import (
@@ -24,7 +25,14 @@ from pdevidence.metapsy.analysis import (
     study_effects,
 )
 from pdevidence.metapsy.database import TIME_ALL, TIME_POST, Database
-from pdevidence.metapsy.families import FAMILY_ABBREVIATIONS, FAMILY_LABELS, FAMILY_PHRASES, PSYCHODYNAMIC, UNMAPPED
+from pdevidence.metapsy.families import (
+    FAMILY_ABBREVIATIONS,
+    FAMILY_LABELS,
+    FAMILY_PHRASES,
+    NOT_CODED,
+    PSYCHODYNAMIC,
+    UNMAPPED,
+)
 from pdevidence.metapsy.settings import (
     PARAMS,
     THRESHOLD_RANGE,
@@ -265,6 +273,12 @@ def render_selection(db: Database, rows: pd.DataFrame, settings: Settings) -> No
         if skipped
         else ""
     )
+    assumed = int((rows["assumptions"].astype(str) != "").sum()) if "assumptions" in rows else 0
+    if assumed:
+        note += (
+            f" {assumed} of the comparisons used rest on assumptions of the generic rules (a direction, family, "
+            "sign or time point not stated by a source); each trial's are listed in the tables' “assumptions” column."
+        )
     st.caption("Using " + "; ".join(parts) + "." + note)
 
 
@@ -346,15 +360,23 @@ def render_families(db: Database, summary: pd.DataFrame) -> None:
 
 
 def render_unmapped(db: Database) -> None:
-    if not db.unmapped:
-        return
-    codes = db.codes[db.codes["family"] == UNMAPPED]
-    st.warning(
-        "Unmapped treatment codes (left out of every pooled estimate): "
-        + ", ".join(f"{widgets.code(c)} ({n} rows)" for c, n in zip(codes["code"], codes["rows"]))
-        + ". Neither the codebook nor the keyword table says which therapy family they belong to.",
-        icon=":material/help:",
-    )
+    """Treatment codes left out of every family (unmapped, or not listed by a reviewed coding), and coding problems."""
+    for problem in db.coding_problems:
+        st.warning(f"Coding problem: {widgets.escape(problem)}.", icon=":material/warning:")
+    for family, why in (
+        (UNMAPPED, "Neither the codebook nor the keyword table says which therapy family they belong to."),
+        (NOT_CODED, "The database's reviewed coding does not list them, so they are not placed by their names."),
+    ):
+        codes = db.codes[db.codes["family"] == family]
+        if codes.empty:
+            continue
+        st.warning(
+            ("Unmapped" if family == UNMAPPED else "Not coded:")
+            + " treatment codes (left out of every pooled estimate): "
+            + ", ".join(f"{widgets.code(c)} ({n} rows)" for c, n in zip(codes["code"], codes["rows"]))
+            + f". {why}",
+            icon=":material/help:",
+        )
 
 
 def _cell(row) -> str:
@@ -423,6 +445,10 @@ def render_outcomes(db: Database, settings: Settings) -> None:
     if chosen:
         rule = table.loc[table["shown"], "rule"].iloc[0]
         st.markdown(f"**{widgets.escape(db.outcome_label(chosen))}** (shown above). {widgets.escape(rule)}")
+    for r in table[table["sign_conflict"] != ""].itertuples():
+        st.warning(
+            f"Sign conflict, {widgets.escape(r.label)}: {widgets.escape(r.sign_conflict)}", icon=":material/warning:"
+        )
     left_out = table[~table["pooled"]]
     if len(left_out):
         st.warning(
@@ -515,7 +541,9 @@ def render_trials(db: Database, effects: pd.DataFrame, settings: Settings) -> No
         )
     widgets.render_chart(
         lambda: memo.figure(charts.forest_plot, forest_rows(effects), pooled, x_title=charts.THERAPY_G_AXIS),
-        lambda: effects[["study", "arms", "comparators", "n", "comparisons", "g", "se", "rob_level"]].round(3),
+        lambda: effects[
+            ["study", "arms", "comparators", "n", "comparisons", "g", "se", "rob_level", "coding", "assumptions"]
+        ].round(3),
         "Each square is one trial (the mean of its comparisons, see below) with its 95% CI. "
         "Hover for the arms compared, size and risk of bias.",
         panel="trials",
@@ -613,10 +641,13 @@ def render_method(db: Database) -> None:
         "odds ratio turned into g (0.5 added to every cell of a table with an empty cell).\n"
         f"- **Risk of bias.** {db.rob_rule.rule} Ratings are grouped as low / some concerns / high / not rated.\n"
         f"- **Time point.** {db.time_note}\n"
-        f"- **Coding: {db.coding}.** {db.coding_note}\n"
-        f"- **Therapy families.** Each treatment code (`condition_arm1`) is looked up in the database's codebook "
-        f"and its description matched against a fixed keyword table; codes the codebook does not define are "
-        f"matched by name. Codes neither can place are reported as unmapped, never guessed."
+        f"- **Coding: {db.coding}.** {widgets.escape(db.coding_note)}\n"
+        + "".join(f"- **Known data fault.** {widgets.escape(fault)}\n" for fault in db.faults)
+        + "- **Therapy families.** Where a reviewed coding lists the codes, each treatment code (`condition_arm1`) "
+        "has the family the coding gives it, and a code it does not list has none (not coded, never pooled). "
+        "Otherwise each code is looked up in the database's codebook and its description matched against a fixed "
+        "keyword table; codes the codebook does not define are matched by name. Codes neither can place are "
+        "reported as unmapped, never guessed."
         + ("" if db.codebook_found else " No codebook was found for this database, so codes were matched by name only.")
     )
     with st.expander("Keyword tables: therapy families and outcomes"):
@@ -665,16 +696,25 @@ def keyword_tables_markdown() -> str:
             "|---|---|---|",
             *event_rows,
             "",
-            "**Scores.** A quality-of-life scale ("
-            + ", ".join(f"“{w}”" for w in mp_outcomes.QUALITY_OF_LIFE)
-            + ") is its own outcome, where higher is better. Otherwise the outcome domain decides: higher is better "
-            "for "
-            + ", ".join(f"“{w}”" for w in mp_outcomes.HIGHER_IS_BETTER)
+            "**Scores.** A scale in the instrument lexicon (below) takes its direction from there; one that runs "
+            "the other way from its domain (a quality-of-life scale among symptom scales) is its own outcome. "
+            "Otherwise the outcome domain decides: lower is better for "
+            + ", ".join(f"“{w}”" for w in mp_outcomes.LOWER_IS_BETTER)
             + "; it cannot be told for "
             + ", ".join(f"“{w}”" for w in mp_outcomes.MIXED_DOMAINS)
-            + " (such domains mix scales of both kinds); "
-            "lower is better for " + ", ".join(f"“{w}”" for w in mp_outcomes.LOWER_IS_BETTER) + ". A file without "
-            "an outcome domain holds the condition's symptom scales: lower is better. Anything else is left out "
-            "of pooling and listed.",
+            + " (such domains mix scales of both kinds), nor, without the lexicon, for "
+            + ", ".join(f"“{w}”" for w in mp_outcomes.HIGHER_IS_BETTER)
+            + " (they hold scales where higher is worse, as EDQOL). A file without an outcome domain is assumed to "
+            "hold the condition's symptom scales (lower is better); that assumption is shown on every row it "
+            "decides. Anything else is left out of pooling and listed.",
+            "",
+            "**Instrument lexicon** (data/metapsy_coding.yaml), each direction with its source:",
+            "",
+            "| scale | better is | source |",
+            "|---|---|---|",
+            *(
+                f"| {widgets.escape(i.name)} | {'higher' if i.higher_is_better else 'lower'} | {widgets.escape(i.source)} |"
+                for i in mp_coding.lexicon()
+            ),
         ]
     )
