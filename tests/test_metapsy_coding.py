@@ -202,9 +202,23 @@ def test_social_anxiety_psychodynamic_arms_inside_other_psy_are_found_and_the_tr
     raw = raw_table("sad-psyctr")
     picked = raw[raw["study"].isin(pd_rows["study"]) & (raw["condition_arm1"] == "Other psy") & (raw["time"] == "post")]
     k, g, low, high = independent_pool(picked)
-    _, row = engine_pool("sad-psyctr", "c-symptoms", "psychodynamic")
+    _, row = engine_pool("sad-psyctr", "c-social-anxiety", "psychodynamic")
     assert row["studies"] == k == 3
     assert (row["g"], row["ci_low"], row["ci_high"]) == pytest.approx((g, low, high), abs=1e-9)
+
+
+def test_social_anxiety_outcomes_are_the_readmes_social_anxiety_measures_and_its_two_count_rows_are_never_pooled():
+    db = read_database(SHARED / "sad-psyctr.csv")
+    kinds = db.rows.groupby("outcome_type")["outcome"].agg(set).to_dict()
+    assert kinds["msd"] == kinds["other stat"] == {"c-social-anxiety"}
+    table = db.outcomes.set_index("outcome")
+    assert bool(table.loc["c-social-anxiety", "pooled"]) and not table.loc["c-social-anxiety", "higher_is_better"]
+    assert "arm 2 minus arm 1 in 304 of 308 rows" in table.loc["c-social-anxiety", "rule"]
+    # Turner 1994's two counts: the codebook does not say what the SPEFI count means, so no direction.
+    assert kinds["dich"].isdisjoint({"c-social-anxiety"}) and not table.loc[sorted(kinds["dich"]), "pooled"].any()
+    # The four higher-is-better measures keep the stored g, which already favours the arm that did better.
+    turned = db.rows[db.rows["instrument"].isin(["PSSEQ", "BAT"])]
+    assert len(turned) == 4 and (turned["g"] > 0).all()
 
 
 def test_suicide_rows_coded_against_their_titles_leave_psychodynamic_and_interpersonal_therapy():
