@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -219,6 +220,21 @@ def test_social_anxiety_outcomes_are_the_readmes_social_anxiety_measures_and_its
     # The four higher-is-better measures keep the stored g, which already favours the arm that did better.
     turned = db.rows[db.rows["instrument"].isin(["PSSEQ", "BAT"])]
     assert len(turned) == 4 and (turned["g"] > 0).all()
+
+
+def test_social_anxiety_stored_g_is_arm_2_minus_arm_1_except_on_the_four_turned_measures_recounted_from_arm_means():
+    msd = raw_table("sad-psyctr").query("outcome_type == 'msd'")
+    assert len(msd) == 311 and msd[["mean_arm1", "mean_arm2", ".g"]].notna().all().all()
+    stored, arm_2_minus_1 = np.sign(msd[".g"]), np.sign(msd["mean_arm2"] - msd["mean_arm1"])
+    zero = stored.eq(0) & arm_2_minus_1.eq(0)
+    same = stored.ne(0) & stored.eq(arm_2_minus_1)
+    opposite = stored.ne(0) & stored.eq(-arm_2_minus_1)
+    assert (int(same.sum()), int(zero.sum()), int(opposite.sum())) == (305, 2, 4)
+    assert sorted(msd.loc[zero, "study"]) == ["Blanco, 2010", "Heimberg, 1998"]
+    assert sorted(msd.loc[opposite, "instrument"]) == ["BAT", "BAT", "BAT", "PSSEQ"]
+    # The fault recorded for Oosterbaan 2001: an IIS scale whose arm-1 score rose, read as lower is better.
+    iis = msd[(msd["study"] == "Oosterbaan, 2001") & (msd["instrument"] == "IIS-avoid")].iloc[0]
+    assert iis["mean_arm1"] > iis["bl_mean_arm1"] and iis[".g"] < 0 and bool(same[iis.name])
 
 
 def test_suicide_rows_coded_against_their_titles_leave_psychodynamic_and_interpersonal_therapy():
