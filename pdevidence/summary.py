@@ -89,7 +89,7 @@ CONDITIONS = (
         "anxiety",
         ("social_anxiety",),
         "social anxiety symptoms",
-        {"inactive": Source("sad-psyctr", "c-symptoms")},
+        {"inactive": Source("sad-psyctr", "c-social-anxiety")},
     ),
     Condition("ptsd", "PTSD", "anxiety", ("ptsd",), "PTSD symptoms"),
     Condition("ocd", "Obsessive-compulsive disorder", "anxiety", ("ocd",), "OCD symptoms"),

@@ -204,9 +204,38 @@ def test_social_anxiety_psychodynamic_arms_inside_other_psy_are_found_and_the_tr
     raw = raw_table("sad-psyctr")
     picked = raw[raw["study"].isin(pd_rows["study"]) & (raw["condition_arm1"] == "Other psy") & (raw["time"] == "post")]
     k, g, low, high = independent_pool(picked)
-    _, row = engine_pool("sad-psyctr", "c-symptoms", "psychodynamic")
+    _, row = engine_pool("sad-psyctr", "c-social-anxiety", "psychodynamic")
     assert row["studies"] == k == 3
     assert (row["g"], row["ci_low"], row["ci_high"]) == pytest.approx((g, low, high), abs=1e-9)
+
+
+def test_social_anxiety_outcomes_are_the_readmes_social_anxiety_measures_and_its_two_count_rows_are_never_pooled():
+    db = read_database(SHARED / "sad-psyctr.csv")
+    kinds = db.rows.groupby("outcome_type")["outcome"].agg(set).to_dict()
+    assert kinds["msd"] == kinds["other stat"] == {"c-social-anxiety"}
+    table = db.outcomes.set_index("outcome")
+    assert bool(table.loc["c-social-anxiety", "pooled"]) and not table.loc["c-social-anxiety", "higher_is_better"]
+    assert "arm 2 minus arm 1 in 304 of 308 rows" in table.loc["c-social-anxiety", "rule"]
+    # Turner 1994's two counts: the codebook does not say what the SPEFI count means, so no direction.
+    assert kinds["dich"].isdisjoint({"c-social-anxiety"}) and not table.loc[sorted(kinds["dich"]), "pooled"].any()
+    # The four higher-is-better measures keep the stored g, which already favours the arm that did better.
+    turned = db.rows[db.rows["instrument"].isin(["PSSEQ", "BAT"])]
+    assert len(turned) == 4 and (turned["g"] > 0).all()
+
+
+def test_social_anxiety_stored_g_is_arm_2_minus_arm_1_except_on_the_four_turned_measures_recounted_from_arm_means():
+    msd = raw_table("sad-psyctr").query("outcome_type == 'msd'")
+    assert len(msd) == 311 and msd[["mean_arm1", "mean_arm2", ".g"]].notna().all().all()
+    stored, arm_2_minus_1 = np.sign(msd[".g"]), np.sign(msd["mean_arm2"] - msd["mean_arm1"])
+    zero = stored.eq(0) & arm_2_minus_1.eq(0)
+    same = stored.ne(0) & stored.eq(arm_2_minus_1)
+    opposite = stored.ne(0) & stored.eq(-arm_2_minus_1)
+    assert (int(same.sum()), int(zero.sum()), int(opposite.sum())) == (305, 2, 4)
+    assert sorted(msd.loc[zero, "study"]) == ["Blanco, 2010", "Heimberg, 1998"]
+    assert sorted(msd.loc[opposite, "instrument"]) == ["BAT", "BAT", "BAT", "PSSEQ"]
+    # The fault recorded for Oosterbaan 2001: an IIS scale whose arm-1 score rose, read as lower is better.
+    iis = msd[(msd["study"] == "Oosterbaan, 2001") & (msd["instrument"] == "IIS-avoid")].iloc[0]
+    assert iis["mean_arm1"] > iis["bl_mean_arm1"] and iis[".g"] < 0 and bool(same[iis.name])
 
 
 def test_suicide_rows_coded_against_their_titles_leave_psychodynamic_and_interpersonal_therapy():
@@ -568,12 +597,22 @@ SAD_SCORES = {
 }
 
 
+def sad_without_outcomes() -> dict:
+    """The coding with sad-psyctr's reviewed outcomes taken out: a reviewed file read without an outcome column."""
+    data = copy.deepcopy(RAW)
+    for key in ("outcome_column", "outcome_source", "outcomes"):
+        data["databases"]["sad-psyctr"].pop(key, None)
+    return data
+
+
 def test_reviewed_scores_replace_the_symptom_scale_assumption_of_a_file_without_an_outcome_column(monkeypatch):
     from pdevidence.metapsy import database
 
+    bare, _ = parse_coding(sad_without_outcomes(), set(KNOWN_DATABASES))
+    monkeypatch.setattr(database, "coding_for", lambda name: bare.get(name))
     plain = read_database(SHARED / "sad-psyctr.csv")
     assert plain.rows["assumptions"].str.contains("assumed: the file gives no outcome domain").any()
-    data = copy.deepcopy(RAW)
+    data = sad_without_outcomes()
     data["databases"]["sad-psyctr"]["scores"] = SAD_SCORES
     coded, _ = parse_coding(data, set(KNOWN_DATABASES))
     monkeypatch.setattr(database, "coding_for", lambda name: coded.get(name))
@@ -594,7 +633,7 @@ def test_reviewed_scores_replace_the_symptom_scale_assumption_of_a_file_without_
     ],
 )
 def test_scores_that_do_not_fit_the_schema_fail_naming_the_entry(extra, message):
-    data = copy.deepcopy(RAW)
+    data = sad_without_outcomes()
     entry = data["databases"]["sad-psyctr"]
     entry["scores"] = {k: v for k, v in SAD_SCORES.items() if extra or k != "higher_is_better"}
     entry.update(extra)
