@@ -235,10 +235,21 @@ def test_suicide_ideation_stored_g_is_arm_1_minus_arm_2_as_the_published_arm_mea
     assert row["g"].item() == pytest.approx(-stored)  # lower ideation under EMDR: positive favours arm 1
 
 
-@pytest.mark.parametrize("name", CODED)
-def test_every_coded_database_says_it_was_checked_by_a_second_reading(name):
+SECOND_READ = sorted(n for n, e in RAW["databases"].items() if e.get("second_reading"))
+READ_ONCE = sorted(set(CODED) - set(SECOND_READ))
+
+
+@pytest.mark.parametrize("name", SECOND_READ)
+def test_every_second_read_database_says_it_was_checked_by_a_second_reading(name):
     db = read_database(SHARED / f"{name}.csv")
     assert "checked by a second reading: every quoted line found verbatim" in db.coding_note
+
+
+@pytest.mark.parametrize("name", READ_ONCE)
+def test_a_database_coded_but_not_yet_second_read_says_so_on_its_note(name):
+    db = read_database(SHARED / f"{name}.csv")
+    assert db.coding == REVIEWED
+    assert db.coding_note.endswith("not yet checked by a second reading).")
 
 
 def test_a_coding_without_a_second_reading_says_so_and_a_malformed_one_fails():
@@ -270,3 +281,34 @@ def test_an_outcome_value_the_reviewed_coding_does_not_list_is_never_pooled(tmp_
     unlisted = table[table["reason"].str.contains("not in the reviewed coding")]
     assert len(unlisted) == 1 and not unlisted["pooled"].iloc[0]
     assert table.loc["c-gambling", "pooled"]
+
+
+def family_studies(db, family: str) -> list[str]:
+    return sorted(db.rows.loc[db.rows["family"] == family, "study"].unique())
+
+
+def outcome_directions(db) -> dict[str, bool | None]:
+    table = db.outcomes.set_index("outcome")
+    return {k: (None if pd.isna(v) else bool(v)) for k, v in table["higher_is_better"].items()}
+
+
+def test_panic_codes_its_two_brief_dynamic_trials_as_pd_and_pools_cbt_as_statsmodels_does_on_raw_rows():
+    db = read_database(SHARED / "panic-psyctr.csv")
+    assert len(db.rows) == 82
+    assert outcome_directions(db) == {"c-symptoms": False}
+    codes = db.codes.set_index("code")["family"].to_dict()
+    assert codes == {
+        "3W": "third_wave", "BT": "cbt", "CBT": "cbt", "CT": "cbt", "EMDR": "emdr",
+        "PD": "psychodynamic", "PT": "other", "(missing)": "unmapped",
+    }  # fmt: skip
+    assert family_studies(db, "psychodynamic") == ["Martini, 2011", "Wiborg, 1996"]
+    _, pd_row = engine_pool("panic-psyctr", "c-symptoms", "psychodynamic")
+    assert pd_row["studies"] == 2 and pd.isna(pd_row["g"]) and "too few" in pd_row["status"]
+    # Stored g is arm 1 minus arm 2 on symptom scales (78 of 78 rows with arm means): lower is better, so turned.
+    raw = raw_table("panic-psyctr")
+    cbt = raw[raw["condition_arm1"].isin(["CBT", "CT", "BT"]) & (raw["time"] == "post")]
+    k, g, low, high = independent_pool(cbt, sign=-1.0)
+    _, row = engine_pool("panic-psyctr", "c-symptoms", "cbt")
+    assert row["studies"] == k == 60
+    assert (round(g, 2), round(low, 2), round(high, 2)) == (0.81, 0.67, 0.94)
+    assert (row["g"], row["ci_low"], row["ci_high"]) == pytest.approx((g, low, high), abs=1e-9)
