@@ -312,3 +312,30 @@ def test_panic_codes_its_two_brief_dynamic_trials_as_pd_and_pools_cbt_as_statsmo
     assert row["studies"] == k == 60
     assert (round(g, 2), round(low, 2), round(high, 2)) == (0.81, 0.67, 0.94)
     assert (row["g"], row["ci_low"], row["ci_high"]) == pytest.approx((g, low, high), abs=1e-9)
+
+
+def test_eating_disorders_pools_only_eating_disorder_scales_and_claims_no_psychodynamic_arm():
+    db = read_database(SHARED / "ed-psyctr.csv")
+    assert len(db.rows) == 44
+    assert outcome_directions(db) == {"c-eating-disorder-symptoms": False, "d-recovery": True, "c-symptoms": None}
+    table = db.outcomes.set_index("outcome")
+    # Eldredge 1997: no outcome_type, no instrument: left without a direction, never pooled.
+    assert not table.loc["c-symptoms", "pooled"]
+    assert list(db.rows.loc[db.rows["outcome"] == "c-symptoms", "study"]) == ["Eldredge, 1997"]
+    assert set(db.rows["family"]) == {"cbt"}
+    # Zipfel 2014 (ANTOP) is in the file by its CBT arm only; its focal psychodynamic arm is not.
+    zipfel = db.rows[db.rows["study"] == "Zipfel, 2014"]
+    assert list(zipfel["condition_arm1"]) == ["cbt"] and list(zipfel["condition_arm2"]) == ["cau"]
+    assert "psychodynamic" not in set(db.codes["family"])
+    # Stored g is arm 2 minus arm 1 here (37 of 37 rows with arm means): positive already favours arm 1.
+    raw = raw_table("ed-psyctr")
+    scales = raw[raw["outcome_type"].isin(["msd", "change", "other"]) & (raw["condition_arm1"] == "cbt")]
+    k, g, low, high = independent_pool(scales)
+    db, row = engine_pool("ed-psyctr", "c-eating-disorder-symptoms", "cbt")
+    assert db.default_outcome == "c-eating-disorder-symptoms"
+    assert row["studies"] == k == 32
+    assert (round(g, 2), round(low, 2), round(high, 2)) == (0.91, 0.71, 1.10)
+    assert (row["g"], row["ci_low"], row["ci_high"]) == pytest.approx((g, low, high), abs=1e-9)
+    # Recovery events: DeBar 2011 24 of 73 ceased binge eating under CBT against 4 of 76: a benefit, positive.
+    debar = db.rows[(db.rows["study"] == "DeBar, 2011") & (db.rows["outcome"] == "d-recovery")]["g"].item()
+    assert debar > 0
