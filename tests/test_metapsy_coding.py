@@ -339,3 +339,24 @@ def test_eating_disorders_pools_only_eating_disorder_scales_and_claims_no_psycho
     # Recovery events: DeBar 2011 24 of 73 ceased binge eating under CBT against 4 of 76: a benefit, positive.
     debar = db.rows[(db.rows["study"] == "DeBar, 2011") & (db.rows["outcome"] == "d-recovery")]["g"].item()
     assert debar > 0
+
+
+def test_psychosis_pools_its_three_symptom_domains_apart_with_every_code_mapped_and_no_psychodynamic_arm():
+    db = read_database(SHARED / "psychosis-psyctr.csv")
+    assert len(db.rows) == 206
+    assert outcome_directions(db) == {
+        "c-total-symptoms": False, "c-negative-symptoms": False, "c-positive-symptoms": False,
+    }  # fmt: skip
+    assert "unmapped" not in set(db.codes["family"]) and "psychodynamic" not in set(db.rows["family"])
+    codes = db.codes.set_index("code")["family"]
+    # PST is Guided Self-Determination by its reference (Jorgensen 2015), not problem-solving therapy.
+    assert codes["PST"] == "other" and codes["CBTp"] == "cbt" and codes["SST_FPE"] == "combined"
+    # Stored g is arm 1 minus arm 2 (182 of 182 msd rows, 22 of 22 change rows): lower is better, so turned.
+    raw = raw_table("psychosis-psyctr")
+    cbt = raw[raw["condition_arm1"].isin(["CBT", "CBTp"]) & (raw["symptom_domain"] == "total")]
+    k, g, low, high = independent_pool(cbt, sign=-1.0)
+    db, row = engine_pool("psychosis-psyctr", "c-total-symptoms", "cbt")
+    assert db.default_outcome == "c-total-symptoms"
+    assert row["studies"] == k == 27
+    assert (round(g, 2), round(low, 2), round(high, 2)) == (0.32, 0.20, 0.45)
+    assert (row["g"], row["ci_low"], row["ci_high"]) == pytest.approx((g, low, high), abs=1e-9)
