@@ -360,3 +360,29 @@ def test_psychosis_pools_its_three_symptom_domains_apart_with_every_code_mapped_
     assert row["studies"] == k == 27
     assert (round(g, 2), round(low, 2), round(high, 2)) == (0.32, 0.20, 0.45)
     assert (row["g"], row["ci_low"], row["ci_high"]) == pytest.approx((g, low, high), abs=1e-9)
+
+
+def test_gad_reads_its_four_domains_moves_barlow_1992_to_cbt_as_the_file_says_and_pools_cbt_as_statsmodels_does():
+    db = read_database(SHARED / "gad-psyctr.csv")
+    assert len(db.rows) == 126
+    assert outcome_directions(db) == {"c-gen-anx": False, "c-worry": False, "c-gad": False, "c-global-clin": False}
+    assert "unmapped" not in set(db.codes["family"])
+    assert family_studies(db, "psychodynamic") == ["Andersson, 2012"]
+    families = db.rows.groupby(["study", "condition_arm1"])["family"].agg(set)
+    assert families[("Barlow, 1992", "other psy")] == {"cbt"}  # descr_ig: "this should be considered cbt as well"
+    assert families[("Orvati Aziz, 2020", "other psy")] == {"combined"}
+    assert families[("Orvati Aziz, 2020", "cbt")] == {"cbt"}
+    assert families[("Levy Berg, 2009", "other psy")] == {"other"}
+    raw = raw_table("gad-psyctr")
+    barlow = (raw["study"] == "Barlow, 1992") & (raw["condition_arm1"] == "other psy")
+    is_cbt = raw["condition_arm1"].isin(["cbt", "cr", "bt"]) | barlow
+    rows = raw[is_cbt & (raw["outcome_domain"] == "gen anx") & (raw["time"] == "post")]
+    # Stored g is arm 1 minus arm 2 (120 of 120 rows with arm means): lower is better, so turned.
+    k, g, low, high = independent_pool(rows, sign=-1.0)
+    db, row = engine_pool("gad-psyctr", "c-gen-anx", "cbt")
+    assert row["studies"] == k == 29
+    assert (round(g, 2), round(low, 2), round(high, 2)) == (0.87, 0.64, 1.09)
+    assert (row["g"], row["ci_low"], row["ci_high"]) == pytest.approx((g, low, high), abs=1e-9)
+    # Power 1989's response row sits in the GAD domain with the symptom rows' convention: 9/11 against 6/11, positive.
+    power = db.rows[(db.rows["study"] == "Power, 1989") & (db.rows["outcome"] == "c-gad")]["g"].item()
+    assert power == pytest.approx(0.701049)
