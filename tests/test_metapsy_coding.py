@@ -386,3 +386,23 @@ def test_gad_reads_its_four_domains_moves_barlow_1992_to_cbt_as_the_file_says_an
     # Power 1989's response row sits in the GAD domain with the symptom rows' convention: 9/11 against 6/11, positive.
     power = db.rows[(db.rows["study"] == "Power, 1989") & (db.rows["outcome"] == "c-gad")]["g"].item()
     assert power == pytest.approx(0.701049)
+
+
+def test_ptsd_finds_brom_1989s_psychodynamic_arm_inside_other_non_trauma_focused_and_pools_cbt_as_statsmodels_does():
+    db = read_database(SHARED / "ptsd-psyctr.csv")
+    assert len(db.rows) == 131
+    assert outcome_directions(db) == {"c-symptoms": False, "d-remission": True}
+    brom = db.rows[db.rows["study"] == "Brom, 1989"].set_index("condition_arm1")["family"]
+    assert brom.to_dict() == {"Exposure Therapy": "cbt", "Other non-trauma-focused": "psychodynamic"}
+    assert family_studies(db, "psychodynamic") == ["Brom, 1989"]
+    # The trial's own effect: IES 32.7 under psychodynamic therapy against 46.5 on the waitlist, a benefit.
+    assert db.rows.loc[17, "g"] == pytest.approx(0.852638) and db.rows.loc[17, "family"] == "psychodynamic"
+    raw = raw_table("ptsd-psyctr")
+    cbt_codes = ["CBT without trauma focus", "Exposure Therapy", "NET", "PE", "TF-CBT", "TF-Cognitive Therapy"]
+    rows = raw[raw["condition_arm1"].isin(cbt_codes) & (raw["outcome_type"] != "dich") & (raw["time"] == "post")]
+    # Stored g is arm 2 minus arm 1 (112 of 112 rows with arm means): positive already favours arm 1.
+    k, g, low, high = independent_pool(rows)
+    db, row = engine_pool("ptsd-psyctr", "c-symptoms", "cbt")
+    assert row["studies"] == k == 54
+    assert (round(g, 2), round(low, 2), round(high, 2)) == (1.13, 0.94, 1.31)
+    assert (row["g"], row["ci_low"], row["ci_high"]) == pytest.approx((g, low, high), abs=1e-9)
