@@ -406,3 +406,26 @@ def test_ptsd_finds_brom_1989s_psychodynamic_arm_inside_other_non_trauma_focused
     assert row["studies"] == k == 54
     assert (round(g, 2), round(low, 2), round(high, 2)) == (1.13, 0.94, 1.31)
     assert (row["g"], row["ci_low"], row["ci_high"]) == pytest.approx((g, low, high), abs=1e-9)
+
+
+def test_ocd_maps_the_codes_its_codebook_leaves_out_and_pools_cbt_as_statsmodels_does_on_raw_rows():
+    db = read_database(SHARED / "ocd-psyctr.csv")
+    assert len(db.rows) == 90
+    assert outcome_directions(db) == {"c-symptoms": False}
+    codes = db.codes.set_index("code")
+    assert codes["family"].to_dict() == {
+        "cbt": "cbt", "ct": "cbt", "erp": "cbt", "other psy": "other", "third-wave": "third_wave",
+    }  # fmt: skip
+    assert all(basis.startswith("reviewed coding") for basis in codes["basis"])
+    assert "psychodynamic" not in set(db.rows["family"])
+    # "other stat" rows: stored g is the negative of precalc_g, positive for a benefit like the msd rows.
+    alcolado = db.rows[db.rows["study"] == "Alcolado,2016"]["g"].item()
+    assert alcolado == pytest.approx(1.66)
+    raw = raw_table("ocd-psyctr")
+    rows = raw[raw["condition_arm1"].isin(["cbt", "erp", "ct"]) & (raw["time"] == "post")]
+    # Stored g is arm 2 minus arm 1 (86 of 86 msd rows): positive already favours arm 1.
+    k, g, low, high = independent_pool(rows)
+    db, row = engine_pool("ocd-psyctr", "c-symptoms", "cbt")
+    assert row["studies"] == k == 43
+    assert (round(g, 2), round(low, 2), round(high, 2)) == (1.12, 0.96, 1.28)
+    assert (row["g"], row["ci_low"], row["ci_high"]) == pytest.approx((g, low, high), abs=1e-9)
