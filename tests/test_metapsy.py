@@ -569,11 +569,16 @@ def test_the_command_line_prints_json_with_the_documented_keys_and_a_psychodynam
 
 
 @needs_shared
-def test_the_command_line_prints_a_table_and_names_unmapped_codes():
-    result = run_cli(str(SHARED / "bodily-distress-psyctr.csv"))
+def test_the_command_line_prints_a_table_and_names_unmapped_codes(tmp_path):
+    # Under another name the file has no reviewed coding, and the generic rules cannot map "ambt".
+    copy = tmp_path / "somatic-upload.csv"
+    copy.write_bytes((SHARED / "bodily-distress-psyctr.csv").read_bytes())
+    result = run_cli(str(copy))
     assert result.returncode == 0, result.stderr
     assert "family" in result.stdout and "cbt" in result.stdout
     assert "unmapped treatment codes (not pooled): ambt" in result.stdout
+    coded = run_cli(str(SHARED / "bodily-distress-psyctr.csv"))
+    assert coded.returncode == 0 and "third_wave" in coded.stdout and "unmapped treatment codes" not in coded.stdout
 
 
 def test_the_command_line_reports_a_broken_file_without_a_traceback(tmp_path):

@@ -429,3 +429,28 @@ def test_ocd_maps_the_codes_its_codebook_leaves_out_and_pools_cbt_as_statsmodels
     assert row["studies"] == k == 43
     assert (round(g, 2), round(low, 2), round(high, 2)) == (1.12, 0.96, 1.28)
     assert (row["g"], row["ci_low"], row["ci_high"]) == pytest.approx((g, low, high), abs=1e-9)
+
+
+def test_bodily_distress_pools_symptom_domains_leaves_health_status_to_the_lexicon_and_pools_cbt_as_statsmodels_does():
+    db = read_database(SHARED / "bodily-distress-psyctr.csv")
+    assert len(db.rows) == 449
+    assert outcome_directions(db) == {
+        "c-somatic-symptoms": False, "c-depression": False, "c-anxiety": False, "c-health-anxiety": False,
+        "c-perceived-health-status~unknown": None, "c-hcu": None,
+    }  # fmt: skip
+    table = db.outcomes.set_index("outcome")
+    assert not table.loc["c-perceived-health-status~unknown", "pooled"] and not table.loc["c-hcu", "pooled"]
+    assert db.codes.set_index("code")["family"].to_dict() == {
+        "ambt": "third_wave",
+        "cbt": "cbt",
+        "cbt+ambt": "combined",
+    }
+    raw = raw_table("bodily-distress-psyctr")
+    rows = raw[(raw["condition_arm1"] == "cbt") & (raw["outcome_domain"] == "som") & (raw["time"] == "post")]
+    # Stored g is arm 1 minus arm 2 (445 of 445 rows whose means differ): lower is better, so turned.
+    k, g, low, high = independent_pool(rows, sign=-1.0)
+    db, row = engine_pool("bodily-distress-psyctr", "c-somatic-symptoms", "cbt")
+    assert db.default_outcome == "c-somatic-symptoms"
+    assert row["studies"] == k == 43
+    assert (round(g, 2), round(low, 2), round(high, 2)) == (0.54, 0.38, 0.69)
+    assert (row["g"], row["ci_low"], row["ci_high"]) == pytest.approx((g, low, high), abs=1e-9)
