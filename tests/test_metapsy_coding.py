@@ -454,3 +454,28 @@ def test_bodily_distress_pools_symptom_domains_leaves_health_status_to_the_lexic
     assert row["studies"] == k == 43
     assert (round(g, 2), round(low, 2), round(high, 2)) == (0.54, 0.38, 0.69)
     assert (row["g"], row["ci_low"], row["ci_high"]) == pytest.approx((g, low, high), abs=1e-9)
+
+
+def test_peer_support_pools_clinical_and_personal_recovery_apart_and_functional_recovery_only_by_known_scales():
+    db = read_database(SHARED / "peer-support.csv")
+    assert len(db.rows) == 66
+    assert outcome_directions(db) == {
+        "c-clinical-recovery": False, "c-personal-recovery": True,
+        "c-functional-recovery~higher": True, "c-functional-recovery~unknown": None,
+    }  # fmt: skip
+    # ED-QOL (higher is a worse quality of life) and the UCLA Loneliness Scale are never pooled on a guessed direction.
+    unknown = db.rows[db.rows["outcome"] == "c-functional-recovery~unknown"]["instrument"].str.lower()
+    assert unknown.str.contains("ed-qol").sum() == 1 and unknown.str.contains("ucla loneliness").sum() == 3
+    assert not db.outcomes.set_index("outcome").loc["c-functional-recovery~unknown", "pooled"]
+    assert set(db.rows["family"]) == {"other"}
+    raw = raw_table("peer-support")
+    for category, outcome, expected in (
+        ("Clinical recovery", "c-clinical-recovery", (21, 0.19, 0.11, 0.27)),
+        ("Personal recovery", "c-personal-recovery", (18, 0.16, 0.06, 0.26)),
+    ):
+        # Stored g is turned so that positive favours peer support (arm 1) on both: used as stored.
+        k, g, low, high = independent_pool(raw[(raw["outcome_category"] == category) & (raw["time"] == "post")])
+        assert (k, round(g, 2), round(low, 2), round(high, 2)) == expected
+        _, row = engine_pool("peer-support", outcome, "other")
+        assert row["studies"] == k
+        assert (row["g"], row["ci_low"], row["ci_high"]) == pytest.approx((g, low, high), abs=1e-9)
