@@ -327,7 +327,7 @@ def test_eating_disorders_pools_only_eating_disorder_scales_and_claims_no_psycho
     zipfel = db.rows[db.rows["study"] == "Zipfel, 2014"]
     assert list(zipfel["condition_arm1"]) == ["cbt"] and list(zipfel["condition_arm2"]) == ["cau"]
     assert "psychodynamic" not in set(db.codes["family"])
-    # Stored g is arm 2 minus arm 1 here (37 of 37 rows with arm means): positive already favours arm 1.
+    # Stored g is arm 2 minus arm 1 here (37 of 37 rows whose means differ): positive already favours arm 1.
     raw = raw_table("ed-psyctr")
     scales = raw[raw["outcome_type"].isin(["msd", "change", "other"]) & (raw["condition_arm1"] == "cbt")]
     k, g, low, high = independent_pool(scales)
@@ -377,7 +377,7 @@ def test_gad_reads_its_four_domains_moves_barlow_1992_to_cbt_as_the_file_says_an
     barlow = (raw["study"] == "Barlow, 1992") & (raw["condition_arm1"] == "other psy")
     is_cbt = raw["condition_arm1"].isin(["cbt", "cr", "bt"]) | barlow
     rows = raw[is_cbt & (raw["outcome_domain"] == "gen anx") & (raw["time"] == "post")]
-    # Stored g is arm 1 minus arm 2 (120 of 120 rows with arm means): lower is better, so turned.
+    # Stored g is arm 1 minus arm 2 (120 of 120 rows whose means differ): lower is better, so turned.
     k, g, low, high = independent_pool(rows, sign=-1.0)
     db, row = engine_pool("gad-psyctr", "c-gen-anx", "cbt")
     assert row["studies"] == k == 29
