@@ -474,6 +474,12 @@ def test_peer_support_pools_clinical_and_personal_recovery_apart_and_functional_
     assert unknown.str.contains("ed-qol").sum() == 1 and unknown.str.contains("ucla loneliness").sum() == 3
     assert not db.outcomes.set_index("outcome").loc["c-functional-recovery~unknown", "pooled"]
     assert set(db.rows["family"]) == {"other"}
+    # Corrigan 2017's RAS row carries Ludman 2007's SCID counts (5/21 against 7/20): the g they give is Ludman's
+    # stored g with the clinical sign, so the check of Corrigan's own stored g (-0.079) against them fails.
+    rows = db.rows.set_index(["study", "instrument"])
+    corrigan, ludman = rows.loc[("Corrigan, 2017", "RAS - Total")], rows.loc[("Ludman, 2007", "SCID")]
+    assert corrigan["g_recomputed"] == pytest.approx(-ludman["g"], abs=1e-6) and not corrigan["g_agrees"]
+    assert corrigan["g"] == pytest.approx(-0.079)
     raw = raw_table("peer-support")
     for category, outcome, expected in (
         ("Clinical recovery", "c-clinical-recovery", (21, 0.19, 0.11, 0.27)),
