@@ -639,3 +639,215 @@ def test_scores_that_do_not_fit_the_schema_fail_naming_the_entry(extra, message)
     entry.update(extra)
     with pytest.raises(CodingError, match=f"sad-psyctr: scores: {message}"):
         parse_coding(data, set(KNOWN_DATABASES))
+
+
+def family_studies(db, family: str) -> list[str]:
+    return sorted(db.rows.loc[db.rows["family"] == family, "study"].unique())
+
+
+def outcome_directions(db) -> dict[str, bool | None]:
+    table = db.outcomes.set_index("outcome")
+    return {k: (None if pd.isna(v) else bool(v)) for k, v in table["higher_is_better"].items()}
+
+
+def test_panic_codes_its_two_brief_dynamic_trials_as_pd_and_pools_cbt_as_statsmodels_does_on_raw_rows():
+    db = read_database(SHARED / "panic-psyctr.csv")
+    assert len(db.rows) == 82
+    assert outcome_directions(db) == {"c-symptoms": False}
+    codes = db.codes.set_index("code")["family"].to_dict()
+    assert codes == {
+        "3W": "third_wave", "BT": "cbt", "CBT": "cbt", "CT": "cbt", "EMDR": "emdr",
+        "PD": "psychodynamic", "PT": "other", "(missing)": "unmapped",
+    }  # fmt: skip
+    assert family_studies(db, "psychodynamic") == ["Martini, 2011", "Wiborg, 1996"]
+    _, pd_row = engine_pool("panic-psyctr", "c-symptoms", "psychodynamic")
+    assert pd_row["studies"] == 2 and pd.isna(pd_row["g"]) and "too few" in pd_row["status"]
+    # Stored g is arm 1 minus arm 2 on symptom scales (78 of 78 rows with arm means): lower is better, so turned.
+    raw = raw_table("panic-psyctr")
+    cbt = raw[raw["condition_arm1"].isin(["CBT", "CT", "BT"]) & (raw["time"] == "post")]
+    k, g, low, high = independent_pool(cbt, sign=-1.0)
+    _, row = engine_pool("panic-psyctr", "c-symptoms", "cbt")
+    assert row["studies"] == k == 60
+    assert (round(g, 2), round(low, 2), round(high, 2)) == (0.81, 0.67, 0.94)
+    assert (row["g"], row["ci_low"], row["ci_high"]) == pytest.approx((g, low, high), abs=1e-9)
+
+
+def test_eating_disorders_pools_only_eating_disorder_scales_and_claims_no_psychodynamic_arm():
+    db = read_database(SHARED / "ed-psyctr.csv")
+    assert len(db.rows) == 44
+    assert outcome_directions(db) == {"c-eating-disorder-symptoms": False, "d-recovery": True, "c-symptoms": None}
+    table = db.outcomes.set_index("outcome")
+    # Eldredge 1997: no outcome_type, no instrument: left without a direction, never pooled.
+    assert not table.loc["c-symptoms", "pooled"]
+    assert list(db.rows.loc[db.rows["outcome"] == "c-symptoms", "study"]) == ["Eldredge, 1997"]
+    assert set(db.rows["family"]) == {"cbt"}
+    # Zipfel 2014 (ANTOP) is in the file by its CBT arm only; its focal psychodynamic arm is not.
+    zipfel = db.rows[db.rows["study"] == "Zipfel, 2014"]
+    assert list(zipfel["condition_arm1"]) == ["cbt"] and list(zipfel["condition_arm2"]) == ["cau"]
+    assert "psychodynamic" not in set(db.codes["family"])
+    # Stored g is arm 2 minus arm 1 here (37 of 37 rows whose means differ): positive already favours arm 1.
+    raw = raw_table("ed-psyctr")
+    scales = raw[raw["outcome_type"].isin(["msd", "change", "other"]) & (raw["condition_arm1"] == "cbt")]
+    k, g, low, high = independent_pool(scales)
+    db, row = engine_pool("ed-psyctr", "c-eating-disorder-symptoms", "cbt")
+    assert db.default_outcome == "c-eating-disorder-symptoms"
+    assert row["studies"] == k == 32
+    assert (round(g, 2), round(low, 2), round(high, 2)) == (0.91, 0.71, 1.10)
+    assert (row["g"], row["ci_low"], row["ci_high"]) == pytest.approx((g, low, high), abs=1e-9)
+    # Recovery events: DeBar 2011 24 of 73 ceased binge eating under CBT against 4 of 76: a benefit, positive.
+    debar = db.rows[(db.rows["study"] == "DeBar, 2011") & (db.rows["outcome"] == "d-recovery")]["g"].item()
+    assert debar > 0
+
+
+def test_psychosis_pools_its_three_symptom_domains_apart_with_every_code_mapped_and_no_psychodynamic_arm():
+    db = read_database(SHARED / "psychosis-psyctr.csv")
+    assert len(db.rows) == 206
+    assert outcome_directions(db) == {
+        "c-total-symptoms": False, "c-negative-symptoms": False, "c-positive-symptoms": False,
+    }  # fmt: skip
+    assert "unmapped" not in set(db.codes["family"]) and "psychodynamic" not in set(db.rows["family"])
+    codes = db.codes.set_index("code")["family"]
+    # PST is Guided Self-Determination by its reference (Jorgensen 2015), not problem-solving therapy.
+    assert codes["PST"] == "other" and codes["CBTp"] == "cbt" and codes["SST_FPE"] == "combined"
+    # Stored g is arm 1 minus arm 2 (182 of 182 msd rows, 22 of 22 change rows): lower is better, so turned.
+    raw = raw_table("psychosis-psyctr")
+    cbt = raw[raw["condition_arm1"].isin(["CBT", "CBTp"]) & (raw["symptom_domain"] == "total")]
+    k, g, low, high = independent_pool(cbt, sign=-1.0)
+    db, row = engine_pool("psychosis-psyctr", "c-total-symptoms", "cbt")
+    assert db.default_outcome == "c-total-symptoms"
+    assert row["studies"] == k == 27
+    assert (round(g, 2), round(low, 2), round(high, 2)) == (0.32, 0.20, 0.45)
+    assert (row["g"], row["ci_low"], row["ci_high"]) == pytest.approx((g, low, high), abs=1e-9)
+
+
+def test_gad_reads_its_four_domains_moves_barlow_1992_to_cbt_as_the_file_says_and_pools_cbt_as_statsmodels_does():
+    db = read_database(SHARED / "gad-psyctr.csv")
+    assert len(db.rows) == 126
+    assert outcome_directions(db) == {"c-gen-anx": False, "c-worry": False, "c-gad": False, "c-global-clin": False}
+    assert "unmapped" not in set(db.codes["family"])
+    assert family_studies(db, "psychodynamic") == ["Andersson, 2012"]
+    families = db.rows.groupby(["study", "condition_arm1"])["family"].agg(set)
+    assert families[("Barlow, 1992", "other psy")] == {"cbt"}  # descr_ig: "this should be considered cbt as well"
+    assert families[("Orvati Aziz, 2020", "other psy")] == {"combined"}
+    assert families[("Orvati Aziz, 2020", "cbt")] == {"cbt"}
+    assert families[("Levy Berg, 2009", "other psy")] == {"other"}
+    raw = raw_table("gad-psyctr")
+    barlow = (raw["study"] == "Barlow, 1992") & (raw["condition_arm1"] == "other psy")
+    is_cbt = raw["condition_arm1"].isin(["cbt", "cr", "bt"]) | barlow
+    rows = raw[is_cbt & (raw["outcome_domain"] == "gen anx") & (raw["time"] == "post")]
+    # Stored g is arm 1 minus arm 2 (120 of 120 rows whose means differ): lower is better, so turned.
+    k, g, low, high = independent_pool(rows, sign=-1.0)
+    db, row = engine_pool("gad-psyctr", "c-gen-anx", "cbt")
+    assert row["studies"] == k == 29
+    assert (round(g, 2), round(low, 2), round(high, 2)) == (0.87, 0.64, 1.09)
+    assert (row["g"], row["ci_low"], row["ci_high"]) == pytest.approx((g, low, high), abs=1e-9)
+    # Power 1989's response row sits in the GAD domain with the symptom rows' convention: 9/11 against 6/11, positive.
+    power = db.rows[(db.rows["study"] == "Power, 1989") & (db.rows["outcome"] == "c-gad")]["g"].item()
+    assert power == pytest.approx(0.701049)
+
+
+def test_ptsd_finds_brom_1989s_psychodynamic_arm_inside_other_non_trauma_focused_and_pools_cbt_as_statsmodels_does():
+    db = read_database(SHARED / "ptsd-psyctr.csv")
+    assert len(db.rows) == 131
+    assert outcome_directions(db) == {"c-symptoms": False, "d-remission": True}
+    brom = db.rows[db.rows["study"] == "Brom, 1989"].set_index("condition_arm1")["family"]
+    assert brom.to_dict() == {"Exposure Therapy": "cbt", "Other non-trauma-focused": "psychodynamic"}
+    assert family_studies(db, "psychodynamic") == ["Brom, 1989"]
+    # The trial's own effect: IES 32.7 under psychodynamic therapy against 46.5 on the waitlist, a benefit.
+    assert db.rows.loc[17, "g"] == pytest.approx(0.852638) and db.rows.loc[17, "family"] == "psychodynamic"
+    raw = raw_table("ptsd-psyctr")
+    cbt_codes = ["CBT without trauma focus", "Exposure Therapy", "NET", "PE", "TF-CBT", "TF-Cognitive Therapy"]
+    rows = raw[raw["condition_arm1"].isin(cbt_codes) & (raw["outcome_type"] != "dich") & (raw["time"] == "post")]
+    # Stored g is arm 2 minus arm 1 (112 of 112 rows with arm means): positive already favours arm 1.
+    k, g, low, high = independent_pool(rows)
+    db, row = engine_pool("ptsd-psyctr", "c-symptoms", "cbt")
+    assert row["studies"] == k == 54
+    assert (round(g, 2), round(low, 2), round(high, 2)) == (1.13, 0.94, 1.31)
+    assert (row["g"], row["ci_low"], row["ci_high"]) == pytest.approx((g, low, high), abs=1e-9)
+
+
+def test_ocd_maps_the_codes_its_codebook_leaves_out_and_pools_cbt_as_statsmodels_does_on_raw_rows():
+    db = read_database(SHARED / "ocd-psyctr.csv")
+    assert len(db.rows) == 90
+    assert outcome_directions(db) == {"c-symptoms": False}
+    codes = db.codes.set_index("code")
+    assert codes["family"].to_dict() == {
+        "cbt": "cbt", "ct": "cbt", "erp": "cbt", "other psy": "other", "third-wave": "third_wave",
+    }  # fmt: skip
+    assert all(basis.startswith("reviewed coding") for basis in codes["basis"])
+    assert "psychodynamic" not in set(db.rows["family"])
+    # "other stat" rows: stored g is the negative of precalc_g, positive for a benefit like the msd rows.
+    alcolado = db.rows[db.rows["study"] == "Alcolado,2016"]["g"].item()
+    assert alcolado == pytest.approx(1.66)
+    raw = raw_table("ocd-psyctr")
+    rows = raw[raw["condition_arm1"].isin(["cbt", "erp", "ct"]) & (raw["time"] == "post")]
+    # Stored g is arm 2 minus arm 1 (86 of 86 msd rows): positive already favours arm 1.
+    k, g, low, high = independent_pool(rows)
+    db, row = engine_pool("ocd-psyctr", "c-symptoms", "cbt")
+    assert row["studies"] == k == 43
+    assert (round(g, 2), round(low, 2), round(high, 2)) == (1.12, 0.96, 1.28)
+    assert (row["g"], row["ci_low"], row["ci_high"]) == pytest.approx((g, low, high), abs=1e-9)
+
+
+def test_bodily_distress_pools_symptom_domains_leaves_health_status_to_the_lexicon_and_pools_cbt_as_statsmodels_does():
+    db = read_database(SHARED / "bodily-distress-psyctr.csv")
+    assert len(db.rows) == 449
+    assert outcome_directions(db) == {
+        "c-somatic-symptoms": False, "c-depression": False, "c-anxiety": False,
+        "c-health-anxiety~unknown": None, "c-perceived-health-status~unknown": None, "c-hcu": None,
+        # Perceived health status goes by scale: SF-36, SF-12 and EQ-5D higher is better by the lexicon (BDI lower).
+        "c-perceived-health-status~higher": True, "c-perceived-health-status~lower": False,
+    }  # fmt: skip
+    table = db.outcomes.set_index("outcome")
+    unpooled = ["c-health-anxiety~unknown", "c-perceived-health-status~unknown", "c-hcu"]
+    assert not table.loc[unpooled, "pooled"].any()
+    # No line gives the direction of Haghayegh 2011's IBS-QOL health-concern score: health anxiety goes by scale,
+    # and none of its scales (Whiteley Index, MSHAI, IBS-QOL health concern) is in the lexicon yet.
+    health = db.rows[db.rows["outcome"] == "c-health-anxiety~unknown"]
+    assert len(health) == 10 and health["g"].isna().all()
+    assert set(health.loc[health["study"] == "Haghayegh, 2011", "instrument"]) == {"ibs-qol health co..."}
+    assert db.codes.set_index("code")["family"].to_dict() == {
+        "ambt": "third_wave",
+        "cbt": "cbt",
+        "cbt+ambt": "combined",
+    }
+    raw = raw_table("bodily-distress-psyctr")
+    rows = raw[(raw["condition_arm1"] == "cbt") & (raw["outcome_domain"] == "som") & (raw["time"] == "post")]
+    # Stored g is arm 1 minus arm 2 (445 of 445 rows whose means differ): lower is better, so turned.
+    k, g, low, high = independent_pool(rows, sign=-1.0)
+    db, row = engine_pool("bodily-distress-psyctr", "c-somatic-symptoms", "cbt")
+    assert db.default_outcome == "c-somatic-symptoms"
+    assert row["studies"] == k == 43
+    assert (round(g, 2), round(low, 2), round(high, 2)) == (0.54, 0.38, 0.69)
+    assert (row["g"], row["ci_low"], row["ci_high"]) == pytest.approx((g, low, high), abs=1e-9)
+
+
+def test_peer_support_pools_clinical_and_personal_recovery_apart_and_functional_recovery_only_by_known_scales():
+    db = read_database(SHARED / "peer-support.csv")
+    assert len(db.rows) == 66
+    assert outcome_directions(db) == {
+        "c-clinical-recovery": False, "c-personal-recovery": True,
+        "c-functional-recovery~higher": True, "c-functional-recovery~unknown": None,
+    }  # fmt: skip
+    # ED-QOL (higher is a worse quality of life) and the UCLA Loneliness Scale are never pooled on a guessed direction.
+    unknown = db.rows[db.rows["outcome"] == "c-functional-recovery~unknown"]["instrument"].str.lower()
+    assert unknown.str.contains("ed-qol").sum() == 1 and unknown.str.contains("ucla loneliness").sum() == 3
+    assert not db.outcomes.set_index("outcome").loc["c-functional-recovery~unknown", "pooled"]
+    assert set(db.rows["family"]) == {"other"}
+    # Corrigan 2017's RAS row carries Ludman 2007's SCID counts (5/21 against 7/20): the g they give is Ludman's
+    # stored g with the clinical sign, so the check of Corrigan's own stored g (-0.079) against them fails.
+    rows = db.rows.set_index(["study", "instrument"])
+    corrigan, ludman = rows.loc[("Corrigan, 2017", "RAS - Total")], rows.loc[("Ludman, 2007", "SCID")]
+    assert corrigan["g_recomputed"] == pytest.approx(-ludman["g"], abs=1e-6) and not corrigan["g_agrees"]
+    assert corrigan["g"] == pytest.approx(-0.079)
+    raw = raw_table("peer-support")
+    for category, outcome, expected in (
+        ("Clinical recovery", "c-clinical-recovery", (21, 0.19, 0.11, 0.27)),
+        ("Personal recovery", "c-personal-recovery", (18, 0.16, 0.06, 0.26)),
+    ):
+        # Stored g is turned so that positive favours peer support (arm 1) on both: used as stored.
+        k, g, low, high = independent_pool(raw[(raw["outcome_category"] == category) & (raw["time"] == "post")])
+        assert (k, round(g, 2), round(low, 2), round(high, 2)) == expected
+        _, row = engine_pool("peer-support", outcome, "other")
+        assert row["studies"] == k
+        assert (row["g"], row["ci_low"], row["ci_high"]) == pytest.approx((g, low, high), abs=1e-9)
