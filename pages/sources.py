@@ -109,20 +109,28 @@ exclusions = widgets.table("exclusions")
 if exclusions.empty:
     st.info("No trial has been recorded as left out yet.")
 else:
+    unread = int((exclusions["reason_kind"] == "report_unread").sum())
     st.caption(
         f"{len(exclusions)} trial(s) with a psychodynamic arm were looked at and left out of the trial table, "
-        "each with the reason. None of them is counted anywhere else on this site."
+        f"each with the reason. {len(exclusions) - unread} do not fit it (a reason about the trial itself). "
+        f"{unread} seem to fit but are left out only because their report could not be read here (its results, "
+        "or a DOI or PMID to name it by); what was searched is in each note. None of them is counted anywhere "
+        "else on this site, so every count, pool and chart is missing those trials."
     )
     st.dataframe(
         exclusions.assign(link=evidence.publication_links(exclusions))[
-            ["first_author", "year", "condition_group", "reason", "source_location", "link"]
-        ].assign(condition_group=exclusions["condition_group"].map(vocab.CONDITION_GROUPS)),
+            ["first_author", "year", "condition_group", "reason_kind", "reason", "source_location", "link"]
+        ].assign(
+            condition_group=exclusions["condition_group"].map(vocab.CONDITION_GROUPS),
+            reason_kind=exclusions["reason_kind"].map(vocab.EXCLUSION_KINDS),
+        ),
         hide_index=True,
         width="stretch",
         column_config={
             "first_author": "First author",
             "year": st.column_config.NumberColumn("Year", format="%d"),
             "condition_group": "Condition",
+            "reason_kind": "Left out because",
             "reason": st.column_config.TextColumn("Why it is left out", width="large"),
             "source_location": st.column_config.TextColumn("Where it was read", width="medium"),
             "link": st.column_config.LinkColumn("Report", display_text="open"),

@@ -140,6 +140,10 @@ VERDICTS = {
     "not_testable": "Not testable",
 }
 TIMEPOINTS = {"post": "End of treatment", "followup": "Follow-up"}
+EXCLUSION_KINDS = {
+    "not_eligible": "It does not fit the trial table",
+    "report_unread": "Its report could not be read here",
+}
 
 ALL = {
     **CONDITION_GROUPS,

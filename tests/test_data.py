@@ -378,6 +378,27 @@ def test_excluded_trials_name_a_reason_and_well_formed_identifiers(tables):
     assert exclusions["source_location"].str.len().gt(3).all()
 
 
+# Words that make a reason about the record of a trial rather than about the trial itself.
+RECORD_WORDS = r"\b(?:doi|pmid|identifier|stored cop|not found|not read|not seen|could not be read|searche?[ds]?)\b"
+
+
+def test_a_trial_left_out_as_not_eligible_is_left_out_for_a_reason_about_the_trial_itself(tables):
+    exclusions = tables["exclusions"]
+    eligible = exclusions[exclusions["reason_kind"] == "not_eligible"]
+    assert len(eligible) >= 5
+    about_the_record = eligible[eligible["reason"].str.contains(RECORD_WORDS, case=False, regex=True)]
+    assert about_the_record.empty, about_the_record[["id", "reason"]].to_dict("records")
+
+
+def test_a_trial_left_out_only_for_an_unread_report_lists_what_was_searched(tables):
+    unread = tables["exclusions"][tables["exclusions"]["reason_kind"] == "report_unread"]
+    assert len(unread) >= 1
+    # The reason says it is about the report, and the note (or the place read) records the search.
+    assert unread["reason"].str.contains(RECORD_WORDS, case=False, regex=True).all(), unread["id"].tolist()
+    searched = (unread["note"].fillna("") + " " + unread["source_location"]).str.contains("search", case=False)
+    assert searched.all(), unread.loc[~searched, "id"].tolist()
+
+
 def test_the_rows_the_review_flagged_are_recoded(tables):
     trials = tables["trials"].set_index("id")
     untested = [
