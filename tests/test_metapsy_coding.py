@@ -660,6 +660,10 @@ def test_panic_codes_its_two_brief_dynamic_trials_as_pd_and_pools_cbt_as_statsmo
         "PD": "psychodynamic", "PT": "other", "(missing)": "unmapped",
     }  # fmt: skip
     assert family_studies(db, "psychodynamic") == ["Martini, 2011", "Wiborg, 1996"]
+    # Shear 2001's "3W" arm is emotion-focused psychotherapy, "a supportive form of psychotherapy" by its report.
+    shear = db.rows[db.rows["study"] == "Shear, 2001"].set_index("condition_arm1")["family"]
+    assert shear.to_dict() == {"CBT": "cbt", "3W": "supportive"}
+    assert family_studies(db, "third_wave") == ["Gloster, 2015", "Ninomiya, 2019"]
     _, pd_row = engine_pool("panic-psyctr", "c-symptoms", "psychodynamic")
     assert pd_row["studies"] == 2 and pd.isna(pd_row["g"]) and "too few" in pd_row["status"]
     # Stored g is arm 1 minus arm 2 on symptom scales (78 of 78 rows with arm means): lower is better, so turned.
