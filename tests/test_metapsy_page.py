@@ -92,7 +92,7 @@ def test_a_link_with_every_setting_reopens_the_same_analysis_and_keeps_its_query
         "time": "all",
     }
     at = run(**params)
-    expected = {"db": "sad-psyctr", "outcome": "c-symptoms", **{k: v for k, v in params.items() if k != "lowrob"}}
+    expected = {"db": "sad-psyctr", "outcome": "c-social-anxiety", **{k: v for k, v in params.items() if k != "lowrob"}}
     assert dict(at.query_params) == expected
     assert at.sidebar.selectbox(key="mp_db").value == "sad-psyctr"
     assert at.sidebar.selectbox(key="mp_family").value == "third_wave"
@@ -148,8 +148,8 @@ def test_choosing_another_outcome_pools_it_shows_its_rule_and_writes_it_to_the_u
 
 
 def test_a_link_to_an_outcome_opens_it_and_the_data_check_lists_every_disagreement():
-    at = run(db="sad-psyctr", outcome="c-symptoms", show="check")
-    assert at.sidebar.selectbox(key="mp_outcome").value == "c-symptoms"
+    at = run(db="sad-psyctr", outcome="c-social-anxiety", show="check")
+    assert at.sidebar.selectbox(key="mp_outcome").value == "c-social-anxiety"
     shown = " ".join(texts(at.markdown))
     db = read_database(SHARED / "sad-psyctr.csv")
     agree, checked = db.agreement
@@ -168,9 +168,9 @@ def test_across_conditions_has_one_row_per_condition_and_outcome_with_every_fami
     table = next(d.value for d in at.dataframe if "condition" in d.value.columns)
     keys = list(zip(table["condition"], table["outcome"], strict=True))
     assert len(keys) == len(set(keys))
-    assert ("Depression", "Symptom scales") in keys
+    assert ("Depression", "Depression symptom scales") in keys
     assert ("Panic disorder", "Panic and anxiety symptom scales (one per comparison)") in keys  # reviewed label
-    depression = table.set_index(["condition", "outcome"]).loc[("Depression", "Symptom scales")]
+    depression = table.set_index(["condition", "outcome"]).loc[("Depression", "Depression symptom scales")]
     db = read_database(SHARED / "depression-psyctr.csv")
     summary = family_summary(select_rows(db)).set_index("family")
     psycho, cbt = summary.loc["psychodynamic"], summary.loc["cbt"]
