@@ -299,7 +299,7 @@ def test_broken_links_show_a_notice_not_a_traceback(params, notice):
 
 def test_explore_lists_exactly_the_filtered_studies(trials):
     at = open_page("pages/explore.py", condition="depression", comparator="active")
-    expected = filters.apply(trials, filters.Filters(conditions=("depression",), comparator_types=("active",)))
+    expected = filters.apply(trials, {"condition": ("depression",), "comparator": ("active",)})
     listing = frame_with(at, "first_author", "link")
     assert len(listing) == len(expected)
     assert set(listing["first_author"]) == set(expected["first_author"])

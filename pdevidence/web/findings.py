@@ -11,8 +11,8 @@ from pdevidence.web import memo, widgets
 def render_summary() -> None:
     """Every condition's lines as headings, sentences and a small table, before any click."""
     extract = widgets.table("metapsy_summary_effects")
-    # memo keys each table by one digest per run, shared with the page's other cached steps.
-    entries = memo.computed(summary.build, widgets.table("trials"), widgets.table("meta_analyses"), extract)
+    trials, meta = widgets.table("trials"), widgets.table("meta_analyses")
+    entries = memo.computed(summary.build, trials, meta, extract, key=widgets.data_key())
     st.subheader("Does it work for my condition, and how sure are we?")
     st.markdown(
         "Certainty is **our rating by these rules** (GRADE-style), not a review's. "

@@ -352,11 +352,7 @@ def _render_catalogue_note(found: Databases) -> None:
 
 def _address_source() -> tuple[tuple[str, Database, dict] | None, str | None]:
     """The database given by its address (`?src=`), fetched within the limits; a message if it cannot be used."""
-    address = widgets.url_text(
-        "Address of a Metapsy data.csv (https only)",
-        SRC_PARAM,
-        placeholder="https://raw.githubusercontent.com/metapsy-project/data-…/main/data.csv",
-    ).strip()
+    address = widgets.render_field(SRC_PARAM).strip()
     if not address:
         return None, None
     try:
