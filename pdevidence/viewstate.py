@@ -167,7 +167,6 @@ class Parsed:
     notices: list[str] = field(default_factory=list)
 
 
-_ANY_CONDITION = "Any condition"
 FIELDS: tuple[Field, ...] = (
     # Sidebar filters of the trial pages (values read off the trials table), in the order the sidebar shows them.
     Field(
@@ -196,7 +195,7 @@ FIELDS: tuple[Field, ...] = (
         widget="multiselect",
         label="Specific condition",
         labels=vocab.CONDITIONS_SPECIFIC,
-        placeholder=_ANY_CONDITION,
+        placeholder="Any condition",
         phrase="{}",
     ),
     Field(
