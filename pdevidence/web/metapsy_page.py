@@ -35,10 +35,10 @@ from pdevidence.metapsy.settings import (
     parse_settings,
     serialize_settings,
 )
-from pdevidence.web import link, memo, widgets
+from pdevidence.web import link, memo, metapsy_sources, widgets
 
 _KEYS = {
-    "database": "mp_db",
+    "database": metapsy_sources.DB_KEY,
     "outcome": "mp_outcome",
     "family": "mp_family",
     "comparators": "mp_vs",

@@ -31,7 +31,7 @@ DB_PARAM = "db"
 SRC_PARAM = "src"
 UPLOAD_LIMIT_MB = fetch.MAX_BYTES // fetch.MB
 UPLOAD_LIMIT_BYTES = fetch.MAX_BYTES
-_DB_KEY = "mp_db"  # the database selectbox (drawn by metapsy_page.settings_sidebar)
+DB_KEY = "mp_db"  # the session key of the database selectbox (drawn by metapsy_page.settings_sidebar)
 _EXPANDER = "mp_source_panel"
 
 
@@ -272,8 +272,8 @@ def load_databases() -> Databases | None:
         render_no_data(found)
         return None
     state = st.session_state
-    if state.get(_DB_KEY) not in found.ready and state.get(_DB_KEY) not in found.extra:
-        state[_DB_KEY] = chosen
+    if state.get(DB_KEY) not in found.ready and state.get(DB_KEY) not in found.extra:
+        state[DB_KEY] = chosen
     # Databases already here (local copies, cache) are cheap to read: the across-conditions view uses them.
     for name in found.catalogue.offered:
         if name not in found.ready and name not in found.unavailable:
@@ -295,7 +295,7 @@ def _wanted(found: Databases) -> list[str]:
     url = _url_database(found)
     if url is not None:
         out.append(url)
-    current = st.session_state.get(_DB_KEY)
+    current = st.session_state.get(DB_KEY)
     if (
         isinstance(current, str)
         and current not in out
