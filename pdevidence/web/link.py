@@ -29,7 +29,7 @@ class Link:
     written: dict[str, list[str]] | None = None  # the query this session last wrote (None: never)
     page: str | None = None  # the page it was written on
     url_won: bool = True  # this run's answer to "did the URL change since we wrote it?"
-    run: object = None
+    run: object = None  # the token of the run that parsed the view (internals.current_run)
     framed: bool = False  # this run is inside app.py's frame, which writes the address after the page
     pending: dict[str, list[str] | None] = field(default_factory=dict)  # staged writes of page-parsed fields
     carried: dict[str, object] = field(default_factory=dict)  # the filters, carried to the next page
@@ -66,7 +66,7 @@ def begin(page: str, *, framed: bool = False) -> list[str]:
     else:  # another page: its defaults, with the filters carried over (checked against this page's data)
         carried = {k: v for k, v in link.carried.items() if k in names}
         state = viewstate.parse(viewstate.serialize(carried, context), context, fields=names).state
-    link.page, link.run, link.framed = page, internals.run_id(), framed
+    link.page, link.run, link.framed = page, internals.current_run(), framed
     link.context, link.pending = context, {}
     set_view(viewstate.View.of(page, state))
     return notices
@@ -74,13 +74,13 @@ def begin(page: str, *, framed: bool = False) -> list[str]:
 
 def begun() -> bool:
     """Whether this run's view has been parsed (by the frame, or by a page run on its own)."""
-    return _link().run == internals.run_id()
+    return internals.is_current(_link().run)
 
 
 def framed() -> bool:
     """Whether this run is inside app.py's frame (which catches widgets.EndOfPage and writes the address)."""
     link = _link()
-    return link.framed and link.run == internals.run_id()
+    return link.framed and internals.is_current(link.run)
 
 
 def view() -> viewstate.View:
@@ -97,7 +97,7 @@ def set_view(new: viewstate.View) -> None:
     link = _link()
     link.view = new
     link.carried.update({f.name: new[f.name] for f in viewstate.filter_fields() if f.name in new})
-    if link.run == internals.run_id() and not link.framed:  # a page run on its own: nothing writes after it
+    if internals.is_current(link.run) and not link.framed:  # a page run on its own: nothing writes after it
         finish()
 
 
@@ -109,7 +109,7 @@ def url_wins() -> bool:
 def target() -> dict[str, list[str]]:
     """The address this run leaves: the view serialized, the page's staged writes, nothing the page does not use."""
     link, out = _link(), _url()
-    if link.view is None or link.run != internals.run_id():
+    if link.view is None or not internals.is_current(link.run):
         return out
     used = set(viewstate.fields_of(link.page))
     out = {k: v for k, v in out.items() if k in used and k not in link.view}
@@ -143,7 +143,7 @@ def stage(params: dict, names) -> None:
 def finish() -> None:
     """After the page: write the address once, touching only what changed."""
     link = _link()
-    if link.run == internals.run_id():
+    if internals.is_current(link.run):
         wanted = target()
         for key in [k for k in st.query_params if k not in wanted]:
             del st.query_params[key]

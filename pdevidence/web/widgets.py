@@ -144,11 +144,6 @@ def render_footer() -> None:
     st.caption(SOURCES_FOOTER)
 
 
-def _run_token():
-    """Changes on every script run, so a notice slot from an earlier run is never reused."""
-    return internals.run_id()
-
-
 def start_page(path: str, *, framed: bool = True) -> None:
     """Called by the frame before a page runs: a slot for this run's link notices, and this run's view state
     parsed once (keys the page does not use and values it cannot take are dropped with a notice, and so
@@ -156,7 +151,7 @@ def start_page(path: str, *, framed: bool = True) -> None:
     state = st.session_state
     state[_NOTICES] = []
     state[_PAGE_PATH] = path
-    state[_NOTICE_SLOT] = (_run_token(), st.empty())
+    state[_NOTICE_SLOT] = (internals.current_run(), st.empty())
     render_notices(link.begin(path, framed=framed))
 
 
@@ -181,7 +176,7 @@ def render_notices(notices: list[str]) -> None:
         return
     state = st.session_state
     slot = state.get(_NOTICE_SLOT)
-    if slot is None or slot[0] != _run_token():
+    if slot is None or not internals.is_current(slot[0]):
         _draw_notices(list(notices))
         return
     state[_NOTICES] = state.get(_NOTICES, []) + list(notices)
@@ -314,7 +309,7 @@ def render_share_link(container=None) -> None:
         st.caption("Copy this link: it reopens this page with the same selection.")
         slot = st.empty()
     slot.code(share_url(), language=None, wrap_lines=True)
-    st.session_state[_SHARE_SLOT] = (_run_token(), slot)
+    st.session_state[_SHARE_SLOT] = (internals.current_run(), slot)
 
 
 def finish_page() -> None:
@@ -322,7 +317,7 @@ def finish_page() -> None:
     put it into this run's share popover."""
     link.finish()
     found = st.session_state.get(_SHARE_SLOT)
-    if found is not None and found[0] == _run_token():
+    if found is not None and internals.is_current(found[0]):
         found[1].code(share_url(), language=None, wrap_lines=True)
 
 
