@@ -155,11 +155,6 @@ def start_page(path: str, *, framed: bool = True) -> None:
     render_notices(link.begin(path, framed=framed))
 
 
-def view() -> viewstate.View:
-    """The frozen view state of this run."""
-    return link.view()
-
-
 def _draw_notices(notices: list[str]) -> None:
     first, rest = notices[: viewstate.MAX_NOTICES], notices[viewstate.MAX_NOTICES :]
     for notice in first:
