@@ -152,6 +152,11 @@ class Field:
         """A filter of the trials: applied to its column, carried between pages."""
         return self.source == "trials" and self.column is not None
 
+    @property
+    def carried(self) -> bool:
+        """Carried to the next page that uses it: the filters, and a choice drawn on several pages (pooling)."""
+        return self.is_filter or (self.widget is not None and len(self.pages) > 1)
+
 
 @dataclass(frozen=True)
 class Domain:

@@ -217,6 +217,16 @@ def test_filters_carry_over_when_moving_to_another_page(trials):
     assert metrics["Comparisons"] == str((trials["condition_group"] == "depression").sum())
 
 
+def test_the_pooling_choice_carries_to_the_other_page_that_pools_but_a_panel_does_not():
+    at = open_page("pages/explore.py", pool_vs="active", show="studies")
+    at.switch_page("pages/study_size.py")
+    at.run()
+    assert not at.exception
+    assert next(r for r in at.radio if r.label == "Compared with").value == "active"
+    assert at.query_params["pool_vs"] in ("active", ["active"])
+    assert "show" not in at.query_params
+
+
 def test_changing_a_filter_updates_the_link_and_the_figures(trials):
     at = open_page("pages/explore.py")
     at.sidebar.multiselect[0].set_value(["eating"]).run()

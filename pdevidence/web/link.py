@@ -3,7 +3,8 @@ the one rule for when the URL wins, and one write after the page.
 
 The URL wins when it changed since this session last wrote it (a link was opened, or the browser went
 back or forward); otherwise the session's own choices do: the view of the last run on this page, as
-its widgets changed it, or, on another page, the defaults with the filters carried over. The frame
+its widgets changed it, or, on another page, the defaults with the filters and the choices shared by
+several pages carried over. The frame
 (app.py, through widgets.start_page) calls `begin` before the page and `finish` after it, so a page that
 ends early (`widgets.stop_page()`) still leaves a correct address.
 """
@@ -32,7 +33,7 @@ class Link:
     run: object = None  # the token of the run that parsed the view (internals.current_run)
     framed: bool = False  # this run is inside app.py's frame, which writes the address after the page
     pending: dict[str, list[str] | None] = field(default_factory=dict)  # staged writes of page-parsed fields
-    carried: dict[str, object] = field(default_factory=dict)  # the filters, carried to the next page
+    carried: dict[str, object] = field(default_factory=dict)  # values carried to the next page (Field.carried)
     kept: dict[str, object] = field(default_factory=dict)  # page-parsed selections (Metapsy settings), by group
 
 
@@ -63,7 +64,7 @@ def begin(page: str, *, framed: bool = False) -> list[str]:
         state, notices = parsed.state, parsed.notices
     elif link.view is not None and link.view.page == page and link.page == page:
         state = link.view.as_dict()
-    else:  # another page: its defaults, with the filters carried over (checked against this page's data)
+    else:  # another page: its defaults, with the filters and shared choices carried over (checked again)
         carried = {k: v for k, v in link.carried.items() if k in names}
         state = viewstate.parse(viewstate.serialize(carried, context), context, fields=names).state
     link.page, link.run, link.framed = page, internals.current_run(), framed
@@ -96,7 +97,7 @@ def set_view(new: viewstate.View) -> None:
     """Replace the view (a widget changed, a panel opened); the address follows it after the page."""
     link = _link()
     link.view = new
-    link.carried.update({f.name: new[f.name] for f in viewstate.filter_fields() if f.name in new})
+    link.carried.update({f.name: new[f.name] for f in viewstate.FIELDS if f.carried and f.name in new})
     if internals.is_current(link.run) and not link.framed:  # a page run on its own: nothing writes after it
         finish()
 
