@@ -1,4 +1,5 @@
-"""Router and frame: page config, navigation, and the disclaimer and sources on every page."""
+"""Router and frame: page config, navigation, the view state parsed once before the page, the disclaimer and
+sources on every page, and the address written once after it."""
 
 from pathlib import Path
 
@@ -55,7 +56,8 @@ page = st.navigation([p for section in PAGES.values() for p in section])
 
 # The frame is drawn before the page runs, around an empty container the page
 # fills: widgets.stop_page(), an empty selection or a data error inside the page cannot
-# remove the disclaimer or the sources footer.
+# remove the disclaimer or the sources footer. start_page parses this run's view state from
+# the URL (or carries the session's) into one frozen object; finish_page writes the address.
 widgets.render_disclaimer()
 body = st.container()
 widgets.render_footer()

@@ -21,8 +21,7 @@ st.dataframe(
     column_config={"claim": st.column_config.TextColumn("Claim", width="large"), "verdict": "Verdict"},
 )
 
-choices = dict(zip(claims["id"], claims["claim"]))
-chosen = widgets.url_choice("Look at one claim", "claim", choices, claims["id"].iloc[0], widget="selectbox")
+chosen = widgets.render_field("claim", labels=dict(zip(claims["id"], claims["claim"])))
 claim = claims.set_index("id").loc[chosen]
 
 st.subheader(claim["claim"])
@@ -114,7 +113,7 @@ if secondary_ids:
 trials_here = rows[rows["kind"] == "trial"]
 if not trials_here.empty:
     widgets.render_chart(
-        lambda: memo.figure(charts.findings_chart, trials_here, vocab.FINDINGS),
+        lambda: memo.figure(charts.findings_chart, trials_here, vocab.FINDINGS, key=(widgets.data_key(), chosen)),
         trials_here[["label", "detail", "finding", "n"]],
         "What each trial behind this claim found on its main outcome; larger marks are larger trials.",
         panel="findings",
@@ -124,7 +123,7 @@ if not trials_here.empty:
 numeric = rows[rows["es_value"].notna()]
 if not numeric.empty:
     widgets.render_chart(
-        lambda: memo.figure(charts.effect_estimates, numeric),
+        lambda: memo.figure(charts.effect_estimates, numeric, key=(widgets.data_key(), chosen)),
         numeric[["label", "es_type_label", "timepoint", "es_value", "es_ci_low", "es_ci_high"]],
         "Reported effect sizes behind this claim, with 95% confidence intervals where reported.",
         panel="effects",

@@ -39,7 +39,7 @@ if missing_total:
     completeness += f" Still missing: {gaps}. No source we could read names {'them' if missing_total > 1 else 'it'}."
 st.markdown(completeness)
 
-query = widgets.url_text("Search mechanisms", "q", placeholder="for example: denial, humour")
+query = widgets.render_field("q")
 if query:
     needle = query.casefold()
     found = mechanisms[

@@ -27,14 +27,14 @@ metapsy_sources.render_credit(db, found)
 metapsy_page.render_selection(db, rows, settings)
 
 st.header(f"Therapy families in {db.info.condition.lower()}")
-metapsy_page.render_families(db, metapsy_page.families_of(db, settings))
+metapsy_page.render_families(db, metapsy_page.families_of(db, settings), settings)
 metapsy_page.render_unmapped(db)
 
 st.header("Outcomes and their direction")
 metapsy_page.render_outcomes(db, settings)
 
 st.header("Psychodynamic therapy next to other therapies, across conditions")
-metapsy_page.render_across(metapsy_page.across_of(found.loaded(), settings))
+metapsy_page.render_across(found.loaded(), settings)
 
 family_label = FAMILY_LABELS.get(settings.family or "", "no family")
 effects = metapsy_page.effects_of(db, settings, settings.family)

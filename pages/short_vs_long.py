@@ -26,7 +26,7 @@ if rows.empty:
 else:
     widgets.render_estimate_list(rows)
     widgets.render_chart(
-        lambda: memo.figure(charts.effect_estimates, rows),
+        lambda: memo.figure(charts.effect_estimates, rows, key=widgets.data_key()),
         rows[
             ["therapy", "label", "es_type_label", "timepoint", "es_value", "es_ci_low", "es_ci_high", "k_studies", "n"]
         ],

@@ -1,10 +1,10 @@
 """Sources & method: the cited sources, how the data were extracted and checked, the data dictionary."""
 
-import pandas as pd
 import streamlit as st
 
-from pdevidence import evidence, load, vocab
-from pdevidence.web import widgets
+from pdevidence import listings as pdlistings
+from pdevidence import load
+from pdevidence.web import listings, widgets
 
 widgets.require_frame()
 
@@ -80,28 +80,7 @@ st.dataframe(status, hide_index=True)
 st.subheader("How the codes are marked")
 verdicts = widgets.table("verdicts")
 meta = widgets.table("meta_analyses")
-marks = pd.DataFrame(
-    [
-        ("Trial comparisons with no head-to-head test reported", int((trials["finding"] == "not_tested").sum())),
-        ("Trial findings inferred by us", int(trials["inferred"].fillna(False).astype(bool).sum())),
-        ("Add-on trial comparisons", int((trials["comparator_type"] == "add_on").sum())),
-        (
-            "Combination trial comparisons (therapy alone vs therapy plus a medicine)",
-            int((trials["comparator_type"] == "combination").sum()),
-        ),
-        ("Trial rows with a figure derived by us", int(trials["derived_fields"].notna().sum())),
-        (
-            "Review conclusions not stated in the review",
-            int((verdicts[["vs_inactive", "vs_active"]] == "not_stated").sum().sum()),
-        ),
-        ("Review conclusions that are our reading", int((verdicts["inferred"] != "no").sum())),
-        (
-            "Pooled figures found only in a source quoting the review",
-            int((meta["figure_source"] == "citing_source_only").sum()),
-        ),
-    ],
-    columns=["what", "rows"],
-)
+marks = pdlistings.code_marks(trials, verdicts, meta)
 st.dataframe(marks, hide_index=True, column_config={"what": "Marked as", "rows": "Count"})
 
 st.subheader("Trials considered and left out")
@@ -117,25 +96,7 @@ else:
         "or a DOI or PMID to name it by); what was searched is in each note. None of them is counted anywhere "
         "else on this site, so every count, pool and chart is missing those trials."
     )
-    st.dataframe(
-        exclusions.assign(link=evidence.publication_links(exclusions))[
-            ["first_author", "year", "condition_group", "reason_kind", "reason", "source_location", "link"]
-        ].assign(
-            condition_group=exclusions["condition_group"].map(vocab.CONDITION_GROUPS),
-            reason_kind=exclusions["reason_kind"].map(vocab.EXCLUSION_KINDS),
-        ),
-        hide_index=True,
-        width="stretch",
-        column_config={
-            "first_author": "First author",
-            "year": st.column_config.NumberColumn("Year", format="%d"),
-            "condition_group": "Condition",
-            "reason_kind": "Left out because",
-            "reason": st.column_config.TextColumn("Why it is left out", width="large"),
-            "source_location": st.column_config.TextColumn("Where it was read", width="medium"),
-            "link": st.column_config.LinkColumn("Report", display_text="open"),
-        },
-    )
+    listings.render_exclusions(pdlistings.exclusions(exclusions))
 
 st.header("Data dictionary")
 st.markdown(

@@ -14,10 +14,11 @@ st.markdown(
     "size of each trial and checks for that pattern where there are enough trials."
 )
 
-trials, chosen, subset = widgets.filtered_trials()
+trials, view, subset = widgets.filtered_trials()
+key = widgets.data_key(view)  # what every cached result below is drawn from
 
-studies = memo.computed(stats.per_study, subset)
-summary = memo.computed(stats.condition_summary, subset)
+studies = memo.computed(stats.per_study, subset, key=key)
+summary = memo.computed(stats.condition_summary, subset, key=key)
 a, b, c = st.columns(3)
 a.metric("Median trial size", f"{studies['n_randomized'].median():.0f} participants")
 b.metric("Trials under 100 participants", f"{(studies['n_randomized'] < 100).mean():.0%}")
@@ -25,7 +26,7 @@ c.metric("Largest trial", f"{studies['n_randomized'].max()} participants")
 
 st.subheader("Trial sizes by condition")
 widgets.render_chart(
-    lambda: memo.figure(charts.size_distribution, studies, vocab.CONDITION_GROUPS),
+    lambda: memo.figure(charts.size_distribution, studies, vocab.CONDITION_GROUPS, key=key),
     summary.assign(condition=summary["condition_group"].map(vocab.CONDITION_GROUPS))[
         ["condition", "studies", "median_n", "smallest_n", "largest_n", "under_100", "share_under_100"]
     ],
@@ -45,7 +46,7 @@ else:
         f"(longest {known['followup_months'].max():g} months)."
     )
     widgets.render_chart(
-        lambda: memo.figure(charts.followup_lengths, studies, vocab.CONDITION_GROUPS),
+        lambda: memo.figure(charts.followup_lengths, studies, vocab.CONDITION_GROUPS, key=key),
         known[["first_author", "year", "condition", "followup_months"]],
         f"{len(known)} of {len(studies)} trials report a follow-up length; 0 means outcomes were only "
         "measured at the end of treatment.",
@@ -55,15 +56,9 @@ else:
 
 st.subheader("Do smaller trials report larger effects?")
 left, right = st.columns(2)
-pool_vs = widgets.url_choice(
-    "Compared with",
-    "pool_vs",
-    {"inactive": "Inactive controls", "active": "Active treatments"},
-    "inactive",
-    container=left,
-)
-pool_time = widgets.url_choice("Time point", "pool_time", dict(vocab.TIMEPOINTS), "post", container=right)
-rows = memo.computed(stats.pooling_set, subset, pool_vs, pool_time)
+pool_vs = widgets.render_field("pool_vs", container=left)
+pool_time = widgets.render_field("pool_time", container=right)
+rows = memo.computed(stats.pooling_set, subset, pool_vs, pool_time, key=key)
 if len(rows) < stats.MIN_STUDIES_FOR_EGGER:
     st.info(
         f"{len(rows)} trial(s) here report a comparable between-group effect size. Funnel plots and "
@@ -84,6 +79,7 @@ else:
             rows["se"],
             pooled,
             labels=rows["first_author"] + " " + rows["year"].astype(str),
+            key=(key, pool_vs, pool_time),
         ),
         rows[["first_author", "year", "n_randomized", "es_value", "se"]],
         "Each dot is one trial: its effect against its standard error. Without small-study effects the dots "

@@ -12,9 +12,7 @@ st.markdown(prose.THERAPY_TYPES)
 
 types = widgets.table("therapy_types")
 meta = widgets.table("meta_analyses")
-names = dict(zip(types["id"], types["name"]))
-default = tuple(types["id"].head(2))
-chosen = widgets.url_multi("Therapy types to compare", "compare", names, default, max_selections=3)
+chosen = widgets.render_field("compare", labels=dict(zip(types["id"], types["name"])))
 if not chosen:
     st.info("Pick at least one therapy type.")
     widgets.stop_page()
@@ -28,14 +26,14 @@ for column, type_id in zip(columns, chosen):
             st.markdown(f"**{heading}**  \n{row[field]}")
         st.caption(f"Description source: {row['source']}")
 
-rows = memo.computed(evidence.therapy_evidence, types, meta, chosen)
+rows = memo.computed(evidence.therapy_evidence, types, meta, list(chosen), key=widgets.data_key())
 st.subheader("What the research summaries report")
 if rows.empty:
     st.info("Our tables hold no pooled effect sizes for these types.")
 else:
     widgets.render_estimate_list(rows)
     widgets.render_chart(
-        lambda: memo.figure(charts.effect_estimates, rows, title=None),
+        lambda: memo.figure(charts.effect_estimates, rows, title=None, key=(widgets.data_key(), chosen)),
         rows[
             [
                 "therapy",

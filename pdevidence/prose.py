@@ -37,3 +37,32 @@ GLOSSARY = """
 These are the research words used on this site, in plain language. You will also see them as
 small help icons next to charts and numbers.
 """
+
+EFFECT_MAP = (
+    "Open the chart below to see the effects. Each line is one condition. "
+    "A mark shows how much better (right of 0) or worse (left of 0) "
+    "people did with psychodynamic therapy than with the comparison, in one trial. "
+    "A diamond pools at least 3 trials from one source. "
+    "Effects against no real treatment and against another treatment answer different questions, "
+    "so they are in separate panels and never pooled together. "
+    "Blue marks come from the trial reports; orange marks come from the Metapsy databases, "
+    "which work out each effect from the trial's own numbers. The two are never pooled together."
+)
+
+EFFECT_MAP_CAPTION = (
+    "Effect sizes are standardized (0.2 is small, 0.5 medium, 0.8 large). Lines show 95% confidence "
+    "intervals. 'Too few to pool' means fewer than 3 trials from one source. "
+)
+
+GLANCE_CAPTION = (
+    "'No real treatment' means a waitlist, usual care or a placebo. Pooled values are random-effects "
+    "estimates with 95% confidence intervals (statsmodels); fewer than 3 trials from one source are not pooled. "
+    "Risk of bias is as rated in the trial table or, where it has none, by the Metapsy database. "
+    "Metapsy effects: © Metapsy project (metapsy.org), ODC-By 1.0; each row names its database, DOI and version."
+)
+
+COUNTS_CAPTION = (
+    "Counts of findings are per comparison (a trial with two comparison groups counts twice). "
+    "'No head-to-head test' counts comparisons the paper never tested directly; they are not 'no clear difference'. "
+    "'Inactive control' means waitlist, usual care or placebo; 'active' means another therapy or medication."
+)

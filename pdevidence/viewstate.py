@@ -1,4 +1,5 @@
-"""Every value kept in the URL, as one table of fields; one parse that clamps or drops with reasons, one serialize.
+"""Every value kept in the URL, as one table of fields; one parse that clamps or drops with reasons, one frozen
+state object, one serialize.
 
 The table
 ---------
@@ -11,44 +12,50 @@ The table
   ``text`` (free text, printable characters only, shortened to ``max_chars``);
 - ``pages``: the url paths of the pages that use it (a key that the page
   does not use is dropped with a notice and removed from the share link);
-- ``values`` / ``bounds``: the allowed values or the range. When they depend
-  on the data (conditions in the trials table, claim ids, a Metapsy database's
-  outcomes), leave them ``None`` and pass them in the `context`;
+- ``values`` / ``bounds``: the allowed values or the range, when fixed;
+- ``source`` / ``column``: where the allowed values are read when the data
+  decide them (a bundled table and its column: `context` reads them). A field of
+  the ``trials`` table with a ``column`` is a filter of the trials: `filters`
+  applies it to that column, and the selection is carried between pages. The
+  source ``metapsy`` means the chosen Metapsy database: the Metapsy page parses
+  those fields itself (pdevidence.metapsy.settings);
 - ``default``: the value when the key is absent (never written to the URL);
+  ``default_first`` takes the first values in the data instead;
 - ``pair``/``side`` for a min/max pair of bounds (reversed bounds are dropped),
   ``parent`` for a multi whose values are narrowed by the chosen values of
-  another multi (``specific`` under ``condition``), ``max_items`` for a cap.
+  another multi (``specific`` under ``condition``), ``max_items`` for a cap;
+- ``widget``, ``label``, ``labels``, ``help``, ``glossary``, ``placeholder``: the
+  widget that shows it (pdevidence.web.widgets.render_field draws any row);
+  ``phrase``: how `filters.describe` names a restriction.
 
-Adding a filter is one row in `FIELDS` (plus the widget that shows it).
+Adding a filter of the trials is one row here (tests/test_filters.py shows a test-only row reaching the
+parser, the sidebar, the filter and the share link).
 
-Registering a page's fields (for example the Metapsy page)
-----------------------------------------------------------
-Add one row per key with ``pages=("metapsy",)``. Values known only at run time
-go in the context given to `parse` and `serialize`::
+One run
+-------
+The frame (app.py, through pdevidence.web.link) parses the page's fields once, before the page, into one
+frozen `View`; widgets change it with `View.replace` (a new object, never a changed one); the address is
+written once, after the page, from `serialize`::
 
-    context = {"db": names, "outcome": Domain(outcomes, default=db.default_outcome), "size": (10, 10000)}
-    parsed = viewstate.parse(query, context, fields=("db", "outcome", "size"))
-    parsed.state["db"], parsed.notices
-    viewstate.serialize(parsed.state, context)   # {"db": ["depression-psyctr"], ...}
+    context = viewstate.context(tables, viewstate.frame_fields("explore"), page="explore")
+    parsed = viewstate.parse(query, context, fields=viewstate.frame_fields("explore"), page="explore")
+    view = viewstate.View.of("explore", parsed.state)
+    viewstate.serialize(view.as_dict(), context)   # {"condition": ["depression"], ...}
 
 A context entry is a tuple of allowed values, a ``(low, high)`` pair for an
 ``int``, a mapping ``parent value -> values`` for a field with a parent, or a
-`Domain` when the default also depends on the data. The Streamlit binding is
-`pdevidence.web.widgets` (``url_choice``, ``url_multi``, ``url_text``, ``filter_sidebar``);
-nothing else reads or writes ``st.query_params``.
-
-The state is a dict ``{field name: value}`` (``str``, ``tuple[str, ...]``,
-``int | None``, ``bool``); ``parse(serialize(s)) == s`` for every valid state.
+`Domain` when the default also depends on the data. ``parse(serialize(s)) == s``
+for every valid state.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl
 
-from pdevidence import vocab
+from pdevidence import stats, vocab
 
 FILTER_PAGES = ("overview", "explore", "study_size")
 POOL_PAGES = ("explore", "study_size")
@@ -128,6 +135,27 @@ class Field:
     parent: str | None = None
     max_items: int | None = None
     max_chars: int = 80
+    source: str | None = None  # the bundled table whose `column` gives the allowed values; "metapsy": the page's own
+    column: str | None = None
+    sort: bool = True  # values read off the data in sorted order (else in the table's order)
+    default_first: int | None = None  # default: the first this many values in the data
+    widget: str | None = None  # multiselect | range (a slider over a min/max pair) | radio | selectbox | text
+    label: str = ""
+    labels: Mapping[str, str] | None = field(default=None, hash=False)  # value -> what the widget shows
+    help: str | None = None
+    glossary: str | None = None  # a glossary term whose definition is the widget's help
+    placeholder: str | None = None
+    phrase: str | None = None  # filters.describe: "{}" gets the chosen values' labels (the bounds for a pair)
+
+    @property
+    def is_filter(self) -> bool:
+        """A filter of the trials: applied to its column, carried between pages."""
+        return self.source == "trials" and self.column is not None
+
+    @property
+    def carried(self) -> bool:
+        """Carried to the next page that uses it: the filters, and a choice drawn on several pages (pooling)."""
+        return self.is_filter or (self.widget is not None and len(self.pages) > 1)
 
 
 @dataclass(frozen=True)
@@ -145,45 +173,375 @@ class Parsed:
 
 
 FIELDS: tuple[Field, ...] = (
-    # Sidebar filters of the trial pages (values read off the trials table).
-    Field("condition", "multi", FILTER_PAGES, "condition group", default=()),
-    Field("specific", "multi", FILTER_PAGES, "specific condition", default=(), parent="condition"),
-    Field("comparator", "multi", FILTER_PAGES, "kind of comparison", default=()),
-    Field("design", "multi", FILTER_PAGES, "study design", default=()),
-    Field("term", "multi", FILTER_PAGES, "short- or long-term", default=()),
-    Field("model", "multi", FILTER_PAGES, "named form of therapy", default=()),
-    Field("n_min", "int", FILTER_PAGES, "smallest study size", pair="n_max", side="min"),
-    Field("n_max", "int", FILTER_PAGES, "largest study size", pair="n_min", side="max"),
-    Field("year_min", "int", FILTER_PAGES, "earliest year", pair="year_max", side="min"),
-    Field("year_max", "int", FILTER_PAGES, "latest year", pair="year_min", side="max"),
+    # Sidebar filters of the trial pages (values read off the trials table), in the order the sidebar shows them.
+    Field(
+        "condition",
+        "multi",
+        FILTER_PAGES,
+        "condition group",
+        default=(),
+        source="trials",
+        column="condition_group",
+        widget="multiselect",
+        label="Condition",
+        labels=vocab.CONDITION_GROUPS,
+        placeholder="All conditions",
+        phrase="{}",
+    ),
+    Field(
+        "specific",
+        "multi",
+        FILTER_PAGES,
+        "specific condition",
+        default=(),
+        parent="condition",
+        source="trials",
+        column="condition_specific",
+        widget="multiselect",
+        label="Specific condition",
+        labels=vocab.CONDITIONS_SPECIFIC,
+        placeholder="Any condition",
+        phrase="{}",
+    ),
+    Field(
+        "n_min",
+        "int",
+        FILTER_PAGES,
+        "smallest study size",
+        pair="n_max",
+        side="min",
+        source="trials",
+        column="n_randomized",
+        widget="range",
+        label="Study size (participants randomized)",
+        help="Total number of people randomized in the trial, all groups together.",
+        phrase="N {}–{} participants",
+    ),
+    Field(
+        "n_max",
+        "int",
+        FILTER_PAGES,
+        "largest study size",
+        pair="n_min",
+        side="max",
+        source="trials",
+        column="n_randomized",
+    ),
+    Field(
+        "comparator",
+        "multi",
+        FILTER_PAGES,
+        "kind of comparison",
+        default=(),
+        source="trials",
+        column="comparator_type",
+        widget="multiselect",
+        label="Compared with",
+        labels=vocab.COMPARATOR_TYPES,
+        placeholder="Any comparison",
+        glossary="treatment as usual",
+        phrase="vs {}",
+    ),
+    Field(
+        "design",
+        "multi",
+        FILTER_PAGES,
+        "study design",
+        default=(),
+        source="trials",
+        column="design",
+        widget="multiselect",
+        label="Study design",
+        labels=vocab.DESIGNS,
+        placeholder="Any design",
+        glossary="randomized controlled trial",
+        phrase="{}",
+    ),
+    Field(
+        "year_min",
+        "int",
+        FILTER_PAGES,
+        "earliest year",
+        pair="year_max",
+        side="min",
+        source="trials",
+        column="year",
+        widget="range",
+        label="Publication year",
+        phrase="year {}–{}",
+    ),
+    Field("year_max", "int", FILTER_PAGES, "latest year", pair="year_min", side="max", source="trials", column="year"),
+    Field(
+        "term",
+        "multi",
+        FILTER_PAGES,
+        "short- or long-term",
+        default=(),
+        source="trials",
+        column="pd_term",
+        widget="multiselect",
+        label="Short- or long-term",
+        placeholder="Either",
+        phrase="{} therapy",
+    ),
+    Field(
+        "model",
+        "multi",
+        FILTER_PAGES,
+        "named form of therapy",
+        default=(),
+        source="trials",
+        column="pd_model",
+        widget="multiselect",
+        label="Named form of psychodynamic therapy",
+        placeholder="Any form",
+        phrase="{}",
+        help="MBT: mentalization-based treatment. TFP: transference-focused psychotherapy. "
+        "PFPP: panic-focused psychodynamic psychotherapy. STPP: short-term psychodynamic psychotherapy.",
+    ),
     # Pooling choices.
-    Field("pool_vs", "choice", POOL_PAGES, "comparison to pool", values=("inactive", "active"), default="inactive"),
-    Field("pool_time", "choice", POOL_PAGES, "time point", values=tuple(vocab.TIMEPOINTS), default="post"),
-    Field("tau2", "choice", ("explore",), "between-study variance", values=("dl", "pm"), default="dl"),
+    Field(
+        "pool_vs",
+        "choice",
+        POOL_PAGES,
+        "comparison to pool",
+        values=("inactive", "active"),
+        default="inactive",
+        widget="radio",
+        label="Compared with",
+        labels={"inactive": "Inactive controls", "active": "Active treatments"},
+    ),
+    Field(
+        "pool_time",
+        "choice",
+        POOL_PAGES,
+        "time point",
+        values=tuple(vocab.TIMEPOINTS),
+        default="post",
+        widget="radio",
+        label="Time point",
+        labels=vocab.TIMEPOINTS,
+    ),
+    Field(
+        "tau2",
+        "choice",
+        ("explore",),
+        "between-study variance",
+        values=tuple(stats.TAU2_METHODS),
+        default="dl",
+        widget="radio",
+        label="Between-study variance",
+        labels=stats.TAU2_METHODS,
+        help="How the spread of true effects between trials is estimated.",
+    ),
     # Overview's effect map: all trials, trials with 100+ participants only, or the share of small trials.
-    Field("lens", "choice", ("overview",), "study-size lens", values=("all", "large", "small"), default="all"),
+    Field(
+        "lens",
+        "choice",
+        ("overview",),
+        "study-size lens",
+        values=("all", "large", "small"),
+        default="all",
+        widget="radio",
+        label="Which trials",
+        labels={
+            "all": "All trials",
+            "large": "Only trials with 100 or more people",
+            "small": "How many trials are small",
+        },
+        help="Small trials give less certain answers and sometimes larger effects. "
+        "Leave them out to see if the picture changes.",
+    ),
     # Explainers.
-    Field("claim", "choice", ("claims",), "claim"),
-    Field("compare", "multi", ("therapy_types",), "therapy types", max_items=3),
-    Field("q", "text", ("defense_mechanisms",), "search text", default="", max_chars=80),
-    Field("show", "multi", PANEL_PAGES, "chart or table", values=PANELS, default=()),
-    # Metapsy page (parsed by pdevidence.metapsy.settings and pdevidence.web.metapsy_sources).
-    Field("db", "choice", ("metapsy",), "Metapsy database"),
-    Field("outcome", "choice", ("metapsy",), "outcome"),
-    Field("family", "choice", ("metapsy",), "therapy family"),
-    Field("vs", "multi", ("metapsy",), "control condition", default=()),
-    Field("tau", "choice", ("metapsy",), "between-trial variance", values=("dl", "pm"), default="dl"),
-    Field("size", "int", ("metapsy",), "large-trial threshold", bounds=(10, 10000), default=100),
-    Field("lowrob", "flag", ("metapsy",), "low risk of bias only", default=False),
-    Field("time", "choice", ("metapsy",), "time point", values=("post", "all"), default="post"),
-    Field("src", "text", ("metapsy",), "address of a Metapsy file", default="", max_chars=2000),
+    Field(
+        "claim",
+        "choice",
+        ("claims",),
+        "claim",
+        source="claims",
+        column="id",
+        sort=False,
+        widget="selectbox",
+        label="Look at one claim",
+    ),
+    Field(
+        "compare",
+        "multi",
+        ("therapy_types",),
+        "therapy types",
+        max_items=3,
+        source="therapy_types",
+        column="id",
+        sort=False,
+        default_first=2,
+        widget="multiselect",
+        label="Therapy types to compare",
+    ),
+    Field(
+        "q",
+        "text",
+        ("defense_mechanisms",),
+        "search text",
+        default="",
+        max_chars=80,
+        widget="text",
+        label="Search mechanisms",
+        placeholder="for example: denial, humour",
+    ),
+    Field("show", "multi", PANEL_PAGES, "chart or table", values=PANELS, default=()),  # the panels (widgets.open_panel)
+    # Metapsy page: values from the chosen database, parsed by pdevidence.metapsy.settings.
+    Field("db", "choice", ("metapsy",), "Metapsy database", source="metapsy"),
+    Field("outcome", "choice", ("metapsy",), "outcome", source="metapsy"),
+    Field("family", "choice", ("metapsy",), "therapy family", source="metapsy"),
+    Field("vs", "multi", ("metapsy",), "control condition", default=(), source="metapsy"),
+    Field("tau", "choice", ("metapsy",), "between-trial variance", values=("dl", "pm"), default="dl", source="metapsy"),
+    Field("size", "int", ("metapsy",), "large-trial threshold", bounds=(10, 10000), default=100, source="metapsy"),
+    Field("lowrob", "flag", ("metapsy",), "low risk of bias only", default=False, source="metapsy"),
+    Field("time", "choice", ("metapsy",), "time point", values=("post", "all"), default="post", source="metapsy"),
+    Field(
+        "src",
+        "text",
+        ("metapsy",),
+        "address of a Metapsy file",
+        default="",
+        max_chars=2000,
+        widget="text",
+        label="Address of a Metapsy data.csv (https only)",
+        placeholder="https://raw.githubusercontent.com/metapsy-project/data-…/main/data.csv",
+    ),
 )
-BY_NAME: dict[str, Field] = {f.name: f for f in FIELDS}
+
+
+class _ByName(Mapping):
+    """The rows of FIELDS by name, read from FIELDS at each look-up (so a test may add a row)."""
+
+    def __getitem__(self, name: str) -> Field:
+        for f in FIELDS:
+            if f.name == name:
+                return f
+        raise KeyError(name)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter([f.name for f in FIELDS])
+
+    def __len__(self) -> int:
+        return len(FIELDS)
+
+
+BY_NAME: Mapping[str, Field] = _ByName()
 
 
 def fields_of(page: str) -> tuple[str, ...]:
     """The query keys a page uses."""
     return tuple(f.name for f in FIELDS if page in f.pages)
+
+
+def frame_fields(page: str) -> tuple[str, ...]:
+    """The keys of a page the frame parses before the page runs (all but those of a chosen Metapsy database)."""
+    return tuple(f.name for f in FIELDS if page in f.pages and f.source != "metapsy")
+
+
+def filter_fields() -> tuple[Field, ...]:
+    """The filters of the trials, in table order."""
+    return tuple(f for f in FIELDS if f.is_filter)
+
+
+@dataclass(frozen=True)
+class View:
+    """The view state of one run: the value of every field the frame parsed for the page. Frozen and hashable,
+    so it can key a cache; `replace` gives a new view."""
+
+    page: str
+    values: tuple[tuple[str, object], ...]
+
+    @classmethod
+    def of(cls, page: str, state: Mapping) -> View:
+        return cls(page, tuple((name, _frozen(value)) for name, value in state.items()))
+
+    def __getitem__(self, name: str):
+        for key, value in self.values:
+            if key == name:
+                return value
+        raise KeyError(name)
+
+    def __contains__(self, name) -> bool:
+        return any(key == name for key, _ in self.values)
+
+    def get(self, name: str, default=None):
+        return self.as_dict().get(name, default)
+
+    def as_dict(self) -> dict:
+        return dict(self.values)
+
+    def replace(self, **changes) -> View:
+        return View.of(self.page, self.as_dict() | changes)
+
+    def only(self, names) -> tuple[tuple[str, object], ...]:
+        """The values of these fields (those the view has), as a hashable key."""
+        return tuple((key, value) for key, value in self.values if key in names)
+
+
+def _frozen(value):
+    return tuple(value) if isinstance(value, list) else value
+
+
+def _values_in(frame, column: str, sort: bool) -> tuple[str, ...]:
+    values = frame[column].dropna().astype(str)
+    return tuple(sorted(values.unique())) if sort else tuple(dict.fromkeys(values))
+
+
+def context(tables: Mapping, names, *, page: str | None = None) -> dict:
+    """The context of these fields read off the data: each field with a `source` table and `column` gets the
+    values (or, for a whole number, the range) of that column; a field with a parent gets parent value ->
+    values. `show` gets the panels of `page`."""
+    out: dict = {}
+    for name in names:
+        f = BY_NAME[name]
+        if name == "show" and page is not None:
+            out[name] = panels_of(page)
+        if f.source not in tables or f.column is None or f.column not in tables[f.source]:
+            continue
+        frame = tables[f.source]
+        if f.kind == "int":
+            column = frame[f.column].dropna()
+            out[name] = (int(column.min()), int(column.max())) if len(column) else None
+        elif f.parent is not None:
+            parent = BY_NAME[f.parent].column
+            pairs = frame[[parent, f.column]].dropna().drop_duplicates()
+            out[name] = {
+                str(group): _values_in(rows, f.column, f.sort) for group, rows in pairs.groupby(parent, sort=True)
+            }
+        else:
+            values = _values_in(frame, f.column, f.sort)
+            out[name] = Domain(values, values[: f.default_first]) if f.default_first else values
+    return out
+
+
+def allowed(name: str, context: Mapping, state: Mapping) -> tuple[str, ...]:
+    """The values a choice or multi field may take now (a field with a parent: under the parent's chosen values)."""
+    f = BY_NAME[name]
+    entry, _ = _domain(f, context)
+    return _allowed_values(f, entry, state)
+
+
+def normalize(state: Mapping, context: Mapping) -> dict:
+    """The same selection with restrictions that select everything dropped, so equal selections serialize
+    equally: a filter of every value it can take, a value its parent no longer offers, a bound at the data's edge."""
+    out = dict(state)
+    for f in filter_fields():
+        if f.name not in out:
+            continue
+        if f.kind == "multi":
+            offered = allowed(f.name, context, out)
+            kept = tuple(v for v in offered if v in (out[f.name] or ()))
+            out[f.name] = () if offered and set(kept) >= set(offered) else kept
+        elif f.kind == "int" and out[f.name] is not None:
+            bounds, _ = _domain(f, context)
+            if bounds:
+                edge = bounds[0] if f.side == "min" else bounds[1]
+                if (f.side == "min" and out[f.name] <= edge) or (f.side == "max" and out[f.name] >= edge):
+                    out[f.name] = None
+    return out
 
 
 def shown(value) -> str:
@@ -323,8 +681,9 @@ def parse(query, context: Mapping | None = None, *, fields=None, page: str | Non
     """Valid state for the fields in scope from any query, plus what was dropped or clamped and why.
 
     Scope: `fields` (names) if given, else the fields of `page`, else every field.
-    With `page`, keys the page does not use get a notice; with only `fields`,
-    keys outside them are left to other parsers silently.
+    With `page`, keys the page does not use get a notice (keys of the page outside
+    `fields` are left to the page's own parser); with only `fields`, keys outside
+    them are left to other parsers silently.
     """
     context = context or {}
     query = as_multidict(query)
@@ -337,7 +696,8 @@ def parse(query, context: Mapping | None = None, *, fields=None, page: str | Non
     names = {f.name for f in scope}
     notices: list[str] = []
     if page is not None:
-        notices += [unknown_notice(k, page) for k in query if k not in names]
+        used = set(fields_of(page)) | names
+        notices += [unknown_notice(k, page) for k in query if k not in used]
     elif fields is None:
         notices += [unknown_notice(k) for k in query if k not in names]
     state: dict = {}

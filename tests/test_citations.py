@@ -103,7 +103,7 @@ def test_bibtex_has_one_entry_per_trial_and_special_characters_stay_inside_their
 
 @pytest.mark.parametrize("conditions", [(), ("personality",), ("eating", "psychosis")])
 def test_exports_of_a_filtered_selection_hold_exactly_its_trials(trials, conditions):
-    subset = filters.apply(trials, filters.Filters(conditions=conditions))
+    subset = filters.apply(trials, {"condition": conditions})
     expected = list(dict.fromkeys(subset["study"]))
     ris = parse_ris(citations.to_ris(subset))
     assert [r["id"] for r in ris] == expected

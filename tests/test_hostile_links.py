@@ -82,7 +82,7 @@ VALUE = st.one_of(
 
 @pytest.fixture(scope="module")
 def filter_context():
-    return filters.context(filters.options_from(load.read_all()["trials"]))
+    return filters.context(load.read_all()["trials"])
 
 
 def keys_for(page: str):

@@ -1,66 +1,75 @@
-"""The page caches: keyed by the full content of the tables passed in, never by their identity or shape."""
+"""The page caches: keyed by hashable values (what the tables were drawn from, and the other arguments), never
+by hashing the tables themselves."""
 
 from __future__ import annotations
 
 import pandas as pd
 import pytest
 
+from pdevidence import viewstate
 from pdevidence.web import memo
 
-
-def mean_effect(frame: pd.DataFrame) -> float:
-    return float(frame["g"].mean())
+CALLS: list[str] = []
 
 
-def test_equal_tables_share_a_key_and_any_changed_cell_gives_a_new_one():
-    frame = pd.DataFrame({"study": ["a", "b", "c"], "g": [0.1, 0.2, 0.3]})
-    assert memo._table_digest(frame) == memo._table_digest(frame.copy())
-    changed = frame.copy()
-    changed.loc[2, "study"] = "d"
-    assert memo._table_digest(changed) != memo._table_digest(frame)
-    assert memo._table_digest(frame["g"]) != memo._table_digest(frame["g"] + 1e-12)
+def mean_effect(frame: pd.DataFrame, scale: float = 1.0) -> float:
+    CALLS.append("mean_effect")
+    return float(frame["g"].mean()) * scale
 
 
-def test_a_cached_result_follows_the_content_of_its_table():
+def build_figure(frame: pd.DataFrame) -> dict:
+    CALLS.append("build_figure")
+    return {"points": len(frame)}
+
+
+@pytest.fixture(autouse=True)
+def fresh_caches():
+    memo._computed.clear()
+    memo._figure.clear()
+    CALLS.clear()
+
+
+def test_the_same_key_and_arguments_compute_once():
     frame = pd.DataFrame({"study": ["a", "b"], "g": [0.2, 0.4]})
-    assert memo.computed(mean_effect, frame) == pytest.approx(0.3)
-    same_shape = frame.assign(g=[1.0, 2.0])
-    assert memo.computed(mean_effect, same_shape) == 1.5
-    assert memo.computed(mean_effect, frame.copy()) == pytest.approx(0.3)
+    assert memo.computed(mean_effect, frame, key=("data", "all")) == pytest.approx(0.3)
+    assert memo.computed(mean_effect, frame.copy(), key=("data", "all")) == pytest.approx(0.3)
+    assert CALLS == ["mean_effect"]
 
 
-def test_equal_tables_built_differently_share_a_key():
-    import pickle
-
-    frame = pd.DataFrame({"study": ["a", "b", "c"], "g": [0.1, 0.2, 0.3], "n": [10, 20, 30]})
-    round_trip = pickle.loads(pickle.dumps(frame))
-    rebuilt = pd.concat([frame.iloc[:1], frame.iloc[1:]])
-    assert memo._table_digest(round_trip) == memo._table_digest(frame) == memo._table_digest(rebuilt)
-    assert memo._table_digest(frame.copy(deep=False)) == memo._table_digest(frame)
-
-
-def test_names_types_and_index_are_part_of_the_key():
-    frame = pd.DataFrame({"study": ["a", "b"], "g": [1.0, 2.0]})
-    digest = memo._table_digest(frame)
-    assert memo._table_digest(frame.rename(columns={"g": "d"})) != digest
-    assert memo._table_digest(frame.astype({"g": "float32"})) != digest
-    assert memo._table_digest(frame.set_axis([5, 6])) != digest
-    assert memo._table_digest(frame[["g", "study"]]) != digest
-    assert memo._table_digest(frame["g"].rename("h")) != memo._table_digest(frame["g"])
+def test_another_key_or_another_argument_computes_again():
+    frame = pd.DataFrame({"study": ["a", "b"], "g": [0.2, 0.4]})
+    memo.computed(mean_effect, frame, key=("data", "all"))
+    assert memo.computed(mean_effect, frame.assign(g=[1.0, 2.0]), key=("data", "depression")) == 1.5
+    assert memo.computed(mean_effect, frame, 10.0, key=("data", "all")) == pytest.approx(3.0)
+    assert memo.computed(mean_effect, frame, scale=2.0, key=("data", "all")) == pytest.approx(0.6)
+    assert CALLS == ["mean_effect"] * 4
 
 
-def test_cells_pandas_cannot_hash_fall_back_to_the_full_content():
-    frame = pd.DataFrame({"arms": [["a", "b"], ["c"]]})
-    other = pd.DataFrame({"arms": [["a", "b"], ["d"]]})
-    assert memo._table_digest(frame) != memo._table_digest(other)
+def test_the_tables_are_not_hashed_the_key_stands_for_them():
+    frame = pd.DataFrame({"g": [0.2, 0.4]})
+    memo.computed(mean_effect, frame, key="v1")
+    # A different table under the same key is the same result: the key is the caller's promise.
+    assert memo.computed(mean_effect, frame.assign(g=[5.0, 5.0]), key="v1") == pytest.approx(0.3)
+    assert CALLS == ["mean_effect"]
 
 
-def test_what_pandas_hashes_alike_still_gives_different_keys():
-    frame = pd.DataFrame({"g": [1.0, 2.0]})
-    assert memo._table_digest(frame.rename_axis("trial")) != memo._table_digest(frame)
-    assert memo._table_digest(frame.rename_axis(columns="what")) != memo._table_digest(frame)
-    labels = pd.Series(["a", "b"], dtype=pd.CategoricalDtype(["a", "b"]))
-    assert memo._table_digest(labels) != memo._table_digest(labels.cat.reorder_categories(["b", "a"]))
-    mixed = pd.DataFrame({"v": pd.Series([1, None], dtype=object)})
-    text = pd.DataFrame({"v": pd.Series(["1", float("nan")], dtype=object)})
-    assert memo._table_digest(mixed) != memo._table_digest(text)
+def test_a_frozen_view_state_is_a_key():
+    frame = pd.DataFrame({"g": [0.2, 0.4]})
+    view = viewstate.View.of("explore", {"condition": ("depression",), "n_min": None})
+    memo.computed(mean_effect, frame, key=view)
+    memo.computed(mean_effect, frame, key=viewstate.View.of("explore", {"condition": ("depression",), "n_min": None}))
+    memo.computed(mean_effect, frame, key=view.replace(n_min=100))
+    assert CALLS == ["mean_effect", "mean_effect"]
+
+
+def test_a_figure_is_built_once_per_key_and_shared():
+    frame = pd.DataFrame({"g": [0.2, 0.4, 0.6]})
+    first = memo.figure(build_figure, frame, key="v1")
+    assert memo.figure(build_figure, frame, key="v1") is first
+    assert memo.figure(build_figure, frame.head(1), key="v2") == {"points": 1}
+    assert CALLS == ["build_figure", "build_figure"]
+
+
+def test_a_call_without_a_key_is_refused():
+    with pytest.raises(TypeError, match="key"):
+        memo.computed(mean_effect, pd.DataFrame({"g": [1.0]}))

@@ -9,7 +9,7 @@ MAX_GRADE = 9.0
 
 
 @pytest.mark.parametrize(
-    "name", ["THERAPY_TYPES", "SHORT_VS_LONG", "FOLLOWUP_CAVEAT", "DEFENSES", "CLAIMS", "GLOSSARY"]
+    "name", ["THERAPY_TYPES", "SHORT_VS_LONG", "FOLLOWUP_CAVEAT", "DEFENSES", "CLAIMS", "GLOSSARY", "EFFECT_MAP"]
 )
 def test_page_introductions_are_plain_language(name):
     text = getattr(prose, name)

@@ -32,9 +32,10 @@ TIME_POST = "post"
 TIME_ALL = "all"
 
 
-@dataclass
+@dataclass(frozen=True)
 class Database:
-    """A Metapsy database, read and normalised.
+    """A Metapsy database, read and normalised. Frozen: one object is cached and shared by every session, so a
+    changed attribute would reach them all; `dataclasses.replace` gives a new one.
 
     `rows` keeps every row of the file (no row is dropped) with the original
     columns plus: family, outcome (key), outcome_label, outcome_kind,
@@ -67,7 +68,7 @@ class Database:
 
     def __post_init__(self):
         if self.info is None:
-            self.info = info_for(self.name)
+            object.__setattr__(self, "info", info_for(self.name))
 
     # Derived values below are worked out once per database (functools.cached_property): a database's
     # tables are never changed after it is built.

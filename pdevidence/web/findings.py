@@ -54,8 +54,7 @@ def _render_reviews(said: list[reviews.Said]) -> None:
 def render_summary() -> None:
     """Every condition's lines as headings, sentences and a small table, before any click."""
     tables = [widgets.table(n) for n in ("trials", "meta_analyses", "metapsy_summary_effects", "verdicts")]
-    # memo keys each table by one digest per run, shared with the page's other cached steps.
-    entries = memo.computed(reviews.build, *tables, widgets.table("review_statements"))
+    entries = memo.computed(reviews.build, *tables, widgets.table("review_statements"), key=widgets.data_key())
     st.subheader("Does it work for my condition, and how sure are we?")
     st.markdown(
         "Certainty is **our rating by these rules** (GRADE-style), not a review's. "

@@ -9,10 +9,17 @@ from streamlit.runtime.pages_manager import PagesManager
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 
-def run_id():
-    """Changes with every script run (each run has its own cursors object); None outside a run."""
+def current_run():
+    """A token of this script run: the run's own cursors object (Streamlit makes a new one per run); None
+    outside a run. Kept by whoever stores it, so it can never be confused with a later run's token (an id()
+    of a freed object could be reused); compare with `is_current`."""
     ctx = get_script_run_ctx()
-    return id(ctx.cursors) if ctx is not None else None
+    return ctx.cursors if ctx is not None else None
+
+
+def is_current(token) -> bool:
+    """Whether a token from `current_run` belongs to this run."""
+    return token is not None and token is current_run()
 
 
 def page_scope() -> str:

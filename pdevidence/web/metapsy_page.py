@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from pdevidence import charts, stats, viewstate
+from pdevidence import charts, stats
 from pdevidence.metapsy import coding as mp_coding
 from pdevidence.metapsy import effects as mp_effects
 from pdevidence.metapsy import outcomes as mp_outcomes
@@ -43,10 +43,10 @@ from pdevidence.metapsy.settings import (
     parse_settings,
     serialize_settings,
 )
-from pdevidence.web import link, memo, widgets
+from pdevidence.web import link, memo, metapsy_sources, widgets
 
 _KEYS = {
-    "database": "mp_db",
+    "database": metapsy_sources.DB_KEY,
     "outcome": "mp_outcome",
     "family": "mp_family",
     "comparators": "mp_vs",
@@ -149,24 +149,34 @@ def settings_sidebar(found: dict[str, Database]) -> Settings:
     if not names:
         widgets.stop_page()
     options_for = lambda name: DatabaseOptions.of(found[name])  # noqa: E731
+    _fill_widgets(found, names, url, options_for)
+    database, options = _render_settings(found, names, options_for)
+    settings = _chosen_settings(database, options)
+    link.stage(serialize_settings(settings, names, options_for), PARAMS)
+    link.keep("metapsy", settings)
+    widgets.render_share_link(st.sidebar)
+    return settings
+
+
+def _fill_widgets(found, names: tuple[str, ...], url: dict[str, list[str]], options_for) -> None:
+    """Put into the widgets what this run shows: the link's settings when the URL wins, else the session's."""
     state = st.session_state
     kept = link.kept("metapsy")
-    notices: list[str] = []
     if link.url_wins() or _KEYS["database"] not in state:
         if not url and kept is not None and kept.database in found:
             _set_widgets(kept)  # the session's own choices, carried across pages
         else:
             parsed = parse_settings(url, names, options_for)
-            notices = parsed.notices
+            widgets.render_notices(parsed.notices)
             _set_widgets(parsed.settings)
     elif not url and kept is not None:
         _set_widgets(kept)
     if state.get(_KEYS["database"]) not in found:
         state[_KEYS["database"]] = default_database(names)
-    # The app's frame drops keys the page does not use; this covers the page run on its own.
-    notices += [viewstate.unknown_notice(k) for k in viewstate.unknown_keys(link.query(), "metapsy")]
-    widgets.render_notices(notices)
 
+
+def _render_settings(found, names: tuple[str, ...], options_for) -> tuple[str, DatabaseOptions]:
+    """The settings' widgets in the sidebar; the database chosen and what its settings may take."""
     sb = st.sidebar
     sb.header("Trial database")
     database = sb.selectbox(
@@ -222,8 +232,14 @@ def settings_sidebar(found: dict[str, Database]) -> Settings:
     )
     sb.number_input("Large trial: at least this many participants", *THRESHOLD_RANGE, step=10, key=_KEYS["threshold"])
 
+    return database, options
+
+
+def _chosen_settings(database: str, options: DatabaseOptions) -> Settings:
+    """The settings the widgets show (a choice of every control condition is no restriction)."""
+    state = st.session_state
     chosen = tuple(state[_KEYS["comparators"]])
-    settings = Settings(
+    return Settings(
         database=database,
         family=state.get(_KEYS["family"]) if options.families else None,
         comparators=()
@@ -235,11 +251,6 @@ def settings_sidebar(found: dict[str, Database]) -> Settings:
         time=state[_KEYS["time"]],
         outcome=state.get(_KEYS["outcome"]) if options.outcomes else None,
     )
-    params = serialize_settings(settings, names, options_for)
-    link.stage(params, PARAMS)
-    link.keep("metapsy", settings)
-    widgets.render_share_link(sb)
-    return settings
 
 
 # ---------------------------------------------------------------- rendering
@@ -319,7 +330,12 @@ def _family_rows(summary: pd.DataFrame, label) -> pd.DataFrame:
     )
 
 
-def render_families(db: Database, summary: pd.DataFrame) -> None:
+def _key(db: Database, settings: Settings) -> tuple:
+    """What a database's cached results are drawn from: its content and the settings."""
+    return (db.fingerprint, settings)
+
+
+def render_families(db: Database, summary: pd.DataFrame, settings: Settings) -> None:
     """Pooled g per therapy family, psychodynamic therapy highlighted, with the full table."""
     if summary.empty:
         st.info("No comparisons match these settings.")
@@ -349,7 +365,7 @@ def render_families(db: Database, summary: pd.DataFrame) -> None:
         st.dataframe(_summary_table(summary), hide_index=True, width="stretch")
         return
     widgets.render_chart(
-        lambda: memo.figure(charts.family_forest, rows, highlight=PSYCHODYNAMIC),
+        lambda: memo.figure(charts.family_forest, rows, highlight=PSYCHODYNAMIC, key=_key(db, settings)),
         lambda: _summary_table(summary),
         "Each diamond is one therapy family's pooled g against the control conditions, with its 95% CI; the "
         "dotted line is the 95% prediction interval (where a new trial's effect would likely fall). "
@@ -399,8 +415,10 @@ def across_table(across: pd.DataFrame) -> pd.DataFrame:
     return table.rename(columns={"condition": "condition", "outcome_label": "outcome"}).fillna("no trials")
 
 
-def render_across(across: pd.DataFrame) -> None:
-    """Psychodynamic therapy next to every other family, per condition and outcome."""
+def render_across(databases: dict[str, Database], settings: Settings) -> None:
+    """Psychodynamic therapy next to every other family, per condition and outcome, in the databases loaded."""
+    across = across_of(databases, settings)
+    key = (tuple((name, db.fingerprint) for name, db in databases.items()), settings.analysis())
     if across.empty:
         st.info("No loaded database has a psychodynamic therapy arm with a usable effect at these settings.")
         return
@@ -414,7 +432,7 @@ def render_across(across: pd.DataFrame) -> None:
         st.dataframe(across_table(across), hide_index=True, width="stretch")
     else:
         widgets.render_chart(
-            lambda: memo.figure(charts.family_forest, rows, highlight=PSYCHODYNAMIC),
+            lambda: memo.figure(charts.family_forest, rows, highlight=PSYCHODYNAMIC, key=key),
             lambda: across_table(across),
             "Pooled g against control conditions, one block per condition and outcome, for every database "
             "with a psychodynamic arm. The chart shows psychodynamic therapy and CBT; the table has every family "
@@ -526,7 +544,7 @@ def render_trials(db: Database, effects: pd.DataFrame, settings: Settings) -> No
     if effects.empty:
         st.info(f"No trials of {label.lower()} in this database at these settings.")
         return
-    pooled = memo.computed(pooled_for, effects, settings.method)
+    pooled = memo.computed(pooled_for, effects, settings.method, key=_key(db, settings))
     if pooled is None:
         st.warning(
             f"Too few trials to pool: {len(effects)} trial(s) of {label.lower()} at these settings; pooling needs "
@@ -540,7 +558,9 @@ def render_trials(db: Database, effects: pd.DataFrame, settings: Settings) -> No
             f"I² = {pooled.i2:.0%}, tau² = {pooled.tau2:.3f} ({pooled.method})."
         )
     widgets.render_chart(
-        lambda: memo.figure(charts.forest_plot, forest_rows(effects), pooled, x_title=charts.THERAPY_G_AXIS),
+        lambda: memo.figure(
+            charts.forest_plot, forest_rows(effects), pooled, x_title=charts.THERAPY_G_AXIS, key=_key(db, settings)
+        ),
         lambda: effects[
             ["study", "arms", "comparators", "n", "comparisons", "g", "se", "rob_level", "coding", "assumptions"]
         ].round(3),
@@ -558,7 +578,7 @@ def render_size_lens(db: Database, effects: pd.DataFrame, settings: Settings) ->
     if effects.empty:
         st.info(f"No trials of {label.lower()} at these settings.")
         return
-    lens = memo.computed(size_lens, effects, threshold, settings.method)
+    lens = memo.computed(size_lens, effects, threshold, settings.method, key=_key(db, settings))
     pooled_lens = lens[lens["g"].notna()]
     st.markdown(f"**{label}**, trials split at {threshold} participants:")
     st.markdown(
@@ -581,6 +601,7 @@ def render_size_lens(db: Database, effects: pd.DataFrame, settings: Settings) ->
                     key=pooled_lens["group"],
                     detail=pooled_lens["studies"].astype(str) + " trials",
                 ),
+                key=_key(db, settings),
             ),
             lambda: lens.drop(columns=["group"]).round(3),
             "If small trials report clearly larger effects than large ones, the pooled estimate may be inflated "
@@ -596,14 +617,14 @@ def render_size_lens(db: Database, effects: pd.DataFrame, settings: Settings) ->
         panel = widgets.open_panel("Table: every family, large trials only", "large")
         if panel is not None:
             panel.dataframe(_summary_table(large), hide_index=True, width="stretch")
-    egger = memo.computed(small_study_test, effects)
+    egger = memo.computed(small_study_test, effects, key=_key(db, settings))
     if egger is None:
         st.info(
             f"{len(effects)} trial(s) of {label.lower()}: a funnel plot and Egger's test need at least "
             f"{stats.MIN_STUDIES_FOR_EGGER} trials, so none is shown."
         )
         return
-    pooled = memo.computed(pooled_for, effects, settings.method)
+    pooled = memo.computed(pooled_for, effects, settings.method, key=_key(db, settings))
     st.markdown(
         f"**Small-study effects** (Egger's test): intercept {egger.intercept:.2f} (95% CI "
         f"{egger.intercept_ci_low:.2f} to {egger.intercept_ci_high:.2f}), p = {egger.p_value:.3f}, k = {egger.k}."
@@ -616,6 +637,7 @@ def render_size_lens(db: Database, effects: pd.DataFrame, settings: Settings) ->
             pooled,
             labels=effects["study"],
             x_title=charts.THERAPY_G_AXIS,
+            key=_key(db, settings),
         ),
         lambda: effects[["study", "n", "g", "se"]].round(3),
         "Each dot is one trial: its g against its standard error. Egger's test (above) asks whether small "

@@ -16,7 +16,7 @@ import re
 import threading
 import time
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import streamlit as st
@@ -31,7 +31,7 @@ DB_PARAM = "db"
 SRC_PARAM = "src"
 UPLOAD_LIMIT_MB = fetch.MAX_BYTES // fetch.MB
 UPLOAD_LIMIT_BYTES = fetch.MAX_BYTES
-_DB_KEY = "mp_db"  # the database selectbox (drawn by metapsy_page.settings_sidebar)
+DB_KEY = "mp_db"  # the session key of the database selectbox (drawn by metapsy_page.settings_sidebar)
 _EXPANDER = "mp_source_panel"
 
 
@@ -92,18 +92,25 @@ class Databases(Mapping):
 # ---------------------------------------------------------------- reading, cached
 
 
+# A cached Database is shared by every session and never changed after it is cached: what it says about
+# itself (its catalogue entry, `info`) is part of the cache key and set before the object is cached.
+
+
 @st.cache_resource(show_spinner=False, max_entries=40)
-def _read_file(csv_path: str, codebook_path: str | None, name: str, digest: str) -> Database:
-    """A catalogue database read once per server process and version (the digest keys the version)."""
+def _read_file(csv_path: str, codebook_path: str | None, info: sources.DatabaseInfo, digest: str) -> Database:
+    """A catalogue database read once per server process, version and catalogue entry (the digest keys the
+    version)."""
     data = Path(csv_path).read_bytes()
     book = Path(codebook_path).read_bytes() if codebook_path else None
-    return read_database(data, codebook=book, name=name, catalogued=True)
+    return replace(read_database(data, codebook=book, name=info.name, catalogued=True), info=info)
 
 
 @st.cache_resource(show_spinner=False, max_entries=2, ttl=3600, scope="session")
-def _read_upload(digest: str, name: str, codebook_digest: str | None, _data: bytes, _codebook: bytes | None):
-    """An upload read once per session (freed when the session ends); the digests are the cache key."""
-    return read_database(_data, codebook=_codebook, name=name)
+def _read_upload(digest: str, name: str, what: str, codebook_digest: str | None, _data: bytes, _codebook):
+    """An upload (or a file from an address) read once per session (freed when the session ends); the digests
+    are the cache key. `what` says where it came from, for its catalogue entry."""
+    db = read_database(_data, codebook=_codebook, name=name)
+    return replace(db, info=_own_file_info(name, what))
 
 
 def _digest(data: bytes) -> str:
@@ -116,9 +123,7 @@ def _stamp(path: Path) -> str:
 
 
 def _read_cached(got: cache.Cached, info: sources.DatabaseInfo) -> Database:
-    db = _read_file(str(got.csv), str(got.codebook) if got.codebook else None, info.name, _stamp(got.csv))
-    db.info = info
-    return db
+    return _read_file(str(got.csv), str(got.codebook) if got.codebook else None, info, _stamp(got.csv))
 
 
 # ---------------------------------------------------------------- fetching with progress
@@ -267,8 +272,8 @@ def load_databases() -> Databases | None:
         render_no_data(found)
         return None
     state = st.session_state
-    if state.get(_DB_KEY) not in found.ready and state.get(_DB_KEY) not in found.extra:
-        state[_DB_KEY] = chosen
+    if state.get(DB_KEY) not in found.ready and state.get(DB_KEY) not in found.extra:
+        state[DB_KEY] = chosen
     # Databases already here (local copies, cache) are cheap to read: the across-conditions view uses them.
     for name in found.catalogue.offered:
         if name not in found.ready and name not in found.unavailable:
@@ -290,7 +295,7 @@ def _wanted(found: Databases) -> list[str]:
     url = _url_database(found)
     if url is not None:
         out.append(url)
-    current = st.session_state.get(_DB_KEY)
+    current = st.session_state.get(DB_KEY)
     if (
         isinstance(current, str)
         and current not in out
@@ -347,11 +352,7 @@ def _render_catalogue_note(found: Databases) -> None:
 
 def _address_source() -> tuple[tuple[str, Database, dict] | None, str | None]:
     """The database given by its address (`?src=`), fetched within the limits; a message if it cannot be used."""
-    address = widgets.url_text(
-        "Address of a Metapsy data.csv (https only)",
-        SRC_PARAM,
-        placeholder="https://raw.githubusercontent.com/metapsy-project/data-…/main/data.csv",
-    ).strip()
+    address = widgets.render_field(SRC_PARAM).strip()
     if not address:
         return None, None
     try:
@@ -364,8 +365,7 @@ def _address_source() -> tuple[tuple[str, Database, dict] | None, str | None]:
         data = got.csv.read_bytes()
         book = got.codebook.read_bytes() if got.codebook else None
         name = f"{safe_name(got.name)} (address)"
-        db = _read_upload(_digest(data), name, _digest(book) if book else None, data, book)
-        db.info = _own_file_info(name, "file from an address")
+        db = _read_upload(_digest(data), name, "file from an address", _digest(book) if book else None, data, book)
     except (MetapsyError, OSError) as exc:
         slot.empty()
         return None, f"The file at {widgets.code(fetch.shown_url(address))} cannot be used: {widgets.code(exc)}"
@@ -411,9 +411,8 @@ def read_uploads(files) -> tuple[dict[str, Database], list[str]]:
         book_data = book.getvalue() if book else None
         try:
             data = fetch.gunzip_capped(data, UPLOAD_LIMIT_BYTES, "the upload")
-            db = _read_upload(_digest(data), name, _digest(book_data) if book_data else None, data, book_data)
-            db.info = _own_file_info(name, "your uploaded file")
-            found[name] = db
+            digest = _digest(book_data) if book_data else None
+            found[name] = _read_upload(_digest(data), name, "your uploaded file", digest, data, book_data)
         except MetapsyError as exc:
             errors.append(f"{widgets.code(_file_label(table.name))} cannot be used: {widgets.code(exc)}")
     return found, errors

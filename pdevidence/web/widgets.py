@@ -1,4 +1,6 @@
-"""Cached data access and the widgets shared by pages (the only module here that draws)."""
+"""The widgets shared by pages: fields of the view state drawn from their row of viewstate.FIELDS
+(`render_field`, `filter_sidebar`), panels, notices, downloads, and the frame's parts (disclaimer, footer,
+start and finish of a page). Tables come from pdevidence.web.data."""
 
 from __future__ import annotations
 
@@ -8,8 +10,8 @@ from urllib.parse import urlencode
 import pandas as pd
 import streamlit as st
 
-from pdevidence import effectmap, evidence, filters, load, viewstate, vocab
-from pdevidence.web import internals, link, memo
+from pdevidence import effectmap, evidence, filters, load, viewstate
+from pdevidence.web import data, internals, link
 
 DISCLAIMER = (
     "**Information only, not medical advice.** This site summarizes published research. "
@@ -28,12 +30,10 @@ SOURCES_FOOTER = (
     "This site collects no analytics and keeps no record of what you look at."
 )
 
-_FILTER_FIELDS = ("conditions", "specifics", "comparator_types", "designs", "terms", "models", "n", "year")
 _NOTICES = "_url_notices"
 _NOTICE_SLOT = "_url_notice_slot"
 NOTICE_ICON = ":material/link_off:"
 PANEL_PARAM = "show"
-_PANELS_PARSED = "_panels_parsed"
 _PAGE_PATH = "_page_path"
 _SHARE_SLOT = "_share_slot"
 
@@ -83,22 +83,20 @@ def to_csv(frame: pd.DataFrame) -> bytes:
     return csv_safe(frame).to_csv(index=False).encode("utf-8")
 
 
-# The bundled tables are read once per process and shared by every session (st.cache_resource):
-# st.cache_data would unpickle every table on each of the many calls a page makes. Callers get
-# shallow copy-on-write copies (pandas 3), so a change made by one never reaches the cache.
-@st.cache_resource(show_spinner=False)
-def _validated_tables() -> dict[str, pd.DataFrame]:
-    return load.read_all()
-
-
 def tables() -> dict[str, pd.DataFrame]:
     """Every bundled table, validated once per server process."""
-    return {name: frame.copy(deep=False) for name, frame in _validated_tables().items()}
+    return data.tables()
+
+
+def data_key(view: viewstate.View | None = None) -> tuple:
+    """What a cached result drawn from the bundled data depends on: their fingerprint and, given a view, the
+    filters' selection (the trials a page shows are a function of these two). Keys memo.computed/figure."""
+    return (data.fingerprint(),) if view is None else (data.fingerprint(), filters.selection(view))
 
 
 @st.cache_resource(show_spinner=False)
 def _all_evidence() -> pd.DataFrame:
-    return evidence.all_evidence(load.read_all())
+    return evidence.all_evidence(data.tables())
 
 
 def _evidence() -> pd.DataFrame:
@@ -146,26 +144,15 @@ def render_footer() -> None:
     st.caption(SOURCES_FOOTER)
 
 
-def _run_token():
-    """Changes on every script run, so a notice slot from an earlier run is never reused."""
-    return internals.run_id()
-
-
-def start_page(path: str) -> None:
-    """Called by the frame before a page runs: a slot for this run's link notices, and keys the page
-    does not use dropped from the URL (and so from the share link) with a notice."""
+def start_page(path: str, *, framed: bool = True) -> None:
+    """Called by the frame before a page runs: a slot for this run's link notices, and this run's view state
+    parsed once (keys the page does not use and values it cannot take are dropped with a notice, and so
+    left out of the address and the share link)."""
     state = st.session_state
     state[_NOTICES] = []
     state[_PAGE_PATH] = path
-    state[_NOTICE_SLOT] = (_run_token(), st.empty())
-    link.begin(path, framed=True)
-    unknown = viewstate.unknown_keys(_query(), path)
-    link.stage({}, unknown)
-    render_notices([viewstate.unknown_notice(key, path) for key in unknown])
-    if PANEL_PARAM in _query():  # checked here too, so a page that stops early still says so
-        opened, _ = _url_panels()
-        kept = [p for p in viewstate.PANELS if p in opened]
-        write_query_params({PANEL_PARAM: kept} if kept else {}, (PANEL_PARAM,))
+    state[_NOTICE_SLOT] = (internals.current_run(), st.empty())
+    render_notices(link.begin(path, framed=framed))
 
 
 def _draw_notices(notices: list[str]) -> None:
@@ -184,7 +171,7 @@ def render_notices(notices: list[str]) -> None:
         return
     state = st.session_state
     slot = state.get(_NOTICE_SLOT)
-    if slot is None or slot[0] != _run_token():
+    if slot is None or not internals.is_current(slot[0]):
         _draw_notices(list(notices))
         return
     state[_NOTICES] = state.get(_NOTICES, []) + list(notices)
@@ -199,157 +186,107 @@ def _query(names=None) -> dict[str, list[str]]:
 
 def _page_scope() -> str:
     """An id of the running page: widget state does not survive a page switch,
-    so each page keeps its own widget keys and is refilled from the shared state."""
+    so each page keeps its own widget keys and is refilled from the view state."""
     return internals.page_scope()
 
 
-def _keys() -> dict[str, str]:
-    scope = _page_scope()
-    return {field: f"f_{scope}_{field}" for field in _FILTER_FIELDS}
+# ---------------------------------------------------------------- widgets bound to the view state
 
 
-def _set_widgets(chosen: filters.Filters, options: filters.Options, only_missing: bool = False) -> None:
-    state, keys = st.session_state, _keys()
-    values = {
-        attr: list(getattr(chosen, attr))
-        for attr in ("conditions", "specifics", "comparator_types", "designs", "terms", "models")
-    }
-    values["n"] = (
-        chosen.n_min if chosen.n_min is not None else options.n_range[0],
-        chosen.n_max if chosen.n_max is not None else options.n_range[1],
-    )
-    values["year"] = (
-        chosen.year_min if chosen.year_min is not None else options.year_range[0],
-        chosen.year_max if chosen.year_max is not None else options.year_range[1],
-    )
-    for field, value in values.items():
-        if not (only_missing and keys[field] in state):
-            state[keys[field]] = value
+def _widget_key(name: str) -> str:
+    return f"view_{_page_scope()}_{name}"
 
 
-def write_query_params(params: dict, names) -> None:
-    """Make the URL's parameters among `names` equal `params` (a value or a list) when the run ends."""
-    link.stage(params, names)
+def _to_widget(f: viewstate.Field, current: viewstate.View, context: dict):
+    if f.widget == "range":
+        low, high = context.get(f.name) or (0, 0)
+        chosen_low, chosen_high = current[f.name], current[f.pair]
+        return (chosen_low if chosen_low is not None else low, chosen_high if chosen_high is not None else high)
+    value = current[f.name]
+    return list(value) if f.kind == "multi" else value
 
 
-def _reset_filters(options: filters.Options) -> None:
-    _set_widgets(filters.Filters(), options)
-
-
-def filter_sidebar(studies_frame: pd.DataFrame) -> filters.Filters:
-    """Sidebar filters kept in the URL: a shared link reopens the same selection.
-
-    The URL wins when it differs from what this session last wrote (a link was
-    opened, or the browser went back or forward); otherwise the session's
-    selection carries over between pages and is written back to the URL.
-    """
-    options = memo.computed(filters.options_from, studies_frame)
-    state = st.session_state
-    if link.url_wins() or link.kept("filters") is None:
-        parsed = filters.parse(_query(filters.PARAM_NAMES), options, strict=False)
-        render_notices(parsed.notices)
-        _set_widgets(parsed.filters, options)
+def _changed(name: str) -> None:
+    """on_change of a field's widget: a new view with the widget's value, restrictions of everything dropped."""
+    f, value = viewstate.BY_NAME[name], st.session_state[_widget_key(name)]
+    current, context = link.view(), link.context()
+    if f.widget == "range":
+        changes = {f.name: int(value[0]), f.pair: int(value[1])}
+    elif f.kind == "multi":
+        offered = viewstate.allowed(name, context, current.as_dict()) or f.values or ()
+        changes = {name: tuple(v for v in offered if v in value)}
     else:
-        _set_widgets(link.kept("filters"), options, only_missing=True)
+        changes = {name: value}
+    link.set_view(viewstate.View.of(current.page, viewstate.normalize(current.as_dict() | changes, context)))
 
-    keys = _keys()
+
+def render_field(name: str, *, container=None, labels: dict[str, str] | None = None):
+    """The widget of a field of viewstate.FIELDS (its kind, label, help from the table), bound to the view state:
+    it shows the view's value and a change makes a new view (on_change). Returns the field's value.
+    `labels` (value -> text) for values whose names come from the data (claims, therapy types)."""
+    f, current, context = viewstate.BY_NAME[name], link.view(), link.context()
+    key = _widget_key(name)
+    st.session_state[key] = _to_widget(f, current, context)
+    shown = labels or f.labels or {}
+    common = {
+        "key": key,
+        "on_change": _changed,
+        "args": (name,),
+        "help": f.help or (glossary_help(f.glossary) if f.glossary else None),
+    }
+    target = container or st
+    if f.widget == "text":
+        target.text_input(f.label, placeholder=f.placeholder or "", max_chars=f.max_chars, **common)
+        return link.view()[name]
+    if f.widget == "range":
+        low, high = context.get(name) or (0, 0)
+        target.slider(f.label, min_value=low, max_value=high, **common)
+        return link.view()[name], link.view()[f.pair]
+    options = viewstate.allowed(name, context, current.as_dict()) or f.values or ()
+    options = [v for v in options if not labels or v in labels]
+    fmt = lambda v: shown.get(v, v)  # noqa: E731
+    if f.widget == "multiselect":
+        placeholder = "Any in the chosen groups" if f.parent and current[f.parent] else f.placeholder
+        target.multiselect(
+            f.label, options, format_func=fmt, placeholder=placeholder, max_selections=f.max_items, **common
+        )
+    elif f.widget == "selectbox":
+        target.selectbox(f.label, options, format_func=fmt, **common)
+    else:
+        target.radio(f.label, options, format_func=fmt, horizontal=True, **common)
+    return link.view()[name]
+
+
+def _clear_filters() -> None:
+    defaults = viewstate.parse({}, link.context(), fields=filters.names()).state
+    link.set_view(link.view().replace(**defaults))
+
+
+def filter_sidebar() -> viewstate.View:
+    """The filters of the trials in the sidebar, one widget per filter row of viewstate.FIELDS; kept in the URL,
+    so a shared link reopens the same selection."""
     sb = st.sidebar
     sb.header("Filter studies")
-    sb.multiselect(
-        "Condition",
-        options.conditions,
-        key=keys["conditions"],
-        format_func=lambda c: vocab.label(vocab.CONDITION_GROUPS, c),
-        placeholder="All conditions",
-    )
-    specific_options = options.specifics_under(state[keys["conditions"]])
-    state[keys["specifics"]] = [v for v in state.get(keys["specifics"], []) if v in specific_options]
-    if specific_options:
-        sb.multiselect(
-            "Specific condition",
-            specific_options,
-            key=keys["specifics"],
-            format_func=lambda c: vocab.label(vocab.CONDITIONS_SPECIFIC, c),
-            placeholder="Any in the chosen groups" if state[keys["conditions"]] else "Any condition",
-        )
-    sb.slider(
-        "Study size (participants randomized)",
-        min_value=options.n_range[0],
-        max_value=options.n_range[1],
-        key=keys["n"],
-        help="Total number of people randomized in the trial, all groups together.",
-    )
-    sb.multiselect(
-        "Compared with",
-        options.comparator_types,
-        key=keys["comparator_types"],
-        format_func=lambda c: vocab.label(vocab.COMPARATOR_TYPES, c),
-        placeholder="Any comparison",
-        help=glossary_help("treatment as usual"),
-    )
-    sb.multiselect(
-        "Study design",
-        options.designs,
-        key=keys["designs"],
-        format_func=lambda c: vocab.label(vocab.DESIGNS, c),
-        placeholder="Any design",
-        help=glossary_help("randomized controlled trial"),
-    )
-    sb.slider(
-        "Publication year",
-        min_value=options.year_range[0],
-        max_value=options.year_range[1],
-        key=keys["year"],
-    )
-    sb.multiselect("Short- or long-term", options.terms, key=keys["terms"], placeholder="Either")
-    sb.multiselect(
-        "Named form of psychodynamic therapy",
-        options.models,
-        key=keys["models"],
-        placeholder="Any form",
-        help="MBT: mentalization-based treatment. TFP: transference-focused psychotherapy. "
-        "PFPP: panic-focused psychodynamic psychotherapy. STPP: short-term psychodynamic psychotherapy.",
-    )
-    sb.button("Clear filters", on_click=_reset_filters, args=(options,))
-
-    n_low, n_high = state[keys["n"]]
-    y_low, y_high = state[keys["year"]]
-    chosen = filters.normalize(
-        filters.Filters(
-            conditions=tuple(state[keys["conditions"]]),
-            specifics=tuple(state[keys["specifics"]]),
-            comparator_types=tuple(state[keys["comparator_types"]]),
-            designs=tuple(state[keys["designs"]]),
-            terms=tuple(state[keys["terms"]]),
-            models=tuple(state[keys["models"]]),
-            n_min=int(n_low),
-            n_max=int(n_high),
-            year_min=int(y_low),
-            year_max=int(y_high),
-        ),
-        options,
-    )
-    params = filters.serialize(chosen)
-    write_query_params(params, filters.PARAM_NAMES)
-    link.keep("filters", chosen)
+    for f in viewstate.filter_fields():
+        offered = viewstate.allowed(f.name, link.context(), link.view().as_dict()) if f.kind == "multi" else True
+        if f.widget and offered:  # a narrowed filter with nothing to offer (no specific conditions) is not drawn
+            render_field(f.name, container=sb)
+    sb.button("Clear filters", on_click=_clear_filters)
     render_share_link(sb)
-    return chosen
+    return link.view()
 
 
-def filtered_trials() -> tuple[pd.DataFrame, filters.Filters, pd.DataFrame]:
-    """The trials, the sidebar selection, and the rows it keeps; stops the page when none match."""
+def filtered_trials() -> tuple[pd.DataFrame, viewstate.View, pd.DataFrame]:
+    """The trials, the view (its filters drawn in the sidebar), and the rows it keeps; stops the page when none
+    match. Results drawn from the rows are cached under data_key(view)."""
     trials = studies()
-    chosen = filter_sidebar(trials)
-    subset = filters.apply(trials, chosen)
-    st.caption(escape(f"Showing: {filters.describe(chosen, _labels())}."))
+    current = filter_sidebar()
+    subset = filters.apply(trials, current)
+    st.caption(escape(f"Showing: {filters.describe(current)}."))
     if subset.empty:
         st.warning("No trials match these filters. Clear some filters in the sidebar.")
         stop_page()
-    return trials, chosen, subset
-
-
-def _labels() -> dict[str, str]:
-    return {**vocab.ALL, **vocab.CONDITIONS_SPECIFIC}
+    return trials, current, subset
 
 
 def share_url() -> str:
@@ -367,7 +304,7 @@ def render_share_link(container=None) -> None:
         st.caption("Copy this link: it reopens this page with the same selection.")
         slot = st.empty()
     slot.code(share_url(), language=None, wrap_lines=True)
-    st.session_state[_SHARE_SLOT] = (_run_token(), slot)
+    st.session_state[_SHARE_SLOT] = (internals.current_run(), slot)
 
 
 def finish_page() -> None:
@@ -375,8 +312,26 @@ def finish_page() -> None:
     put it into this run's share popover."""
     link.finish()
     found = st.session_state.get(_SHARE_SLOT)
-    if found is not None and found[0] == _run_token():
+    if found is not None and internals.is_current(found[0]):
         found[1].code(share_url(), language=None, wrap_lines=True)
+
+
+def render_pooled(pooled, participants: int) -> None:
+    """A pooled estimate (stats.Pooled) as five figures, each with its glossary help, and how to read it."""
+    cols = st.columns(5)
+    cols[0].metric("Pooled effect", f"{pooled.estimate:.2f}", help=glossary_help("effect size"))
+    cols[1].metric("95% CI", f"{pooled.ci_low:.2f} to {pooled.ci_high:.2f}", help=glossary_help("confidence interval"))
+    cols[2].metric(
+        "95% prediction interval",
+        f"{pooled.pi_low:.2f} to {pooled.pi_high:.2f}",
+        help=glossary_help("prediction interval"),
+    )
+    cols[3].metric("Heterogeneity I²", f"{pooled.i2:.0%}", help=f"tau² = {pooled.tau2:.3f}; Q = {pooled.q:.1f}")
+    cols[4].metric("Trials / participants", f"{pooled.k} / {participants:,}")
+    st.caption(
+        "Trials differ in condition, comparator and outcome, so read the pooled value as a rough summary; "
+        "the prediction interval shows where the effect of a new, similar trial would likely fall."
+    )
 
 
 def render_estimate_list(rows: pd.DataFrame) -> None:
@@ -410,7 +365,7 @@ def render_estimate_list(rows: pd.DataFrame) -> None:
 
 @st.cache_resource(show_spinner=False)
 def _glossary_definitions() -> dict[str, str]:
-    glossary = _validated_tables()["glossary"]
+    glossary = data.tables()["glossary"]
     return dict(zip(glossary["term"].str.lower(), glossary["definition"].astype(str), strict=True))
 
 
@@ -481,123 +436,29 @@ def _page_path() -> str:
     return st.session_state.get(_PAGE_PATH) or internals.main_script_stem()
 
 
-def _url_panels() -> tuple[set[str], bool]:
-    """The panels the URL opens and whether the URL changed since this session wrote it (parsed once per run)."""
-    state, token = st.session_state, _run_token()
-    cached = state.get(_PANELS_PARSED)
-    if cached is not None and cached[0] == token:
-        return cached[1], cached[2]
-    raw = _query((PANEL_PARAM,)).get(PANEL_PARAM)
-    changed = link.url_wins()
-    context = {PANEL_PARAM: viewstate.panels_of(_page_path())}
-    parsed = viewstate.parse({PANEL_PARAM: raw} if raw is not None else {}, context, fields=(PANEL_PARAM,))
-    if changed:
-        render_notices(parsed.notices)
-    opened = set(parsed.state[PANEL_PARAM])
-    state[_PANELS_PARSED] = (token, opened, changed)
-    return opened, changed
-
-
 def open_panel(label: str, name: str, *, icon: str | None = None):
     """An expander whose contents are built only while it is open (None when closed).
 
-    A closed panel costs the browser nothing to draw. Which panels are open is kept in the URL
-    field `show`: the URL wins when it changed since this session last wrote it (a shared link,
-    back or forward), otherwise the visitor's clicks do.
+    A closed panel costs the browser nothing to draw. Which panels are open is the view's field `show`:
+    when the URL wins (a shared link, back or forward) the panel follows it, otherwise the visitor's clicks.
     """
     state = st.session_state
     key = f"panel_{_page_scope()}_{name}"
-    opened, changed = _url_panels()
-    if key not in state or changed:
-        state[key] = name in opened
+    current = link.view()
+    if key not in state or link.url_wins():
+        state[key] = name in current[PANEL_PARAM]
     box = st.expander(label, key=key, icon=icon, on_change="rerun")
     is_open = bool(box.open)
-    valid = set(viewstate.panels_of(_page_path()))
-    now = {v for v in _query((PANEL_PARAM,)).get(PANEL_PARAM, []) if v in valid} - {name} | (
-        {name} if is_open else set()
-    )
-    written = [p for p in viewstate.PANELS if p in now]  # in a fixed order, so a link is stable
-    write_query_params({PANEL_PARAM: written} if written else {}, (PANEL_PARAM,))
+    now = set(current[PANEL_PARAM]) - {name} | ({name} if is_open else set())
+    opened = tuple(p for p in viewstate.PANELS if p in now)  # in a fixed order, so a link is stable
+    if opened != current[PANEL_PARAM]:
+        link.set_view(current.replace(**{PANEL_PARAM: opened}))
     return box if is_open else None
 
 
-def _url_context(param: str, choices, default) -> dict:
-    """The viewstate context of one widget's field: the page's choices when the table does not fix them."""
-    spec = viewstate.BY_NAME[param]
-    if spec.kind == "text" or spec.values is not None:
-        return {}
-    return {param: viewstate.Domain(tuple(choices), viewstate._MISSING if default is None else default)}
-
-
-def _url_bound(param: str, context: dict, to_widget=lambda v: v):
-    """Put the URL's value of `param` into the widget's state when the URL changed since this session wrote it."""
-    widget_key = f"p_{param}"
-    raw = _query((param,)).get(param)
-    state = st.session_state
-    if widget_key not in state or (raw is not None and link.url_wins()):
-        parsed = viewstate.parse({param: raw} if raw is not None else {}, context, fields=(param,))
-        render_notices(parsed.notices)
-        state[widget_key] = to_widget(parsed.state[param])
-    return widget_key
-
-
-def _url_write(param: str, value, context: dict) -> None:
-    params = viewstate.serialize({param: value}, context)
-    write_query_params(params, (param,))
-
-
-def url_choice(
-    label: str,
-    param: str,
-    choices: dict[str, str],
-    default: str | None = None,
-    *,
-    container=None,
-    help: str | None = None,
-    widget: str = "radio",
-) -> str:
-    """A radio (or selectbox) kept in the URL field `param` (viewstate.FIELDS); `choices` maps values to labels."""
-    target = container or st
-    context = _url_context(param, choices, default)
-    widget_key = _url_bound(param, context)
-    options = [c for c in (viewstate.BY_NAME[param].values or choices) if c in choices]
-    if widget == "selectbox":
-        value = target.selectbox(label, options, format_func=choices.__getitem__, key=widget_key, help=help)
-    else:
-        value = target.radio(
-            label, options, format_func=choices.__getitem__, key=widget_key, horizontal=True, help=help
-        )
-    _url_write(param, value, context)
-    return value
-
-
-def url_multi(
-    label: str,
-    param: str,
-    choices: dict[str, str],
-    default: tuple[str, ...],
-    *,
-    max_selections: int | None = None,
-) -> list[str]:
-    """A multiselect kept in the URL field `param`, one repeated key per value."""
-    context = _url_context(param, choices, tuple(default))
-    widget_key = _url_bound(param, context, to_widget=list)
-    values = st.multiselect(
-        label, list(choices), format_func=choices.__getitem__, key=widget_key, max_selections=max_selections
-    )
-    _url_write(param, tuple(values), context)
-    return list(values)
-
-
-def url_text(label: str, param: str, *, placeholder: str = "", max_chars: int | None = None) -> str:
-    """A text box kept in the URL field `param` (absent = empty)."""
-    limit = max_chars or viewstate.BY_NAME[param].max_chars
-    widget_key = _url_bound(param, {})
-    value = st.text_input(label, key=widget_key, placeholder=placeholder, max_chars=limit)
-    _url_write(param, value, {})
-    return value
-
-
 def require_frame() -> None:
-    """Make sure this page runs inside app.py's frame (see internals.require_frame)."""
+    """Make sure this page runs inside app.py's frame (see internals.require_frame); a page run on its own
+    (a test of one page file) parses its view state here instead."""
     internals.require_frame()
+    if not link.begun():
+        start_page(internals.main_script_stem(), framed=False)
