@@ -4,7 +4,7 @@ import streamlit as st
 
 from pdevidence import charts, citations, effectmap, stats, vocab
 from pdevidence import listings as pdlistings
-from pdevidence.web import listings, memo, widgets
+from pdevidence.web import findings, listings, memo, widgets
 
 widgets.require_frame()
 
@@ -18,6 +18,7 @@ a, b, c = st.columns(3)
 a.metric("Trials", len(per_study))
 b.metric("Comparisons", len(subset))
 c.metric("Participants randomized", f"{int(per_study['n_randomized'].sum()):,}")
+findings.render_condition(view)  # one condition of the summary selected: its lines and what the reviews say
 
 st.subheader("Every study, by size and finding")
 widgets.render_chart(

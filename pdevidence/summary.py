@@ -437,6 +437,45 @@ def entry_link(cond: Condition, trials: pd.DataFrame) -> str:
     return "explore?" + urlencode(viewstate.serialize(state), doseq=True)
 
 
+def condition_of(state, trials: pd.DataFrame) -> Condition | None:
+    """The summary condition a selection's condition filters keep exactly (as its entry_link sets them), or None.
+
+    The specific conditions kept are the chosen ones within the chosen groups (all of a group's when none is
+    chosen); a selection keeps one summary condition when they are that condition's specific conditions in the
+    data. The other filters (size, year, ...) do not change which condition it is."""
+    groups, chosen = tuple(state.get("condition") or ()), tuple(state.get("specific") or ())
+    if not groups and not chosen:
+        return None
+    offered = trials if not groups else trials[trials["condition_group"].isin(groups)]
+    kept = set(offered["condition_specific"].dropna())
+    if chosen:
+        kept &= set(chosen)
+    present = set(trials["condition_specific"].dropna())
+    return next((c for c in CONDITIONS if kept and kept == set(c.specific) & present), None)
+
+
+def line_trials(cond: Condition, line: Line, extract: pd.DataFrame) -> pd.DataFrame:
+    """The trials a pooled Metapsy line rests on, shaped for charts.forest_plot (label, estimate, 95% CI,
+    detail) with their SE, size and risk of bias; empty for a line that pools nothing here."""
+    source = cond.metapsy.get(line.comparison)
+    if line.source != "metapsy" or source is None:
+        return pd.DataFrame(columns=["label", "estimate", "ci_low", "ci_high", "detail", "se", "n", "rob_level"])
+    rows = metapsy_set(extract, source, line.comparison).sort_values(["g", "study"], ascending=[False, True])
+    low, high = stats.normal_ci(rows["g"], rows["se"])
+    return pd.DataFrame(
+        {
+            "label": rows["study"].astype(str),
+            "estimate": rows["g"],
+            "ci_low": low,
+            "ci_high": high,
+            "detail": "vs " + rows["comparators"].astype(str) + "; N = " + rows["n"].astype(str),
+            "se": rows["se"],
+            "n": rows["n"],
+            "rob_level": rows["rob_level"],
+        }
+    ).reset_index(drop=True)
+
+
 def group_label(cond: Condition) -> str:
     return vocab.label(vocab.CONDITION_GROUPS, cond.group)
 

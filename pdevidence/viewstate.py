@@ -105,7 +105,7 @@ AT_LOAD: dict[str, tuple[str, ...]] = {
 }
 TABLE_PANELS: dict[str, tuple[str, ...]] = {
     "overview": ("trial-effects",),
-    "explore": ("trial-effects",),
+    "explore": ("trial-effects", "summary-trials"),
     "sources": ("data-dictionary",),
     "metapsy": ("outcomes", "check", "large", "codes"),
 }

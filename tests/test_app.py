@@ -102,11 +102,12 @@ def test_every_panel_a_page_draws_is_registered_for_that_page_and_every_register
 
     root = Path(APP).parent
     drawn: dict[str, set[str]] = {}
-    sources = {p.stem: p for p in (root / "pages").glob("*.py")} | {
-        "metapsy": root / "pdevidence" / "web" / "metapsy_page.py"
+    sources = {p.stem: [p] for p in (root / "pages").glob("*.py")} | {
+        "metapsy": [root / "pdevidence" / "web" / "metapsy_page.py"]
     }
-    for page, path in sources.items():
-        text = path.read_text(encoding="utf-8")
+    sources["explore"].append(root / "pdevidence" / "web" / "findings.py")  # Explore's view of one condition
+    for page, paths in sources.items():
+        text = "\n".join(path.read_text(encoding="utf-8") for path in paths)
         names = set(re.findall(r'panel="([a-z-]+)"', text)) | set(re.findall(r'open_panel\(.*, "([a-z-]+)"\)', text))
         if names:
             drawn.setdefault(page, set()).update(names)
@@ -632,3 +633,57 @@ def test_a_condition_link_of_the_overview_summary_restores_that_condition_view(t
     assert metrics["Comparisons"] == str(len(rows))
     listing = frame_with(at, "first_author", "link")
     assert len(listing) == len(rows) and set(listing["first_author"]) == set(rows["first_author"])
+    # The condition view shows the Overview's lines for the condition and what the reviews say about it.
+    text = markdown_text(at).replace("\\", "")
+    assert f"What the evidence shows: {label}" in [h.value for h in at.subheader]
+    entry = next(lines for c, lines in summary.build(*(load.read_table(n) for n in SUMMARY_TABLES)) if c == cond)
+    assert entry and all(line.statement in text for line in entry)
+    assert "**What the reviews say**" in text and "our rating by these rules" in text
+
+
+SUMMARY_TABLES = ("trials", "meta_analyses", "metapsy_summary_effects")
+
+
+def test_the_depression_link_of_the_overview_opens_explore_with_the_reviews_and_our_depression_sentence(trials):
+    from urllib.parse import parse_qs, urlparse
+
+    from pdevidence import summary
+
+    cond = next(c for c in summary.CONDITIONS if c.key == "depression")
+    query = parse_qs(urlparse(summary.entry_link(cond, trials)).query)  # the heading's link on the Overview
+    at = open_page("pages/explore.py", **{k: v if len(v) > 1 else v[0] for k, v in query.items()})
+    assert not at.exception, [e.value for e in at.exception]
+    text = markdown_text(at).replace("\\", "")
+    assert (
+        "We are uncertain whether psychodynamic therapy reduces depression symptoms compared with no real "
+        "treatment, such as a waitlist, usual care or a placebo (11 trials, 1,337 people; very low certainty)."
+    ) in text
+    assert "NNT 7" in text
+    reviews = next(m.value.replace("\\", "") for m in at.markdown if m.value.startswith("**What the reviews say**"))
+    assert "Fonagy 2015" in reviews and "doi:10.1002/wps.21104" in reviews
+    assert "Its own certainty: high quality evidence (GRADE)." in reviews
+    # The forest plot of its 11 trials is one click away, in its panel.
+    assert any(e.label.startswith("Chart and table: the trials behind each pooled line") for e in at.expander)
+    opened = open_page(
+        "pages/explore.py", show="summary-trials", **{k: v if len(v) > 1 else v[0] for k, v in query.items()}
+    )
+    forest = next(f.value for f in opened.dataframe if {"label", "estimate", "rob_level"} <= set(f.value.columns))
+    assert len(forest) == 11 and "Heshmati, 2023" in set(forest["label"])
+    assert len(opened.get("plotly_chart")) == len(at.get("plotly_chart")) + 1
+
+
+def test_the_forest_plot_of_the_condition_trials_opens_from_its_panel_and_the_link_reopens_it():
+    closed = open_page("pages/explore.py", condition="personality", specific="borderline_pd")
+    opened = open_page("pages/explore.py", condition="personality", specific="borderline_pd", show="summary-trials")
+    assert not opened.exception, [e.value for e in opened.exception]
+    # Borderline has two pooled lines (against no real treatment and against another treatment): one forest each.
+    assert len(opened.get("plotly_chart")) == len(closed.get("plotly_chart")) + 2
+    tables = [f.value for f in opened.dataframe if {"label", "estimate", "rob_level"} <= set(f.value.columns)]
+    assert [len(t) for t in tables] == [4, 4]
+
+
+def test_a_selection_of_more_than_one_summary_condition_shows_no_condition_lines():
+    at = open_page("pages/explore.py", condition="depression")  # depression and mixed depression-and-anxiety
+    assert not at.exception
+    assert not [h.value for h in at.subheader if h.value.startswith("What the evidence shows:")]
+    assert "**What the reviews say**" not in markdown_text(at)

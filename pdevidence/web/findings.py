@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pdevidence import certainty, citations, reviews, summary
+from pdevidence import certainty, charts, citations, reviews, stats, summary
 from pdevidence.summary import Line
 from pdevidence.web import memo, widgets
+
+INTRO = (
+    "Certainty is **our rating by these rules** (GRADE-style), not a review's. "
+    "Effects are standardized mean differences (Hedges' g, or Cohen's d where marked d): "
+    "positive favours psychodynamic therapy."
+)
 
 
 def _line_bits(line: Line) -> list[str]:
@@ -51,27 +57,85 @@ def _render_reviews(said: list[reviews.Said]) -> None:
     )
 
 
-def render_summary() -> None:
-    """Every condition's lines as headings, sentences and a small table, before any click."""
+def _entries():
+    """The summary of findings with what the reviews say, per condition (cached on the bundled data)."""
     tables = [widgets.table(n) for n in ("trials", "meta_analyses", "metapsy_summary_effects", "verdicts")]
-    entries = memo.computed(reviews.build, *tables, widgets.table("review_statements"), key=widgets.data_key())
-    st.subheader("Does it work for my condition, and how sure are we?")
-    st.markdown(
-        "Certainty is **our rating by these rules** (GRADE-style), not a review's. "
-        "Effects are standardized mean differences (Hedges' g, or Cohen's d where marked d): "
-        "positive favours psychodynamic therapy."
-    )
-    for cond, lines, said in entries:
-        st.markdown(f"#### [{widgets.escape(cond.label)}]({summary.entry_link(cond, tables[0])})")
-        for line in lines:
-            st.markdown(f"**{summary.COMPARISON_HEADINGS[line.comparison]}.** {widgets.escape(line.statement)}")
-            st.markdown("\n".join(f"- {b}" for b in _line_bits(line)))
-        _render_reviews(said)
+    return memo.computed(reviews.build, *tables, widgets.table("review_statements"), key=widgets.data_key())
+
+
+def _render_entry(lines: list[Line], said: list[reviews.Said]) -> None:
+    """One condition's lines (sentence, then the figures behind it) and what the reviews say."""
+    for line in lines:
+        st.markdown(f"**{summary.COMPARISON_HEADINGS[line.comparison]}.** {widgets.escape(line.statement)}")
+        st.markdown("\n".join(f"- {b}" for b in _line_bits(line)))
+    _render_reviews(said)
+
+
+def _render_rules() -> None:
     with st.expander("The rules behind our rating"):
         st.markdown(
             "\n".join(f"- **{widgets.escape(name)}**: {widgets.escape(text)}" for name, text in certainty.RULES)
         )
+
+
+def render_summary() -> None:
+    """Every condition's lines as headings, sentences and a small table, before any click."""
+    entries, trials = _entries(), widgets.table("trials")
+    st.subheader("Does it work for my condition, and how sure are we?")
+    st.markdown(INTRO)
+    for cond, lines, said in entries:
+        st.markdown(f"#### [{widgets.escape(cond.label)}]({summary.entry_link(cond, trials)})")
+        _render_entry(lines, said)
+    _render_rules()
     _render_downloads(entries)
+
+
+def render_condition(view) -> None:
+    """On Explore, when the selection is one condition of the summary (as its Overview link sets it): that
+    condition's lines and what the reviews say, and the trials each pooled line rests on (one click away)."""
+    cond = summary.condition_of(view, widgets.table("trials"))
+    found = next(((lines, said) for c, lines, said in _entries() if cond and c.key == cond.key), None)
+    if found is None:
+        return
+    lines, said = found
+    st.subheader(f"What the evidence shows: {cond.label}")
+    st.markdown(INTRO)
+    st.caption(
+        "These lines are the Overview's summary for every trial of this condition; the other filters in the "
+        "sidebar change the lists below, not these lines."
+    )
+    _render_entry(lines, said)
+    _render_rules()
+    _render_line_trials(cond, lines)
+
+
+def _render_line_trials(cond, lines: list[Line]) -> None:
+    """The trials each pooled line rests on: a forest plot and the same figures as a table, in one panel."""
+    extract = widgets.table("metapsy_summary_effects")
+    pooled = [(line, summary.line_trials(cond, line, extract)) for line in lines if line.source == "metapsy"]
+    if not pooled:
+        return
+    panel = widgets.open_panel("Chart and table: the trials behind each pooled line (forest plot)", "summary-trials")
+    if panel is None:
+        return
+    with panel:
+        for line, rows in pooled:
+            heading = summary.COMPARISON_HEADINGS[line.comparison]
+            st.markdown(f"**{heading}** ({widgets.escape(line.source_text)})")
+            key = (widgets.data_key(), cond.key, line.comparison)
+            result = stats.pool(rows["estimate"], rows["se"])  # the line's own pooling of the same rows
+            st.plotly_chart(
+                memo.figure(charts.forest_plot, rows, result, x_title=charts.THERAPY_G_AXIS, key=key),
+                width="stretch",
+                key=f"summary_forest_{line.comparison}",
+                config={"displaylogo": False},
+            )
+            st.dataframe(rows.drop(columns="detail").round(3), hide_index=True, width="stretch")
+        st.caption(
+            "Each square is one trial with its 95% CI (Hedges' g, positive favours psychodynamic therapy); the "
+            "diamond is the pooled estimate of the line, the dotted line its prediction interval. "
+            "© Metapsy project, ODC-By 1.0."
+        )
 
 
 def _render_downloads(entries) -> None:
