@@ -175,3 +175,32 @@ def test_the_social_anxiety_line_pools_the_three_psychodynamic_trials_of_the_soc
     assert line.certainty == "moderate"  # rated down once: 385 people, fewer than 400
     assert [d.domain for d in line.rating.downgrades] == ["imprecision"]
     assert "NNT 5" in line.absolute_text
+
+
+@pytest.mark.parametrize(
+    "state, key",
+    [
+        ({"condition": ("personality",), "specific": ("borderline_pd",)}, "borderline_pd"),
+        ({"specific": ("panic",)}, "panic"),
+        ({"condition": ("somatic",)}, "somatic"),
+        ({"condition": ("personality",), "specific": ("mixed_pd", "cluster_c_pd")}, "other_pd"),
+        ({"condition": ("depression",)}, None),  # depression and mixed depression-and-anxiety together
+        ({"condition": ("anxiety",), "specific": ("panic", "gad")}, None),
+        ({"condition": ("eating",), "specific": ("panic",)}, None),
+        ({}, None),
+    ],
+)
+def test_a_selection_names_one_summary_condition_only_when_it_keeps_exactly_its_specific_conditions(state, key):
+    trials = load.read_table("trials")
+    found = summary.condition_of(state, trials)
+    assert (found.key if found else None) == key
+
+
+def test_every_entry_link_selects_its_own_condition():
+    from urllib.parse import parse_qs, urlparse
+
+    trials = load.read_table("trials")
+    for cond in summary.CONDITIONS:
+        query = parse_qs(urlparse(summary.entry_link(cond, trials)).query)
+        state = {k: tuple(v) for k, v in query.items()}
+        assert summary.condition_of(state, trials) == cond, cond.key
