@@ -111,6 +111,9 @@ CONDITIONS = (
         ("cluster_c_pd", "mixed_pd"),
         "personality disorder symptoms",
     ),
+    # Source kept at borderline-psyctr, not suicide-psyctr (whose psychodynamic trials with attempt counts are
+    # borderline trials too): one comparator class per trial across the summary, and both comparisons kept
+    # (docs/decisions.md, "The self-harm line's source").
     Condition(
         "self_harm",
         "Self-harm and suicidal behaviour",

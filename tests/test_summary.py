@@ -177,6 +177,43 @@ def test_the_social_anxiety_line_pools_the_three_psychodynamic_trials_of_the_soc
     assert "NNT 5" in line.absolute_text
 
 
+def _trial(label: str) -> str:
+    """A Metapsy study label as one key across databases ("Bateman, 2009" and "Bateman 2009" alike)."""
+    return "".join(ch for ch in label.lower() if ch.isalnum())
+
+
+def _comparisons_of(entries: dict) -> dict[str, set[str]]:
+    seen: dict[str, set[str]] = {}
+    for lines in entries.values():
+        for line in lines:
+            if line.source == "metapsy":
+                for study in line.studies:
+                    seen.setdefault(_trial(study), set()).add(line.comparison)
+    return seen
+
+
+def test_no_trial_is_in_two_comparisons_across_the_summary(entries):
+    seen = _comparisons_of(entries)
+    assert len(seen) >= 20
+    assert {k: v for k, v in seen.items() if len(v) > 1} == {}
+
+
+def test_the_self_harm_line_stays_with_the_borderline_database_whose_comparator_classes_agree(entries):
+    # docs/decisions.md: suicide-psyctr classes the controls of Amianto 2011, Bateman 2009 and Doering 2010 as
+    # usual care, borderline-psyctr (and the Borderline line) as another treatment; switching would put those
+    # trials in both comparisons of the summary, and leave one trial against another treatment.
+    lines = {line.comparison: line for line in entries["self_harm"]}
+    assert {line.database for line in lines.values()} == {"borderline-psyctr"}
+    assert lines["inactive"].studies == ("Gregory, 2008", "Philips, 2018", "Reneses, 2013")
+    assert lines["active"].studies == ("Amianto, 2011", "Bateman, 2009", "Carlyle, 2020", "Doering, 2010")
+    extract = load.read_table("metapsy_summary_effects")
+    source = summary.Source("suicide-psyctr", "d-suicide-attempts")
+    inactive = set(summary.metapsy_set(extract, source, "inactive")["study"].map(_trial))
+    assert {"amianto2011", "bateman2009", "doering2010"} <= inactive
+    assert {"amianto2011", "bateman2009", "doering2010"} <= {_trial(s) for s in lines["active"].studies}
+    assert len(summary.metapsy_set(extract, source, "active")) == 1
+
+
 @pytest.mark.parametrize(
     "state, key",
     [
