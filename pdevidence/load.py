@@ -302,6 +302,12 @@ def _check_meta(frame: pd.DataFrame) -> list[str]:
     no_note = secondary & frame["note"].isna()
     if no_note.any():
         messages.append(f"a figure from a citing source only needs a note on row(s) {_rows(no_note)}")
+    if "condition_group" in frame:
+        both = frame["condition_group"].notna() & frame["condition_specific"].notna()
+        if both.any():
+            messages.append(
+                f"a group estimate (condition_group) names no specific condition, but row(s) {_rows(both)} do"
+            )
     return messages
 
 

@@ -3,7 +3,7 @@
 Three kinds of source, each in its own words (paraphrased in data/) with its locator: the 2015 review's
 verdicts (data/verdicts.csv), later reviews' statements with their own certainty word
 (data/review_statements.csv) and published meta-analyses of psychodynamic therapy for the condition
-(data/meta_analyses.csv). Where one differs from our rating, one sentence says how, built only from the
+(data/meta_analyses.csv), or for its whole group of conditions, shown as the group's figure. Where one differs from our rating, one sentence says how, built only from the
 data: the review's year, the comparison it covers, and which and how many trials our rating rests on.
 A review's word is never our rating: ours stays "our rating by these rules".
 """
@@ -142,16 +142,24 @@ def statement_said(row, lines: list[Line]) -> Said:
     )
 
 
-def meta_said(row, lines: list[Line]) -> Said:
-    """A published meta-analysis row for the condition: its figure as the row gives it, and beside ours."""
+def meta_said(row, lines: list[Line], *, group: bool = False) -> Said:
+    """A published meta-analysis row for the condition: its figure as the row gives it, and beside ours.
+    With `group`, the row's figure is for the condition's whole group (meta_analyses.condition_group): it is
+    shown as the group's and never set against our line for this one condition."""
     effect = f"{vocab.label(vocab.ES_TYPES, row.es_type)} {row.es_value:.2f}"
     if pd.notna(row.es_ci_low):
         effect += f" (95% CI {row.es_ci_low:.2f} to {row.es_ci_high:.2f})"
     size = [f"{row.k_studies} trials"] if pd.notna(row.k_studies) else ["number of trials not stated"]
     if pd.notna(row.n_patients):
         size.append(f"{row.n_patients:,} people")
+    named = (
+        f"For {row.condition} as a group (a figure over trials of several of them; the publication gives none for "
+        "this condition alone)"
+        if group
+        else f"{str(row.condition)[:1].upper()}{str(row.condition)[1:]}"
+    )
     text = (
-        f"{str(row.condition)[:1].upper()}{str(row.condition)[1:]}: {effect}, {META_COMPARISONS[row.comparison]}, "
+        f"{named}: {effect}, {META_COMPARISONS[row.comparison]}, "
         f"{vocab.label(vocab.TIMEPOINTS, row.timepoint).lower()} ({', '.join(size)})."
     )
     if row.figure_source == "citing_source_only":
@@ -160,6 +168,8 @@ def meta_said(row, lines: list[Line]) -> Said:
     line = _line(lines, META_SIDES.get(row.comparison, ""))
     if row.comparison == "pre_post":
         differs = "A before-and-after change, not a comparison with another group, so it is not set against ours."
+    elif group:
+        differs = "A figure for the whole group of conditions, so it is not set against our line for this one."
     elif line is not None and (line.estimate is None or summary.certainty.size_word(line.estimate) != _size(row)):
         differs = (
             f"Beside ours: published in {row.year}; {_later(line, int(row.year))}our "
@@ -188,6 +198,8 @@ def for_condition(
     out += [statement_said(row, lines) for row in statements.itertuples() if _codes(row.condition_specific) & codes]
     psychodynamic = meta[meta["treatment"].str.startswith("psychodynamic")]
     out += [meta_said(row, lines) for row in psychodynamic.itertuples() if _codes(row.condition_specific) & codes]
+    of_group = psychodynamic[psychodynamic["condition_group"] == cond.group] if "condition_group" in meta else meta[:0]
+    out += [meta_said(row, lines, group=True) for row in of_group.itertuples()]
     return out
 
 

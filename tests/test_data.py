@@ -495,3 +495,15 @@ def test_derived_figures_are_marked_where_the_note_says_so(trials):
     assert derived["cooper2003-uc"] == "followup_months"
     marked = trials[trials["derived_fields"].notna()]
     assert marked["note"].notna().all()
+
+
+def test_a_group_estimate_of_a_meta_analysis_names_no_specific_condition():
+    frame = pd.read_csv(load.DATA_DIR / "meta_analyses.csv", dtype=str, keep_default_na=False)
+    row = frame.index[frame["id"] == "keefe2014-anxiety-control"][0]
+    assert frame.loc[row, "condition_group"] == "anxiety" and frame.loc[row, "condition_specific"] == ""
+    frame.loc[row, "condition_specific"] = "panic"
+    with pytest.raises(
+        load.DataError,
+        match=rf"a group estimate \(condition_group\) names no specific condition, but row\(s\) {row + 2}",
+    ):
+        load.parse_table("meta_analyses", frame.to_csv(index=False))

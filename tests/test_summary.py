@@ -241,3 +241,22 @@ def test_every_entry_link_selects_its_own_condition():
         query = parse_qs(urlparse(summary.entry_link(cond, trials)).query)
         state = {k: tuple(v) for k, v in query.items()}
         assert summary.condition_of(state, trials) == cond, cond.key
+
+
+def test_a_group_estimate_of_a_meta_analysis_is_shown_under_each_condition_of_its_group_as_the_groups(reviewed):
+    # Keefe 2014 pools 14 trials of several anxiety disorders and names none for its g (data/meta_analyses.csv).
+    anxiety = [c.key for c in summary.CONDITIONS if c.group == "anxiety"]
+    assert anxiety == ["panic", "gad", "social_anxiety", "ptsd", "ocd"]
+    for key, (_lines, said) in reviewed.items():
+        keefe = [s for s in said if s.source == "Keefe 2014"]
+        if key not in anxiety:
+            assert keefe == [], key
+            continue
+        assert [s.text.split(": ", 1)[1].split(",")[:2] for s in keefe] == [
+            ["Hedges' g", " between groups 0.64"],
+            ["Hedges' g", " between groups 0.02"],
+        ]
+        assert all(s.text.startswith("For anxiety disorders as a group") for s in keefe)
+        assert all(
+            s.doi == "10.1016/j.cpr.2014.03.004" and s.differs.startswith("A figure for the whole group") for s in keefe
+        )
