@@ -138,7 +138,13 @@ def test_the_summary_citations_hold_every_source_of_its_lines_and_reviews_once(t
     by_study = tables["trials"].drop_duplicates("study").set_index("study")
     trial_dois = {by_study.loc[s, "doi"] for s in counted if pd.notna(by_study.loc[s, "doi"])}
     trial_pmids = {by_study.loc[s, "pmid"] for s in counted if pd.isna(by_study.loc[s, "doi"])}
-    reviewed = {"10.1002/wps.20235", "10.1002/wps.21104", "10.1016/j.cpr.2009.08.010", "10.1176/appi.ajp.160.7.1223"}
+    reviewed = {
+        "10.1002/wps.20235",
+        "10.1002/wps.21104",
+        "10.1016/j.cpr.2009.08.010",
+        "10.1176/appi.ajp.160.7.1223",
+        "10.1016/j.cpr.2014.03.004",  # Keefe 2014, the anxiety group's figure beside each anxiety condition
+    }
 
     ris = parse_ris(citations.to_ris(sources))
     ris_dois = {r["doi"] for r in ris if "doi" in r}
