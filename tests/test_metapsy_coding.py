@@ -625,24 +625,36 @@ def sad_without_outcomes() -> dict:
     return data
 
 
-def test_reviewed_scores_replace_the_symptom_scale_assumption_of_a_file_without_an_outcome_column(monkeypatch):
+def test_reviewed_scores_give_the_direction_the_generic_rules_leave_open_in_a_file_without_an_outcome_column(
+    monkeypatch,
+):
     from pdevidence.metapsy import database
 
+    _, reviewed = engine_pool("sad-psyctr", "c-social-anxiety", "psychodynamic")  # the real coding, by outcome_type
     bare, _ = parse_coding(sad_without_outcomes(), set(KNOWN_DATABASES))
     monkeypatch.setattr(database, "coding_for", lambda name: bare.get(name))
     plain = read_database(SHARED / "sad-psyctr.csv")
-    assert plain.rows["assumptions"].str.contains("assumed: the file gives no outcome domain").any()
+    # Without outcomes or `scores`, a score takes a direction only from the lexicon (LSAS, BAI, STAI, ...): the
+    # other 254 rows (SIAS, SPS, FNE, ...) are one outcome without a direction, never pooled, where they used to be
+    # assumed symptom scales. Two psychodynamic trials are left on the lexicon's scales: too few to pool.
+    unknown = plain.outcomes.set_index("outcome").loc["c-symptoms~unknown"]
+    assert not unknown["pooled"] and unknown["rows"] == 254 and "the file gives no outcome domain" in unknown["reason"]
+    assert not plain.rows.loc[plain.rows["outcome"] == "c-symptoms~unknown", "has_effect"].any()
+    scores = plain.rows["outcome_kind"] == "continuous"
+    assert not plain.rows.loc[scores, "assumptions"].str.contains("direction by the generic rules").any()
+    bare_dyn = family_summary(select_rows(plain)).set_index("family").loc["psychodynamic"]
+    assert bare_dyn["studies"] == 2 and bare_dyn["status"].startswith("too few trials")
     data = sad_without_outcomes()
     data["databases"]["sad-psyctr"]["scores"] = SAD_SCORES
     coded, _ = parse_coding(data, set(KNOWN_DATABASES))
     monkeypatch.setattr(database, "coding_for", lambda name: coded.get(name))
     db = read_database(SHARED / "sad-psyctr.csv")
-    assert not db.rows["assumptions"].str.contains("assumed").any()
+    assert "c-symptoms~unknown" not in set(db.rows["outcome"])
     assert db.outcome_label("c-symptoms") == "Social anxiety scales"
+    assert (db.rows["outcome"] == "c-symptoms").sum() == 313  # every score row, as the reviewed outcomes read them
     assert "outcomes and their direction are not part of it" not in db.coding_note
-    before = family_summary(select_rows(plain)).set_index("family").loc["psychodynamic"]
     after = family_summary(select_rows(db)).set_index("family").loc["psychodynamic"]
-    assert after["studies"] == before["studies"] == 3 and after["g"] == pytest.approx(before["g"])
+    assert after["studies"] == reviewed["studies"] == 3 and after["g"] == pytest.approx(reviewed["g"])
 
 
 @pytest.mark.parametrize(
@@ -699,11 +711,15 @@ def test_panic_codes_its_two_brief_dynamic_trials_as_pd_and_pools_cbt_as_statsmo
 def test_eating_disorders_pools_only_eating_disorder_scales_and_claims_no_psychodynamic_arm():
     db = read_database(SHARED / "ed-psyctr.csv")
     assert len(db.rows) == 44
-    assert outcome_directions(db) == {"c-eating-disorder-symptoms": False, "d-recovery": True, "c-symptoms": None}
+    # Eldredge 1997: no outcome_type, no instrument: left without a direction, never pooled. Its outcome is the one
+    # of scores without an outcome domain (it was labelled "Symptom scales", with no direction, before that outcome
+    # was named for what it is).
+    unknown = "c-symptoms~unknown"
+    assert outcome_directions(db) == {"c-eating-disorder-symptoms": False, "d-recovery": True, unknown: None}
     table = db.outcomes.set_index("outcome")
-    # Eldredge 1997: no outcome_type, no instrument: left without a direction, never pooled.
-    assert not table.loc["c-symptoms", "pooled"]
-    assert list(db.rows.loc[db.rows["outcome"] == "c-symptoms", "study"]) == ["Eldredge, 1997"]
+    assert not table.loc[unknown, "pooled"]
+    assert "its outcome_type value is not in the reviewed coding" in table.loc[unknown, "reason"]
+    assert list(db.rows.loc[db.rows["outcome"] == unknown, "study"]) == ["Eldredge, 1997"]
     assert set(db.rows["family"]) == {"cbt"}
     # Zipfel 2014 (ANTOP) is in the file by its CBT arm only; its focal psychodynamic arm is not.
     zipfel = db.rows[db.rows["study"] == "Zipfel, 2014"]
