@@ -253,7 +253,7 @@ def test_social_anxiety_stored_g_is_arm_2_minus_arm_1_except_on_the_four_turned_
     assert iis["mean_arm1"] > iis["bl_mean_arm1"] and iis[".g"] < 0 and bool(same[iis.name])
 
 
-def test_suicide_rows_coded_against_their_titles_leave_psychodynamic_and_interpersonal_therapy():
+def test_suicide_rows_coded_against_their_titles_leave_psychodynamic_interpersonal_and_cognitive_therapy():
     db = read_database(SHARED / "suicide-psyctr.csv")
     families = db.rows.groupby("study")["family"].agg(set)
     assert families["Britton 2020"] == {"other"}
@@ -261,7 +261,11 @@ def test_suicide_rows_coded_against_their_titles_leave_psychodynamic_and_interpe
     # andreoli2016) is read as other psychotherapies, as borderline-psyctr's "mixed" code reads it.
     assert families["Andreoli 2016"] == {"other"}
     assert families["McLeavey 1994"] == {"problem_solving"}
+    # Chanen 2022 is coded "Cognitive" but its reference names cognitive analytic therapy, read as other
+    # psychotherapies as Hamilton 2020 (CAT) is in the transdiagnostic database.
+    assert families["Chanen 2022"] == {"other"}
     raw = raw_table("suicide-psyctr")
+    assert set(raw.loc[raw["study"] == "Chanen 2022", "condition_arm1"]) == {"Cognitive"}
     for study in ("Britton 2020", "Andreoli 2016"):
         assert set(raw.loc[raw["study"] == study, "condition_arm1"]) == {"Psychodynamic"}
     # 13 "Psychodynamic" rows less Britton's 4 and Andreoli's 2, plus the one "Mentalisation-based" row (Bateman
