@@ -103,12 +103,15 @@ def synthetic_csv(rows: list[list[str]], extra: tuple[str, ...] = ("n_arm1", "n_
 
 
 def test_a_file_with_crlf_decimal_commas_na_and_a_field_over_several_lines_reads_every_row():
+    # An outcome domain is given, so the rows have a direction (a file without one would pool nothing anyway) and
+    # what is tested is the missing arm data.
     data = synthetic_csv(
         [
-            ['"Smith, 2001"', '"dyn"', '"wl"', "0,5", "0,2", "20", "21", '"post"', "4"],
-            ['"Jones, 2003"', '"dyn"', '"wl"', "NA", "NA", "30", "NA", '"post"', "2"],
-            ['"Lee,\r\n 2010"', '"cbt"', '"cau"', "1,25", "0,3", "NA", "NA", '"follow-up"', "NA"],
-        ]
+            ['"Smith, 2001"', '"dyn"', '"wl"', "0,5", "0,2", "20", "21", '"post"', "4", '"depression"'],
+            ['"Jones, 2003"', '"dyn"', '"wl"', "NA", "NA", "30", "NA", '"post"', "2", '"depression"'],
+            ['"Lee,\r\n 2010"', '"cbt"', '"cau"', "1,25", "0,3", "NA", "NA", '"follow-up"', "NA", '"depression"'],
+        ],
+        extra=("n_arm1", "n_arm2", "time", "rob", "outcome_domain"),
     )
     db = read_database(
         data,
@@ -122,7 +125,7 @@ def test_a_file_with_crlf_decimal_commas_na_and_a_field_over_several_lines_reads
     assert math.isnan(db.rows["g_stored"].iloc[1])
     # No arm data anywhere: the sign of the stored g cannot be checked, so nothing is pooled, and the page says why.
     assert db.rows["has_effect"].tolist() == [False, False, False]
-    assert db.outcomes.set_index("outcome").loc["c-symptoms", "reason"].startswith("no row has a usable effect")
+    assert db.outcomes.set_index("outcome").loc["c-depression", "reason"].startswith("no row has a usable effect")
     assert db.rows["study"].iloc[2].replace("\r", "").replace("\n", "") == "Lee, 2010"
     assert db.rows["n"].tolist()[:1] == [41.0] and math.isnan(db.rows["n"].iloc[1])
     assert db.rows["family"].tolist() == ["psychodynamic", "psychodynamic", "cbt"]
@@ -481,7 +484,17 @@ def test_a_database_loads_from_a_url_with_its_codebook_beside_it(serve):
     assert db.codebook_found
     assert len(db.rows) == len(local.rows)
     assert db.codes.set_index("code").loc["PD", "family"] == "psychodynamic"
-    pd.testing.assert_series_equal(db.rows["g"], local.rows["g"])
+    # A file given by address is read by the generic rules (panic-psyctr has no outcome-domain column): a score takes
+    # a direction only where the instrument lexicon knows its scale, and there it equals the reviewed reading's g;
+    # the other scores (ACQ, ASI, FQ, ...) are one outcome, shown with its reason and never pooled.
+    assert db.coding == "automatic" and local.coding == "reviewed"
+    known = db.rows["outcome"] != "c-symptoms~unknown"
+    assert set(db.rows.loc[known, "instrument"]) == {"BAI", "HAMA", "PDSS", "PDSS-SR"}
+    pd.testing.assert_series_equal(db.rows.loc[known, "g"], local.rows.loc[known, "g"])
+    assert db.rows.loc[known, "g"].notna().sum() == 25 and db.rows.loc[~known, "g"].isna().all()
+    unknown = db.outcomes.set_index("outcome").loc["c-symptoms~unknown"]
+    assert not unknown["pooled"] and "the file gives no outcome domain" in unknown["reason"]
+    assert unknown["rows"] == int((~known).sum()) == 56
 
 
 def test_a_csv_without_effect_sizes_raises_a_named_error_listing_the_missing_columns(serve, tmp_path):

@@ -95,16 +95,27 @@ def test_a_coding_entry_that_does_not_fit_the_schema_fails_loudly_naming_the_ent
 
 def test_transdiagnostic_depression_and_anxiety_scales_are_pooled_apart_as_statsmodels_does_on_raw_rows():
     raw = raw_table("depression-anxiety-transdiagnostic")
-    dyn = raw[(raw["condition_arm1"].str.strip() == "dyn") & (raw["time"] == "post")]
+    post = raw["time"] == "post"
+    db = read_database(SHARED / "depression-anxiety-transdiagnostic.csv")
+    # Hamilton 2020 is coded "dyn" in the file but is cognitive analytic therapy (data/exclusions.csv hamilton2020):
+    # the coding reads its arm as other psychotherapies. Before that override the psychodynamic family pooled 3
+    # studies on each outcome (depression scales g 0.69 [0.37, 1.00], anxiety scales g 0.35 [0.05, 0.65]); the two
+    # left are too few to pool, so the pooling apart is checked on the other psychotherapies, which now hold it.
+    dynamic = db.rows[db.rows["family"] == "psychodynamic"]
+    assert sorted(dynamic["study"].unique()) == ["Johansson, 2013", "Scheidt, 2013"]
+    assert set(db.rows.loc[db.rows["study"] == "Hamilton, 2020", "family"]) == {"other"}
+    other = raw[post & ((raw["condition_arm1"].str.strip() == "other psy") | (raw["study"] == "Hamilton, 2020"))]
     for domain, outcome, expected in (
-        ("dep", "c-depression", (0.69, 0.37, 1.00)),
-        ("anx", "c-anxiety", (0.35, 0.05, 0.65)),
+        ("dep", "c-depression", (0.494, -0.005, 0.994)),
+        ("anx", "c-anxiety", (0.371, -0.022, 0.765)),
     ):
-        k, g, low, high = independent_pool(dyn[dyn["depanx"] == domain])
-        assert k == 3
-        assert (round(g, 2), round(low, 2), round(high, 2)) == expected
-        _, row = engine_pool("depression-anxiety-transdiagnostic", outcome, "psychodynamic")
-        assert row["studies"] == 3
+        _, dyn = engine_pool("depression-anxiety-transdiagnostic", outcome, "psychodynamic")
+        assert dyn["studies"] == 2 and dyn["status"].startswith("too few trials") and np.isnan(dyn["g"])
+        k, g, low, high = independent_pool(other[other["depanx"] == domain])
+        assert k == 5
+        assert (round(g, 3), round(low, 3), round(high, 3)) == expected
+        _, row = engine_pool("depression-anxiety-transdiagnostic", outcome, "other")
+        assert row["studies"] == 5
         assert (row["g"], row["ci_low"], row["ci_high"]) == pytest.approx((g, low, high), abs=1e-9)
 
 
@@ -124,11 +135,15 @@ def test_suicide_attempts_under_psychodynamic_and_mentalization_based_therapy_po
     db, row = engine_pool("suicide-psyctr", "d-suicide-attempts", "psychodynamic")
     attempts = db.rows[(db.rows["outcome"] == "d-suicide-attempts") & (db.rows["family"] == "psychodynamic")]
     # Britton 2020 is coded "Psychodynamic" in the file but is motivational interviewing (its title): left out.
+    # Andreoli 2016 is coded "Psychodynamic" too, but is a mixed cognitive-psychodynamic therapy (data/exclusions.csv
+    # andreoli2016; borderline-psyctr codes it "mixed"): left out since the coding follows the exclusion, which took
+    # the pool from 7 studies, g 0.69 [0.23, 1.15], to 6, g 0.73 [0.18, 1.28].
     assert sorted(attempts["study"].unique()) == [
-        "Amianto 2011", "Andreoli 2016", "Bateman 1999", "Bateman 2009",
-        "Doering 2010", "Gregory 2008", "Walker 2016",
+        "Amianto 2011", "Bateman 1999", "Bateman 2009", "Doering 2010", "Gregory 2008", "Walker 2016",
     ]  # fmt: skip
-    assert row["studies"] == 7
+    assert set(db.rows.loc[db.rows["study"].isin(["Andreoli 2016", "Britton 2020"]), "family"]) == {"other"}
+    assert row["studies"] == 6
+    assert (round(row["g"], 2), round(row["ci_low"], 2), round(row["ci_high"], 2)) == (0.73, 0.18, 1.28)
     # Bateman 1999: 1 of 19 attempted under therapy against 12 of 19 under usual care: a benefit, so positive.
     bateman = attempts[attempts["study"] == "Bateman 1999"]["g"].iloc[0]
     assert bateman > 0
@@ -238,16 +253,25 @@ def test_social_anxiety_stored_g_is_arm_2_minus_arm_1_except_on_the_four_turned_
     assert iis["mean_arm1"] > iis["bl_mean_arm1"] and iis[".g"] < 0 and bool(same[iis.name])
 
 
-def test_suicide_rows_coded_against_their_titles_leave_psychodynamic_and_interpersonal_therapy():
+def test_suicide_rows_coded_against_their_titles_leave_psychodynamic_interpersonal_and_cognitive_therapy():
     db = read_database(SHARED / "suicide-psyctr.csv")
     families = db.rows.groupby("study")["family"].agg(set)
     assert families["Britton 2020"] == {"other"}
+    # Andreoli 2016 (abandonment psychotherapy, a mixed cognitive-psychodynamic therapy: data/exclusions.csv
+    # andreoli2016) is read as other psychotherapies, as borderline-psyctr's "mixed" code reads it.
+    assert families["Andreoli 2016"] == {"other"}
     assert families["McLeavey 1994"] == {"problem_solving"}
+    # Chanen 2022 is coded "Cognitive" but its reference names cognitive analytic therapy, read as other
+    # psychotherapies as Hamilton 2020 (CAT) is in the transdiagnostic database.
+    assert families["Chanen 2022"] == {"other"}
     raw = raw_table("suicide-psyctr")
-    assert set(raw.loc[raw["study"] == "Britton 2020", "condition_arm1"]) == {"Psychodynamic"}
-    # 13 "Psychodynamic" rows less Britton's 4, plus the one "Mentalisation-based" row (Bateman 2009).
+    assert set(raw.loc[raw["study"] == "Chanen 2022", "condition_arm1"]) == {"Cognitive"}
+    for study in ("Britton 2020", "Andreoli 2016"):
+        assert set(raw.loc[raw["study"] == study, "condition_arm1"]) == {"Psychodynamic"}
+    # 13 "Psychodynamic" rows less Britton's 4 and Andreoli's 2, plus the one "Mentalisation-based" row (Bateman
+    # 2009): 8 (10 before Andreoli was moved).
     assert (raw["condition_arm1"] == "Psychodynamic").sum() == 13
-    assert (db.rows["family"] == "psychodynamic").sum() == 10
+    assert (db.rows["family"] == "psychodynamic").sum() == 8
 
 
 def test_suicide_ideation_stored_g_is_arm_1_minus_arm_2_as_the_published_arm_means_of_one_trial_give():
@@ -605,24 +629,36 @@ def sad_without_outcomes() -> dict:
     return data
 
 
-def test_reviewed_scores_replace_the_symptom_scale_assumption_of_a_file_without_an_outcome_column(monkeypatch):
+def test_reviewed_scores_give_the_direction_the_generic_rules_leave_open_in_a_file_without_an_outcome_column(
+    monkeypatch,
+):
     from pdevidence.metapsy import database
 
+    _, reviewed = engine_pool("sad-psyctr", "c-social-anxiety", "psychodynamic")  # the real coding, by outcome_type
     bare, _ = parse_coding(sad_without_outcomes(), set(KNOWN_DATABASES))
     monkeypatch.setattr(database, "coding_for", lambda name: bare.get(name))
     plain = read_database(SHARED / "sad-psyctr.csv")
-    assert plain.rows["assumptions"].str.contains("assumed: the file gives no outcome domain").any()
+    # Without outcomes or `scores`, a score takes a direction only from the lexicon (LSAS, BAI, STAI, ...): the
+    # other 254 rows (SIAS, SPS, FNE, ...) are one outcome without a direction, never pooled, where they used to be
+    # assumed symptom scales. Two psychodynamic trials are left on the lexicon's scales: too few to pool.
+    unknown = plain.outcomes.set_index("outcome").loc["c-symptoms~unknown"]
+    assert not unknown["pooled"] and unknown["rows"] == 254 and "the file gives no outcome domain" in unknown["reason"]
+    assert not plain.rows.loc[plain.rows["outcome"] == "c-symptoms~unknown", "has_effect"].any()
+    scores = plain.rows["outcome_kind"] == "continuous"
+    assert not plain.rows.loc[scores, "assumptions"].str.contains("direction by the generic rules").any()
+    bare_dyn = family_summary(select_rows(plain)).set_index("family").loc["psychodynamic"]
+    assert bare_dyn["studies"] == 2 and bare_dyn["status"].startswith("too few trials")
     data = sad_without_outcomes()
     data["databases"]["sad-psyctr"]["scores"] = SAD_SCORES
     coded, _ = parse_coding(data, set(KNOWN_DATABASES))
     monkeypatch.setattr(database, "coding_for", lambda name: coded.get(name))
     db = read_database(SHARED / "sad-psyctr.csv")
-    assert not db.rows["assumptions"].str.contains("assumed").any()
+    assert "c-symptoms~unknown" not in set(db.rows["outcome"])
     assert db.outcome_label("c-symptoms") == "Social anxiety scales"
+    assert (db.rows["outcome"] == "c-symptoms").sum() == 313  # every score row, as the reviewed outcomes read them
     assert "outcomes and their direction are not part of it" not in db.coding_note
-    before = family_summary(select_rows(plain)).set_index("family").loc["psychodynamic"]
     after = family_summary(select_rows(db)).set_index("family").loc["psychodynamic"]
-    assert after["studies"] == before["studies"] == 3 and after["g"] == pytest.approx(before["g"])
+    assert after["studies"] == reviewed["studies"] == 3 and after["g"] == pytest.approx(reviewed["g"])
 
 
 @pytest.mark.parametrize(
@@ -679,11 +715,15 @@ def test_panic_codes_its_two_brief_dynamic_trials_as_pd_and_pools_cbt_as_statsmo
 def test_eating_disorders_pools_only_eating_disorder_scales_and_claims_no_psychodynamic_arm():
     db = read_database(SHARED / "ed-psyctr.csv")
     assert len(db.rows) == 44
-    assert outcome_directions(db) == {"c-eating-disorder-symptoms": False, "d-recovery": True, "c-symptoms": None}
+    # Eldredge 1997: no outcome_type, no instrument: left without a direction, never pooled. Its outcome is the one
+    # of scores without an outcome domain (it was labelled "Symptom scales", with no direction, before that outcome
+    # was named for what it is).
+    unknown = "c-symptoms~unknown"
+    assert outcome_directions(db) == {"c-eating-disorder-symptoms": False, "d-recovery": True, unknown: None}
     table = db.outcomes.set_index("outcome")
-    # Eldredge 1997: no outcome_type, no instrument: left without a direction, never pooled.
-    assert not table.loc["c-symptoms", "pooled"]
-    assert list(db.rows.loc[db.rows["outcome"] == "c-symptoms", "study"]) == ["Eldredge, 1997"]
+    assert not table.loc[unknown, "pooled"]
+    assert "its outcome_type value is not in the reviewed coding" in table.loc[unknown, "reason"]
+    assert list(db.rows.loc[db.rows["outcome"] == unknown, "study"]) == ["Eldredge, 1997"]
     assert set(db.rows["family"]) == {"cbt"}
     # Zipfel 2014 (ANTOP) is in the file by its CBT arm only; its focal psychodynamic arm is not.
     zipfel = db.rows[db.rows["study"] == "Zipfel, 2014"]

@@ -472,15 +472,16 @@ PAGE = str(ROOT / "pages" / "metapsy.py")
 
 def bigger_csv() -> bytes:
     """Nine trials (five psychodynamic, four CBT) against wait list, in the Metapsy layout, with arm means
-    whose difference (lower scores are better) agrees with the stored g."""
-    head = [*REQUIRED_COLUMNS, "n_arm1", "n_arm2", "mean_arm1", "mean_arm2", "sd_arm1", "sd_arm2"]
+    whose difference (lower scores are better) agrees with the stored g, on GAD-7: a scale the instrument lexicon
+    knows, since a file without an outcome domain pools only scales whose direction a source gives."""
+    head = [*REQUIRED_COLUMNS, "n_arm1", "n_arm2", "mean_arm1", "mean_arm2", "sd_arm1", "sd_arm2", "instrument"]
     lines = [";".join(['""', *(f'"{c}"' for c in head)])]
     for i, arm in enumerate(["dyn"] * 5 + ["cbt"] * 4):
         d = 0.3 + (i % 5) / 10
         g = -d * (1 - 3 / (4 * 58 - 1))
         cells = [f'"{i + 1}"', f'"Trial {i + 1}, {2000 + i}"', f'"{arm}"', '"wl"', f"{g:.4f}", "0.26", "30", "30"]
         cells += [f"{20 - 10 * d:.2f}", "20", "10", "10"]
-        lines.append(";".join(c.replace(".", ",") for c in cells))
+        lines.append(";".join([*(c.replace(".", ",") for c in cells), '"gad-7"']))
     return ("\r\n".join(lines) + "\r\n").encode("utf-8")
 
 

@@ -12,6 +12,8 @@ import gzip
 import json
 import math
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -28,9 +30,15 @@ from pdevidence.metapsy.read import REQUIRED_COLUMNS, parse_codebook
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = str(ROOT / "pages" / "metapsy.py")
 
+# The instrument is one the lexicon knows (BDI-II, lower is better), last so the cell positions below stay put: an
+# upload without an outcome domain pools only scales whose direction a source gives, and these files are about
+# hostile content, not about direction.
 HEAD = [
     '""',
-    *(f'"{c}"' for c in (*REQUIRED_COLUMNS, "n_arm1", "n_arm2", "mean_arm1", "mean_arm2", "sd_arm1", "sd_arm2")),
+    *(
+        f'"{c}"'
+        for c in (*REQUIRED_COLUMNS, "n_arm1", "n_arm2", "mean_arm1", "mean_arm2", "sd_arm1", "sd_arm2", "instrument")
+    ),
 ]
 
 
@@ -58,6 +66,7 @@ def good_rows(n=6, arm="dyn"):
                 "20",
                 "10",
                 "10",
+                '"bdi-ii"',
             ]
         )
     return rows
@@ -368,6 +377,34 @@ def test_labels_from_an_upload_are_text_in_markdown_and_charts(offline_catalogue
     joined = " ".join(bodies)
     assert "evil.example" not in joined or "&lt;a" in joined or "[click]" in joined
     assert "<a href" not in joined and "<img" not in joined
+
+
+def test_an_upload_whose_scales_no_source_directs_pools_nothing_and_the_page_says_why(offline_catalogue, tmp_path):
+    # No outcome domain and a scale the lexicon does not know: which way is better is not established, so nothing
+    # is pooled (the rows used to be assumed symptom scales), and the page says so where the pooled figure would be.
+    rows = [[*r[:-1], '"dacl"'] for r in good_rows()]
+    db = read_database(table(rows), name="undirected")
+    assert db.pooled_outcomes == () and db.default_outcome is None
+    assert not db.rows["has_effect"].any()
+    at = upload(("undirected.csv", table(rows), "text/csv"))
+    at.sidebar.selectbox(key="mp_db").set_value("undirected (uploaded)").run()
+    assert not at.exception
+    warnings = " ".join(str(w.value) for w in at.warning).replace("\\", "")
+    assert "Nothing is pooled from this database" in warnings
+    assert "Scores without an outcome domain (direction not established) (6 rows)" in warnings
+    assert (
+        "the file gives no outcome domain" in warnings and "the instrument lexicon does not know the scale" in warnings
+    )
+    texts = rendered(at)
+    assert not any("Psychodynamic therapy: g =" in t for t in texts)
+    assert any("no outcome can be pooled" in t for t in at.caption.values)
+    path = tmp_path / "undirected.csv"
+    path.write_bytes(table(rows))
+    done = subprocess.run(
+        [sys.executable, "-m", "pdevidence.metapsy", str(path)], capture_output=True, text=True, cwd=ROOT, timeout=120
+    )
+    assert done.returncode == 0 and "nothing is pooled: no outcome has both a direction" in done.stdout
+    assert "c-symptoms~unknown (Scores without an outcome domain" in done.stdout
 
 
 def test_formula_cells_are_never_offered_for_export(offline_catalogue):

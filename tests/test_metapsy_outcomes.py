@@ -330,6 +330,7 @@ def no_psychodynamic_rows() -> list[dict]:
                 "condition_arm1": "CBT",
                 "condition_arm2": "WL",
                 "outcome_type": "msd",
+                "instrument": "PDSS",  # a scale the lexicon knows: without an outcome domain nothing else would pool
                 "mean_arm1": m1,
                 "sd_arm1": 5,
                 "n_arm1": N,
@@ -465,6 +466,7 @@ def test_change_scores_give_hedges_g_and_a_stored_g_without_arm_data_follows_its
                 "condition_arm1": "dyn",
                 "condition_arm2": "cau",
                 "outcome_type": "change",
+                "instrument": "HAMD",  # a scale the lexicon knows (lower is better): the file has no outcome domain
                 **dict(zip(columns, (c1, 6, 30, c2, 6), strict=True)),
                 "n_change_arm2": 30,
                 G: None if i == 0 else round(g, 6),
@@ -478,6 +480,7 @@ def test_change_scores_give_hedges_g_and_a_stored_g_without_arm_data_follows_its
             "condition_arm1": "dyn",
             "condition_arm2": "cau",
             "outcome_type": "other statistic",
+            "instrument": "HAMD",
             G: -0.3,
             G_SE: 0.25,
         }
@@ -617,32 +620,52 @@ def test_every_row_of_an_automatic_reading_says_so_and_shows_each_assumption_of_
     rows = [{**r, "outcome_domain": None, "time": None} for r in _scale_rows(None) if r["instrument"] != "edqol"]
     bdi_rows = [r for r in rows if r["instrument"] == "bdi-ii"]
     rows += [{**r, "instrument": "dacl", "study": r["study"].replace("Scale", "Other")} for r in bdi_rows]
+    # The same scale under a domain the keyword table reads (lower is better): a direction by the generic rules.
+    rows += [
+        {**r, "instrument": "dacl", "outcome_domain": "depression", "study": r["study"].replace("Scale", "Keyword")}
+        for r in bdi_rows
+    ]
     db = read_database(to_csv(rows), name="automatic-synthetic")
     assert set(db.rows["coding"]) == {"automatic"}
-    by_scale = db.rows.set_index("instrument")["assumptions"]
+    by_study = db.rows.set_index("study")
     # BDI-II: direction from the lexicon (a source), family "dyn" by its name, no time column.
-    bdi = by_scale["bdi-ii"].iloc[0]
+    bdi = by_study.loc["Scale 0, 2010"].set_index("instrument").loc["bdi-ii", "assumptions"]
     assert "direction" not in bdi and "“dyn” read as Psychodynamic therapy (by its name)" in bdi
     assert "no `time` column: counted as post-treatment" in bdi
-    # A scale the lexicon does not know, in a file without domains: the symptom-scale default is an assumption.
-    assert "assumed: the file gives no outcome domain" in by_scale["dacl"].iloc[0]
+    # A scale the lexicon does not know, in a row without a domain: no source gives its direction, so it gets none
+    # (it used to be assumed a symptom scale) and is never pooled; the reason is shown on its outcome.
+    other = by_study.loc["Other 0, 2010"]
+    assert other["outcome"] == "c-symptoms~unknown" and not other["has_effect"]
+    assert "direction" not in other["assumptions"]
+    unknown = db.outcomes.set_index("outcome").loc["c-symptoms~unknown"]
+    assert not unknown["pooled"] and unknown["rows"] == 3 and "the file gives no outcome domain" in unknown["reason"]
+    # The same scale under the domain "depression": a direction by the keyword table, shown as an assumption.
+    keyword = by_study.loc["Keyword 0, 2010", "assumptions"]
+    assert "direction by the generic rules: “depress” in the outcome domain “depression”" in keyword
     table = study_effects_table(db)
     assert set(table["coding"]) == {"automatic"}
     assert table["assumptions"].str.contains("counted as post-treatment").all()
     summary = family_summary(select_rows(db)).set_index("family")
-    assert summary.loc["psychodynamic", "coding"] == "automatic"
-    assert "assumed: the file gives no outcome domain" in summary.loc["psychodynamic", "assumptions"]
-    assert "(3 trials)" in summary.loc["psychodynamic", "assumptions"]  # the three dacl trials, not the others
+    assert summary.loc["psychodynamic", "coding"] == "automatic" and summary.loc["psychodynamic", "studies"] == 3
+    assert "counted as post-treatment (3 trials)" in summary.loc["psychodynamic", "assumptions"]
+    assert "direction" not in summary.loc["psychodynamic", "assumptions"]  # the BDI-II trials: lexicon only
+    keyed = family_summary(select_rows(db, Analysis(outcome="c-depression"))).set_index("family")
+    assert (
+        "direction by the generic rules: “depress” in the outcome domain" in keyed.loc["psychodynamic", "assumptions"]
+    )
+    assert "(3 trials)" in keyed.loc["psychodynamic", "assumptions"]  # the three keyword trials, not the others
 
     path = tmp_path / "automatic-synthetic.csv"
     path.write_bytes(to_csv(rows))
     done = subprocess.run(
-        [sys.executable, "-m", "pdevidence.metapsy", str(path), "--json"], capture_output=True, text=True, cwd=ROOT,
-        timeout=120,
+        [sys.executable, "-m", "pdevidence.metapsy", str(path), "--json", "--outcome", "all"], capture_output=True,
+        text=True, cwd=ROOT, timeout=120,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    record = json.loads(done.stdout)[0]
-    assert record["coding"] == "automatic" and any("assumed" in a for a in record["assumptions"])
+    records = {r["outcome"]: r for r in json.loads(done.stdout)}
+    assert "c-symptoms~unknown" not in records
+    record = records["c-depression"]
+    assert record["coding"] == "automatic" and any("direction by the generic rules" in a for a in record["assumptions"])
     done = subprocess.run(
         [sys.executable, "-m", "pdevidence.metapsy", str(path)], capture_output=True, text=True, cwd=ROOT, timeout=120
     )
@@ -650,6 +673,7 @@ def test_every_row_of_an_automatic_reading_says_so_and_shows_each_assumption_of_
     assert header.split()[:3] == ["outcome", "family", "coding"]
     assert "automatic" in done.stdout.split(header, 1)[1].splitlines()[1]
     assert "assumptions of the generic rules" in done.stdout
+    assert "c-symptoms~unknown (Scores without an outcome domain (direction not established); 0 trials)" in done.stdout
 
 
 def test_an_automatic_reading_pools_no_outcome_whose_direction_no_source_establishes():

@@ -180,9 +180,15 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     analysis = Analysis(time=args.time, low_rob_only=args.low_rob_only, method=args.method)
     records = database_records(db, analysis, outcomes)
+    nothing = (
+        "nothing is pooled: no outcome has both a direction a source establishes and a usable effect "
+        "(each outcome's reason is listed under 'outcomes and the direction rule used')"
+    )
     if args.json:
         print(json.dumps(records, indent=1))
         print(f"coding: {db.coding}. {db.coding_note}", file=sys.stderr)
+        if not db.pooled_outcomes:
+            print(f"{nothing}\n{outcome_text(db)}", file=sys.stderr)
         for r in db.outcomes[db.outcomes["sign_conflict"] != ""].itertuples():
             print(f"warning: sign conflict in {r.outcome}: {r.sign_conflict}", file=sys.stderr)
         for problem in db.coding_problems:
@@ -192,6 +198,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{db.name}: {len(db.rows)} rows; credit: {CREDIT}, {LICENCE}")
         print(f"coding: {db.coding}. {db.coding_note}")
         print(_format_table(records))
+        if not db.pooled_outcomes:
+            print(nothing)
         if db.unmapped:
             print(f"unmapped treatment codes (not pooled): {', '.join(db.unmapped)}")
         for problem in db.coding_problems:

@@ -199,13 +199,15 @@ def _present(frame: pd.DataFrame, names: tuple[str, ...], decimal: str) -> pd.Se
 
 
 def _apply_scores_coding(classes: pd.DataFrame, coded: DatabaseCoding | None) -> None:
-    """In a file without an outcome column, the reviewed `scores` replace the generic symptom-scale assumption."""
+    """In a file without an outcome column, the reviewed `scores` say what the scores the lexicon does not know
+    measure and which way is better (the generic rules leave them without a direction)."""
     if coded is None or coded.scores is None:
         return
-    assumed = classes["direction_basis"].astype(str).str.startswith(outcomes.ASSUMED_SYMPTOMS)
+    unsettled = classes["direction_basis"].astype(str).str.startswith(outcomes.NO_DOMAIN)
+    classes.loc[unsettled, "outcome"] = f"c-{outcomes.SYMPTOMS_KEY}"
     classes.loc[classes["outcome"] == f"c-{outcomes.SYMPTOMS_KEY}", "outcome_label"] = coded.scores.label
-    classes.loc[assumed, "higher_is_better"] = coded.scores.higher_is_better
-    classes.loc[assumed, "direction_basis"] = f"reviewed coding: {coded.scores.source}"
+    classes.loc[unsettled, "higher_is_better"] = coded.scores.higher_is_better
+    classes.loc[unsettled, "direction_basis"] = f"reviewed coding: {coded.scores.source}"
 
 
 def _apply_outcome_coding(rows: pd.DataFrame, classes: pd.DataFrame, coded: DatabaseCoding | None) -> None:
@@ -474,7 +476,7 @@ NO_ARM_DATA_SIGN = "no row of this outcome has arm data"
 def row_assumptions(rows: pd.DataFrame, codes: pd.DataFrame, arm1: pd.Series, time_recorded: bool) -> pd.Series:
     """Per row, each assumption the generic rules made for it ("" when its reading rests on sources alone).
 
-    Directions by keyword or the no-domain default, families by codebook text or name, a stored-g sign borrowed
+    Directions by keyword, families by codebook text or name, a stored-g sign borrowed
     from the database's other rows, a post-treatment time point without a `time` column. The reviewed coding and
     the instrument lexicon are sources, not assumptions; rows left without a direction or family are never pooled.
     """

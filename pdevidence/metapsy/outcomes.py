@@ -107,7 +107,11 @@ HIGHER_IS_BETTER = ("quality of life", "well-being", "wellbeing", "self-esteem",
 MIXED_DOMAINS = ("health status", "functioning", "function", "disability")
 
 SYMPTOMS_KEY = "symptoms"
-ASSUMED_SYMPTOMS = "assumed: the file gives no outcome domain"
+# Scores in a file without an outcome domain: which way is better is not established by any source unless the
+# instrument lexicon knows the scale (or a reviewed coding's `scores:` block says what the scores measure).
+NO_DOMAIN = "the file gives no outcome domain"
+NO_DOMAIN_KEY = f"c-{SYMPTOMS_KEY}~unknown"
+NO_DOMAIN_LABEL = "Scores without an outcome domain (direction not established)"
 
 
 @dataclass(frozen=True)
@@ -153,16 +157,38 @@ def event_class(texts: list[str]) -> tuple[str, str, bool, str] | None:
     return None
 
 
-def _domain_class(domain: str | None, description: str | None, column_note: str | None) -> OutcomeClass:
-    """The outcome and direction of a domain of scores, by the keyword tables (None where they cannot tell)."""
-    if not domain:
+def _no_domain_class(entry) -> OutcomeClass:
+    """Scores in a file without an outcome domain: a direction only where the instrument lexicon knows the scale.
+
+    Without a domain, nothing in the file says what a score measures or which way is better, so a scale the lexicon
+    does not know gets no direction and is never pooled (all such rows form one outcome, shown with this reason).
+    """
+    if entry is None:
         return OutcomeClass(
-            f"c-{SYMPTOMS_KEY}",
-            "Symptom scales",
+            NO_DOMAIN_KEY,
+            NO_DOMAIN_LABEL,
             CONTINUOUS,
-            False,
-            f"{ASSUMED_SYMPTOMS}, so its scores are taken as the condition's symptom scales",
+            None,
+            f"{NO_DOMAIN} (no {' or '.join(f'`{c}`' for c in DOMAIN_COLUMNS)} column) and the instrument lexicon "
+            "does not know the scale, so no source says what the scores measure or which way is better",
         )
+    side = "higher" if entry.higher_is_better else "lower"
+    basis = f"instrument lexicon: {entry.name}, {side} is better ({entry.source})"
+    if entry.group:
+        return OutcomeClass(
+            f"c-{slug(entry.group)}",
+            entry.group[:1].upper() + entry.group[1:],
+            CONTINUOUS,
+            entry.higher_is_better,
+            basis,
+        )
+    if entry.higher_is_better:
+        return OutcomeClass(f"c-{SYMPTOMS_KEY}~higher", "Scores (higher is better)", CONTINUOUS, True, basis)
+    return OutcomeClass(f"c-{SYMPTOMS_KEY}", "Symptom scales", CONTINUOUS, False, basis)
+
+
+def _domain_class(domain: str, description: str | None, column_note: str | None) -> OutcomeClass:
+    """The outcome and direction of a domain of scores, by the keyword tables (None where they cannot tell)."""
     text = f"{description} ({domain})" if description and description.lower() != domain.lower() else domain
     label = text[:1].upper() + text[1:]
     key = f"c-{slug(domain)}"
@@ -193,13 +219,11 @@ def continuous_class(
     domain named for quality of life or well-being holds scales of both
     directions (EDQOL: higher is worse), so there only the lexicon decides.
     """
-    base = _domain_class(domain, description, column_note)
     entry = instrument_direction(instrument)
+    if not domain:
+        return _no_domain_class(entry)
+    base = _domain_class(domain, description, column_note)
     if entry is None:
-        # A scale named for quality of life or functioning cannot be one of the assumed symptom scales either.
-        named = _match(instrument or "", (*HIGHER_IS_BETTER, *MIXED_DOMAINS, "qol"))
-        if named and not domain:
-            base = replace(base, higher_is_better=True, basis=f"“{named}” in the name of the instrument")
         if base.higher_is_better is True:
             return OutcomeClass(
                 f"{base.key}~unknown",

@@ -335,8 +335,23 @@ def _key(db: Database, settings: Settings) -> tuple:
     return (db.fingerprint, settings)
 
 
+def nothing_pooled_text(db: Database) -> str:
+    """Why no outcome of a database is pooled: each outcome with its reason."""
+    reasons = "; ".join(
+        f"{widgets.escape(r.label)} ({r.rows} row{'s' if r.rows != 1 else ''}): {widgets.escape(r.reason)}"
+        for r in db.outcomes.itertuples()
+    )
+    return (
+        "**Nothing is pooled from this database**: no outcome has both a direction that a source establishes "
+        f"(a reviewed coding, the codebook or the instrument lexicon) and a usable effect. {reasons}."
+    )
+
+
 def render_families(db: Database, summary: pd.DataFrame, settings: Settings) -> None:
     """Pooled g per therapy family, psychodynamic therapy highlighted, with the full table."""
+    if summary.empty and not db.pooled_outcomes:
+        st.warning(nothing_pooled_text(db), icon=":material/block:")
+        return
     if summary.empty:
         st.info("No comparisons match these settings.")
         return
@@ -726,9 +741,11 @@ def keyword_tables_markdown() -> str:
             + ", ".join(f"“{w}”" for w in mp_outcomes.MIXED_DOMAINS)
             + " (such domains mix scales of both kinds), nor, without the lexicon, for "
             + ", ".join(f"“{w}”" for w in mp_outcomes.HIGHER_IS_BETTER)
-            + " (they hold scales where higher is worse, as EDQOL). A file without an outcome domain is assumed to "
-            "hold the condition's symptom scales (lower is better); that assumption is shown on every row it "
-            "decides. Anything else is left out of pooling and listed.",
+            + " (they hold scales where higher is worse, as EDQOL). In a file without an outcome domain, nothing "
+            "says what a score measures: a scale the lexicon knows takes its direction from there, and every other "
+            "score is left out of pooling, listed as one outcome (“"
+            + mp_outcomes.NO_DOMAIN_LABEL
+            + "”) with that reason. Anything else is left out of pooling and listed.",
             "",
             "**Instrument lexicon** (data/metapsy_coding.yaml), each direction with its source:",
             "",
