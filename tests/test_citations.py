@@ -130,7 +130,6 @@ def test_the_summary_citations_hold_every_source_of_its_lines_and_reviews_once(t
     databases = {line.doi for line in lines if line.source == "metapsy"}
     assert databases == {
         "10.5281/zenodo.7254845",
-        "10.5281/zenodo.7243836",
         "10.5281/zenodo.12726122",
         "10.5281/zenodo.10185551",
     }
