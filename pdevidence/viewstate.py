@@ -504,11 +504,17 @@ def normalize(state: Mapping, context: Mapping) -> dict:
             out[f.name] = () if offered and set(kept) >= set(offered) else kept
         elif f.kind == "int" and out[f.name] is not None:
             bounds, _ = _domain(f, context)
-            if bounds:
-                edge = bounds[0] if f.side == "min" else bounds[1]
-                if (f.side == "min" and out[f.name] <= edge) or (f.side == "max" and out[f.name] >= edge):
-                    out[f.name] = None
+            if _at_edge(f, out[f.name], bounds):
+                out[f.name] = None
     return out
+
+
+def _at_edge(f: Field, value: int, bounds) -> bool:
+    """A bound at or beyond the data's edge (on its side): it restricts nothing."""
+    if not bounds:
+        return False
+    low, high = bounds
+    return (f.side == "min" and value <= low) or (f.side == "max" and value >= high)
 
 
 def shown(value) -> str:
@@ -742,10 +748,8 @@ def _check_pairs(scope: list[Field], state: dict, context: Mapping, notices: lis
             continue
         bounds, _ = _domain(f, context)
         value = state.get(f.name)
-        if bounds and value is not None:
-            edge = bounds[0] if f.side == "min" else bounds[1]
-            if (f.side == "min" and value <= edge) or (f.side == "max" and value >= edge):
-                state[f.name] = None
+        if value is not None and _at_edge(f, value, bounds):
+            state[f.name] = None
 
 
 def serialize(state: Mapping, context: Mapping | None = None) -> dict[str, list[str]]:
