@@ -50,22 +50,7 @@ if counts["trials"]:
         )
     st.caption("Of these rows: " + "; ".join(parts) + ".")
 st.dataframe(
-    rows[
-        [
-            "kind",
-            "label",
-            "detail",
-            "finding",
-            "markers",
-            "es_type_label",
-            "timepoint",
-            "es_value",
-            "es_ci_low",
-            "es_ci_high",
-            "n",
-            "link",
-        ]
-    ],
+    rows[["kind", "label", "detail", "finding", "markers", *evidence.FIGURE_COLUMNS, "n", "link"]],
     hide_index=True,
     width="stretch",
     column_config={
@@ -124,7 +109,7 @@ numeric = rows[rows["es_value"].notna()]
 if not numeric.empty:
     widgets.render_chart(
         lambda: memo.figure(charts.effect_estimates, numeric, key=(widgets.data_key(), chosen)),
-        numeric[["label", "es_type_label", "timepoint", "es_value", "es_ci_low", "es_ci_high"]],
+        numeric[["label", *evidence.FIGURE_COLUMNS]],
         "Reported effect sizes behind this claim, with 95% confidence intervals where reported.",
         panel="effects",
         title="reported effect sizes",

@@ -34,20 +34,7 @@ else:
     widgets.render_estimate_list(rows)
     widgets.render_chart(
         lambda: memo.figure(charts.effect_estimates, rows, title=None, key=(widgets.data_key(), chosen)),
-        rows[
-            [
-                "therapy",
-                "label",
-                "markers",
-                "es_type_label",
-                "timepoint",
-                "es_value",
-                "es_ci_low",
-                "es_ci_high",
-                "k_studies",
-                "n",
-            ]
-        ],
+        rows[["therapy", "label", "markers", *evidence.FIGURE_COLUMNS, "k_studies", "n"]],
         "Each bar is one pooled estimate from one meta-analysis, with its 95% confidence interval where "
         "reported. Colours show the kind of effect size: before-after effects within one group are much "
         "larger than differences between groups and must not be compared with them.",

@@ -107,43 +107,42 @@ def curated_effects(trials: pd.DataFrame, timepoint: str = "post") -> pd.DataFra
     """Between-group effects read in the trial reports, one per trial and comparator class."""
     rows = stats.poolable(_pool_candidates(trials))
     rows = rows[rows["es_timepoint"] == timepoint]
+    read_in = rows["es_source"].astype("string").fillna("the report")
+    return _effect_rows(
+        rows.assign(
+            trial_id=rows["id"],
+            estimate=rows["es_value"],
+            outcome=rows["primary_outcome"].astype("string").fillna("main outcome"),
+            time_point=rows["es_timepoint"],
+            detail=rows["es_type"].map(vocab.ES_TYPES).fillna("") + "; read in " + read_in,
+        ),
+        "curated",
+        reported_ci=("es_ci_low", "es_ci_high"),
+    )
+
+
+def _effect_rows(rows: pd.DataFrame, source: str, reported_ci: tuple[str, str] | None = None) -> pd.DataFrame:
+    """The map's effect columns for one source, from rows that carry the source's own figures under the map's
+    names (trial_id, estimate, outcome, time_point, detail): one row per trial and comparator class, the 95% CI
+    the one reported (the columns `reported_ci`) where both ends are given, else the normal CI of the estimate."""
     if rows.empty:
         return pd.DataFrame(columns=EFFECT_COLUMNS)
     rows = _one_per_study(rows, "n_comparator")
-    has_ci = rows["es_ci_low"].notna() & rows["es_ci_high"].notna()
-    low, high = stats.normal_ci(rows["es_value"].astype(float), rows["se"].astype(float))
-    return _effect_rows(
-        rows,
-        "curated",
-        trial_id=rows["id"],
-        estimate=rows["es_value"],
-        ci_low=rows["es_ci_low"].astype(float).where(has_ci, low),
-        ci_high=rows["es_ci_high"].astype(float).where(has_ci, high),
-        outcome=rows["primary_outcome"].astype("string").fillna("main outcome"),
-        time_point=rows["es_timepoint"],
-        detail=rows["es_type"].map(vocab.ES_TYPES).fillna("")
-        + "; read in "
-        + rows["es_source"].astype("string").fillna("the report"),
+    low, high = stats.normal_ci(rows["estimate"].astype(float), rows["se"].astype(float))
+    if reported_ci is not None:
+        reported_low, reported_high = (rows[column].astype(float) for column in reported_ci)
+        has_ci = reported_low.notna() & reported_high.notna()
+        low, high = reported_low.where(has_ci, low), reported_high.where(has_ci, high)
+    out = rows.assign(
+        source=source,
+        label=_trial_label(rows) + " vs " + rows["comparator"].astype(str),
+        estimate=rows["estimate"].astype(float),
+        se=rows["se"].astype(float),
+        ci_low=low,
+        ci_high=high,
+        n_randomized=rows["n_randomized"].astype(float),
+        large=rows["n_randomized"] >= LARGE_TRIAL,
     )
-
-
-def _effect_rows(rows: pd.DataFrame, source: str, **columns) -> pd.DataFrame:
-    """The map's effect columns for one source: what every source shares, plus its own estimate, CI and detail."""
-    out = pd.DataFrame(
-        {
-            "condition_group": rows["condition_group"],
-            "condition_specific": rows["condition_specific"],
-            "comparator_type": rows["comparator_type"],
-            "source": source,
-            "study": rows["study"],
-            "label": _trial_label(rows) + " vs " + rows["comparator"].astype(str),
-            "se": rows["se"].astype(float),
-            "n_randomized": rows["n_randomized"].astype(float),
-            "large": rows["n_randomized"] >= LARGE_TRIAL,
-            **columns,
-        }
-    )
-    out["estimate"] = out["estimate"].astype(float)
     return out[EFFECT_COLUMNS].reset_index(drop=True)
 
 
@@ -172,24 +171,14 @@ def metapsy_effects(trials: pd.DataFrame, effects: pd.DataFrame, timepoint: str 
         validate="many_to_one",
     )
     rows = rows[rows["g"].notna() & rows["se"].notna() & (rows["se"] > 0)]
-    if rows.empty:
-        return pd.DataFrame(columns=EFFECT_COLUMNS)
-    rows = _one_per_study(rows, "n_comparator")
-    low, high = stats.normal_ci(rows["g"].astype(float), rows["se"].astype(float))
+    doi = rows["database_doi"].astype("string").fillna("none given")
     return _effect_rows(
-        rows,
+        rows.assign(
+            estimate=rows["g"],
+            outcome=rows["outcome_label"].astype(str),
+            detail="Hedges' g, " + rows["database"].astype(str) + " database (doi:" + doi + ")",
+        ),
         "metapsy",
-        trial_id=rows["trial_id"],
-        estimate=rows["g"],
-        ci_low=low,
-        ci_high=high,
-        outcome=rows["outcome_label"].astype(str),
-        time_point=rows["time_point"],
-        detail="Hedges' g, "
-        + rows["database"].astype(str)
-        + " database (doi:"
-        + rows["database_doi"].astype("string").fillna("none given")
-        + ")",
     )
 
 

@@ -14,6 +14,9 @@ THERAPY_FIELDS = {
     "used_for": "Often used for",
 }
 
+# The columns that state one effect size: its kind, time point, value and 95% CI.
+FIGURE_COLUMNS = ["es_type_label", "timepoint", "es_value", "es_ci_low", "es_ci_high"]
+
 EVIDENCE_COLUMNS = [
     "id",
     "kind",
@@ -21,11 +24,7 @@ EVIDENCE_COLUMNS = [
     "detail",
     "markers",
     "es_type",
-    "es_type_label",
-    "timepoint",
-    "es_value",
-    "es_ci_low",
-    "es_ci_high",
+    *FIGURE_COLUMNS,
     "n",
     "k_studies",
     "finding",

@@ -28,8 +28,10 @@ The table
   widget that shows it (pdevidence.web.widgets.render_field draws any row);
   ``phrase``: how `filters.describe` names a restriction.
 
-Adding a filter of the trials is one row here (tests/test_filters.py shows a test-only row reaching the
-parser, the sidebar, the filter and the share link).
+Rows that share a form are written through a small constructor that fills in what they share: `_trial_multi`
+(a filter of the trials chosen in a multiselect), `_trial_range` (the min and max rows of a slider), `_radio`
+(a choice among labelled values). Adding a filter of the trials is one row here (tests/test_filters.py shows a
+test-only row reaching the parser, the sidebar, the filter and the share link).
 
 One run
 -------
@@ -172,183 +174,148 @@ class Parsed:
     notices: list[str] = field(default_factory=list)
 
 
+def _trial_multi(name: str, description: str, column: str, label: str, placeholder: str, phrase="{}", **more) -> Field:
+    """A filter of the trials: any of the values of one column, chosen in a multiselect (none chosen: all)."""
+    return Field(
+        name,
+        "multi",
+        FILTER_PAGES,
+        description,
+        default=(),
+        source="trials",
+        column=column,
+        widget="multiselect",
+        label=label,
+        placeholder=placeholder,
+        phrase=phrase,
+        **more,
+    )
+
+
+def _trial_range(low: tuple[str, str], high: tuple[str, str], column: str, label: str, **more) -> tuple[Field, Field]:
+    """A filter of the trials: a whole-number column between two bounds, the fields `low` and `high` (each a name
+    and a description), drawn as one slider (the widget is on the low row)."""
+    (low_name, low_description), (high_name, high_description) = low, high
+    return (
+        Field(
+            low_name,
+            "int",
+            FILTER_PAGES,
+            low_description,
+            pair=high_name,
+            side="min",
+            source="trials",
+            column=column,
+            widget="range",
+            label=label,
+            **more,
+        ),
+        Field(
+            high_name, "int", FILTER_PAGES, high_description, pair=low_name, side="max", source="trials", column=column
+        ),
+    )
+
+
+def _radio(
+    name: str, pages: tuple[str, ...], description: str, labels: Mapping[str, str], default: str, label: str, **more
+) -> Field:
+    """A choice of one value, drawn as radio buttons: the values are the keys of `labels`, in their order."""
+    return Field(
+        name,
+        "choice",
+        pages,
+        description,
+        values=tuple(labels),
+        default=default,
+        widget="radio",
+        label=label,
+        labels=labels,
+        **more,
+    )
+
+
 FIELDS: tuple[Field, ...] = (
-    # Sidebar filters of the trial pages (values read off the trials table), in the order the sidebar shows them.
-    Field(
-        "condition",
-        "multi",
-        FILTER_PAGES,
-        "condition group",
-        default=(),
-        source="trials",
-        column="condition_group",
-        widget="multiselect",
-        label="Condition",
-        labels=vocab.CONDITION_GROUPS,
-        placeholder="All conditions",
-        phrase="{}",
+    # Sidebar filters of the trial pages (values read off the trials table), in the order the sidebar shows them:
+    # name, description, column, label, placeholder (a range: the two bounds, column, label).
+    _trial_multi(
+        "condition", "condition group", "condition_group", "Condition", "All conditions", labels=vocab.CONDITION_GROUPS
     ),
-    Field(
+    _trial_multi(
         "specific",
-        "multi",
-        FILTER_PAGES,
         "specific condition",
-        default=(),
-        parent="condition",
-        source="trials",
-        column="condition_specific",
-        widget="multiselect",
-        label="Specific condition",
+        "condition_specific",
+        "Specific condition",
+        "Any condition",
         labels=vocab.CONDITIONS_SPECIFIC,
-        placeholder="Any condition",
-        phrase="{}",
+        parent="condition",
     ),
-    Field(
-        "n_min",
-        "int",
-        FILTER_PAGES,
-        "smallest study size",
-        pair="n_max",
-        side="min",
-        source="trials",
-        column="n_randomized",
-        widget="range",
-        label="Study size (participants randomized)",
-        help="Total number of people randomized in the trial, all groups together.",
+    *_trial_range(
+        ("n_min", "smallest study size"),
+        ("n_max", "largest study size"),
+        "n_randomized",
+        "Study size (participants randomized)",
         phrase="N {}–{} participants",
+        help="Total number of people randomized in the trial, all groups together.",
     ),
-    Field(
-        "n_max",
-        "int",
-        FILTER_PAGES,
-        "largest study size",
-        pair="n_min",
-        side="max",
-        source="trials",
-        column="n_randomized",
-    ),
-    Field(
+    _trial_multi(
         "comparator",
-        "multi",
-        FILTER_PAGES,
         "kind of comparison",
-        default=(),
-        source="trials",
-        column="comparator_type",
-        widget="multiselect",
-        label="Compared with",
+        "comparator_type",
+        "Compared with",
+        "Any comparison",
         labels=vocab.COMPARATOR_TYPES,
-        placeholder="Any comparison",
         glossary="treatment as usual",
         phrase="vs {}",
     ),
-    Field(
+    _trial_multi(
         "design",
-        "multi",
-        FILTER_PAGES,
         "study design",
-        default=(),
-        source="trials",
-        column="design",
-        widget="multiselect",
-        label="Study design",
+        "design",
+        "Study design",
+        "Any design",
         labels=vocab.DESIGNS,
-        placeholder="Any design",
         glossary="randomized controlled trial",
-        phrase="{}",
     ),
-    Field(
-        "year_min",
-        "int",
-        FILTER_PAGES,
-        "earliest year",
-        pair="year_max",
-        side="min",
-        source="trials",
-        column="year",
-        widget="range",
-        label="Publication year",
-        phrase="year {}–{}",
+    *_trial_range(
+        ("year_min", "earliest year"), ("year_max", "latest year"), "year", "Publication year", phrase="year {}–{}"
     ),
-    Field("year_max", "int", FILTER_PAGES, "latest year", pair="year_min", side="max", source="trials", column="year"),
-    Field(
-        "term",
-        "multi",
-        FILTER_PAGES,
-        "short- or long-term",
-        default=(),
-        source="trials",
-        column="pd_term",
-        widget="multiselect",
-        label="Short- or long-term",
-        placeholder="Either",
-        phrase="{} therapy",
-    ),
-    Field(
+    _trial_multi("term", "short- or long-term", "pd_term", "Short- or long-term", "Either", phrase="{} therapy"),
+    _trial_multi(
         "model",
-        "multi",
-        FILTER_PAGES,
         "named form of therapy",
-        default=(),
-        source="trials",
-        column="pd_model",
-        widget="multiselect",
-        label="Named form of psychodynamic therapy",
-        placeholder="Any form",
-        phrase="{}",
+        "pd_model",
+        "Named form of psychodynamic therapy",
+        "Any form",
         help="MBT: mentalization-based treatment. TFP: transference-focused psychotherapy. "
         "PFPP: panic-focused psychodynamic psychotherapy. STPP: short-term psychodynamic psychotherapy.",
     ),
-    # Pooling choices.
-    Field(
+    # Pooling choices: name, pages, description, values and their labels, default, label.
+    _radio(
         "pool_vs",
-        "choice",
         POOL_PAGES,
         "comparison to pool",
-        values=("inactive", "active"),
-        default="inactive",
-        widget="radio",
-        label="Compared with",
-        labels={"inactive": "Inactive controls", "active": "Active treatments"},
+        {"inactive": "Inactive controls", "active": "Active treatments"},
+        "inactive",
+        "Compared with",
     ),
-    Field(
-        "pool_time",
-        "choice",
-        POOL_PAGES,
-        "time point",
-        values=tuple(vocab.TIMEPOINTS),
-        default="post",
-        widget="radio",
-        label="Time point",
-        labels=vocab.TIMEPOINTS,
-    ),
-    Field(
+    _radio("pool_time", POOL_PAGES, "time point", vocab.TIMEPOINTS, "post", "Time point"),
+    _radio(
         "tau2",
-        "choice",
         ("explore",),
         "between-study variance",
-        values=tuple(stats.TAU2_METHODS),
-        default="dl",
-        widget="radio",
-        label="Between-study variance",
-        labels=stats.TAU2_METHODS,
+        stats.TAU2_METHODS,
+        "dl",
+        "Between-study variance",
         help="How the spread of true effects between trials is estimated.",
     ),
     # Overview's effect map: all trials, trials with 100+ participants only, or the share of small trials.
-    Field(
+    _radio(
         "lens",
-        "choice",
         ("overview",),
         "study-size lens",
-        values=("all", "large", "small"),
-        default="all",
-        widget="radio",
-        label="Which trials",
-        labels={
-            "all": "All trials",
-            "large": "Only trials with 100 or more people",
-            "small": "How many trials are small",
-        },
+        {"all": "All trials", "large": "Only trials with 100 or more people", "small": "How many trials are small"},
+        "all",
+        "Which trials",
         help="Small trials give less certain answers and sometimes larger effects. "
         "Leave them out to see if the picture changes.",
     ),
@@ -537,11 +504,17 @@ def normalize(state: Mapping, context: Mapping) -> dict:
             out[f.name] = () if offered and set(kept) >= set(offered) else kept
         elif f.kind == "int" and out[f.name] is not None:
             bounds, _ = _domain(f, context)
-            if bounds:
-                edge = bounds[0] if f.side == "min" else bounds[1]
-                if (f.side == "min" and out[f.name] <= edge) or (f.side == "max" and out[f.name] >= edge):
-                    out[f.name] = None
+            if _at_edge(f, out[f.name], bounds):
+                out[f.name] = None
     return out
+
+
+def _at_edge(f: Field, value: int, bounds) -> bool:
+    """A bound at or beyond the data's edge (on its side): it restricts nothing."""
+    if not bounds:
+        return False
+    low, high = bounds
+    return (f.side == "min" and value <= low) or (f.side == "max" and value >= high)
 
 
 def shown(value) -> str:
@@ -775,10 +748,8 @@ def _check_pairs(scope: list[Field], state: dict, context: Mapping, notices: lis
             continue
         bounds, _ = _domain(f, context)
         value = state.get(f.name)
-        if bounds and value is not None:
-            edge = bounds[0] if f.side == "min" else bounds[1]
-            if (f.side == "min" and value <= edge) or (f.side == "max" and value >= edge):
-                state[f.name] = None
+        if value is not None and _at_edge(f, value, bounds):
+            state[f.name] = None
 
 
 def serialize(state: Mapping, context: Mapping | None = None) -> dict[str, list[str]]:

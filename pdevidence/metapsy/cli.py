@@ -18,21 +18,11 @@ from pdevidence.metapsy.database import TIME_POST, read_database
 from pdevidence.metapsy.errors import MetapsyError
 from pdevidence.metapsy.sources import CREDIT, LICENCE
 
-CLI_KEYS = (
-    "outcome",
-    "family",
-    "k",
-    "studies",
-    "participants",
-    "g",
-    "ci_low",
-    "ci_high",
-    "i2",
-    "outcome_label",
-    "direction",
-    "coding",
-    "assumptions",
-)
+# A JSON record: a family's row of analysis.SUMMARY_COLUMNS, its counts as whole numbers and its figures rounded,
+# with the outcome it is for.
+_COUNTS = ("k", "studies", "participants")
+_FIGURES = ("g", "ci_low", "ci_high", "i2")
+CLI_KEYS = ("outcome", "family", *_COUNTS, *_FIGURES, "outcome_label", "direction", "coding", "assumptions")
 
 
 def _rounded(value, digits: int = 4):
@@ -41,25 +31,20 @@ def _rounded(value, digits: int = 4):
     return round(float(value), digits)
 
 
+def _json_value(key: str, record: dict):
+    if key in _COUNTS:
+        return int(record[key])
+    if key in _FIGURES:
+        return _rounded(record[key])
+    if key == "assumptions":
+        return [a for a in str(record[key] or "").split("; ") if a]
+    return record[key]
+
+
 def cli_records(summary: pd.DataFrame, outcome: str | None = None, label: str = "", direction: str = "") -> list[dict]:
-    return [
-        {
-            "outcome": outcome,
-            "family": row["family"],
-            "k": int(row["k"]),
-            "studies": int(row["studies"]),
-            "participants": int(row["participants"]),
-            "g": _rounded(row["g"]),
-            "ci_low": _rounded(row["ci_low"]),
-            "ci_high": _rounded(row["ci_high"]),
-            "i2": _rounded(row["i2"]),
-            "outcome_label": label,
-            "direction": direction,
-            "coding": row["coding"],
-            "assumptions": [a for a in str(row["assumptions"] or "").split("; ") if a],
-        }
-        for row in summary.to_dict("records")
-    ]
+    """One JSON record (the keys CLI_KEYS) per row of a family summary, for this outcome."""
+    about = {"outcome": outcome, "outcome_label": label, "direction": direction}
+    return [{key: _json_value(key, row | about) for key in CLI_KEYS} for row in summary.to_dict("records")]
 
 
 def database_records(db, analysis: Analysis, outcomes: tuple[str, ...]) -> list[dict]:

@@ -7,14 +7,20 @@ import streamlit as st
 
 from pdevidence.web import widgets
 
+# The columns naming a trial in the trial listings.
+_TRIAL_NAME = {"first_author": "First author", "year": st.column_config.NumberColumn("Year", format="%d")}
+
+
+def _draw(listing: pd.DataFrame, headings: dict) -> None:
+    """A listing as a full-width table without its index, each column headed (and formatted) by `headings`."""
+    st.dataframe(listing, hide_index=True, width="stretch", column_config=headings)
+
 
 def render_glance(glance: pd.DataFrame) -> None:
     """Every condition at a glance (listings.condition_glance)."""
-    st.dataframe(
+    _draw(
         glance,
-        hide_index=True,
-        width="stretch",
-        column_config={
+        {
             "group_label": "Group",
             "condition": "Condition",
             "link": st.column_config.LinkColumn("Trials in Explore", display_text="See the trials"),
@@ -58,11 +64,9 @@ def render_explore_links(groups: list[tuple[str, list[tuple[str, str]]]]) -> Non
 
 def render_condition_counts(counts: pd.DataFrame) -> None:
     """Trials, sizes and findings per condition group (listings.condition_counts)."""
-    st.dataframe(
+    _draw(
         counts,
-        hide_index=True,
-        width="stretch",
-        column_config={
+        {
             "condition": "Condition",
             "studies": st.column_config.NumberColumn("Trials", help="Number of separate trials."),
             "participants": st.column_config.NumberColumn("Participants", help="Total randomized across these trials."),
@@ -93,13 +97,10 @@ def render_condition_counts(counts: pd.DataFrame) -> None:
 
 def render_studies(listing: pd.DataFrame) -> None:
     """Every comparison of the selection (listings.studies)."""
-    st.dataframe(
+    _draw(
         listing,
-        hide_index=True,
-        width="stretch",
-        column_config={
-            "first_author": "First author",
-            "year": st.column_config.NumberColumn("Year", format="%d"),
+        {
+            **_TRIAL_NAME,
             "n_randomized": st.column_config.NumberColumn("N", help="Participants randomized"),
             "followup_months": st.column_config.NumberColumn("Follow-up (months)"),
             "pd_model": "Psychodynamic form",
@@ -124,13 +125,10 @@ def render_studies(listing: pd.DataFrame) -> None:
 
 def render_exclusions(listing: pd.DataFrame) -> None:
     """The trials looked at and left out (listings.exclusions)."""
-    st.dataframe(
+    _draw(
         listing,
-        hide_index=True,
-        width="stretch",
-        column_config={
-            "first_author": "First author",
-            "year": st.column_config.NumberColumn("Year", format="%d"),
+        {
+            **_TRIAL_NAME,
             "condition_group": "Condition",
             "reason_kind": "Left out because",
             "reason": st.column_config.TextColumn("Why it is left out", width="large"),

@@ -468,6 +468,14 @@ def render_across(databases: dict[str, Database], settings: Settings) -> None:
         )
 
 
+def _table_panel(label: str, build, *, panel: str) -> None:
+    """A table in the panel `panel` (widgets.open_panel), built by `build` only while the panel is open. The panel
+    is named as `panel="…"`, as for widgets.render_chart, where tests/test_app.py reads the panels a page draws."""
+    box = widgets.open_panel(label, panel)
+    if box is not None:
+        box.dataframe(build(), hide_index=True, width="stretch")
+
+
 def render_outcomes(db: Database, settings: Settings) -> None:
     """Every outcome of the database, the direction rule used for it, and why some are not pooled."""
     chosen = outcome_of(db, settings.analysis())
@@ -493,11 +501,9 @@ def render_outcomes(db: Database, settings: Settings) -> None:
             + ".",
             icon=":material/help:",
         )
-    panel = widgets.open_panel("Table: every outcome of this database and its direction rule", "outcomes")
-    if panel is None:
-        return
-    panel.dataframe(
-        table[["label", "outcome", "kind", "higher", "studies", "rows", "rows_with_effect", "rule"]].rename(
+    _table_panel(
+        "Table: every outcome of this database and its direction rule",
+        lambda: table[["label", "outcome", "kind", "higher", "studies", "rows", "rows_with_effect", "rule"]].rename(
             columns={
                 "label": "outcome",
                 "outcome": "link key",
@@ -507,8 +513,7 @@ def render_outcomes(db: Database, settings: Settings) -> None:
                 "rule": "direction rule",
             }
         ),
-        hide_index=True,
-        width="stretch",
+        panel="outcomes",
     )
 
 
@@ -533,11 +538,9 @@ def render_check(db: Database) -> None:
             else ""
         )
         st.markdown(f"The {len(wrong)} row(s) that differ (the stored g is used in the analysis).{note}")
-        panel = widgets.open_panel("Table: the rows where the stored and recomputed g differ", "check")
-        if panel is None:
-            return
-        panel.dataframe(
-            wrong.drop(columns=["agrees"])
+        _table_panel(
+            "Table: the rows where the stored and recomputed g differ",
+            lambda: wrong.drop(columns=["agrees"])
             .round(3)
             .rename(
                 columns={
@@ -548,8 +551,7 @@ def render_check(db: Database) -> None:
                     "source": "recomputed from",
                 }
             ),
-            hide_index=True,
-            width="stretch",
+            panel="check",
         )
 
 
@@ -629,9 +631,7 @@ def render_size_lens(db: Database, effects: pd.DataFrame, settings: Settings) ->
     if large.empty:
         st.info("No large trials at these settings.")
     else:
-        panel = widgets.open_panel("Table: every family, large trials only", "large")
-        if panel is not None:
-            panel.dataframe(_summary_table(large), hide_index=True, width="stretch")
+        _table_panel("Table: every family, large trials only", lambda: _summary_table(large), panel="large")
     egger = memo.computed(small_study_test, effects, key=_key(db, settings))
     if egger is None:
         st.info(
@@ -689,13 +689,11 @@ def render_method(db: Database) -> None:
     )
     with st.expander("Keyword tables: therapy families and outcomes"):
         st.markdown(keyword_tables_markdown())
-    panel = widgets.open_panel("Table: treatment codes and their therapy families", "codes")
-    if panel is not None:
-        panel.dataframe(
-            db.codes.assign(family=db.codes["family"].map(FAMILY_LABELS)),
-            hide_index=True,
-            width="stretch",
-        )
+    _table_panel(
+        "Table: treatment codes and their therapy families",
+        lambda: db.codes.assign(family=db.codes["family"].map(FAMILY_LABELS)),
+        panel="codes",
+    )
 
 
 def keyword_tables_markdown() -> str:
