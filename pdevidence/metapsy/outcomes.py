@@ -175,16 +175,17 @@ def _no_domain_class(entry) -> OutcomeClass:
     side = "higher" if entry.higher_is_better else "lower"
     basis = f"instrument lexicon: {entry.name}, {side} is better ({entry.source})"
     if entry.group:
-        return OutcomeClass(
-            f"c-{slug(entry.group)}",
-            entry.group[:1].upper() + entry.group[1:],
-            CONTINUOUS,
-            entry.higher_is_better,
-            basis,
-        )
+        return _lexicon_group(entry, basis)
     if entry.higher_is_better:
         return OutcomeClass(f"c-{SYMPTOMS_KEY}~higher", "Scores (higher is better)", CONTINUOUS, True, basis)
     return OutcomeClass(f"c-{SYMPTOMS_KEY}", "Symptom scales", CONTINUOUS, False, basis)
+
+
+def _lexicon_group(entry, basis: str) -> OutcomeClass:
+    """The outcome a lexicon scale names for itself (its `group`), in its own direction."""
+    return OutcomeClass(
+        f"c-{slug(entry.group)}", entry.group[:1].upper() + entry.group[1:], CONTINUOUS, entry.higher_is_better, basis
+    )
 
 
 def _domain_class(domain: str, description: str | None, column_note: str | None) -> OutcomeClass:
@@ -239,13 +240,7 @@ def continuous_class(
     if base.higher_is_better == entry.higher_is_better:
         return replace(base, basis=basis)
     if entry.group:
-        return OutcomeClass(
-            f"c-{slug(entry.group)}",
-            entry.group[:1].upper() + entry.group[1:],
-            CONTINUOUS,
-            entry.higher_is_better,
-            basis,
-        )
+        return _lexicon_group(entry, basis)
     return OutcomeClass(
         f"{base.key}~{side}", f"{base.label} ({side} is better)", CONTINUOUS, entry.higher_is_better, basis
     )
