@@ -3,7 +3,9 @@
 Pure logic (no Streamlit): tables in, plain records out. The effect of a line is the best available:
 a Metapsy database pooled here from its bundled per-trial effects (data/metapsy_summary_effects.csv),
 else a published meta-analysis row of data/meta_analyses.csv for that condition, else the number of
-trials, too few to pool. The certainty is ours, by the rules in pdevidence.certainty.
+trials, too few to pool. The certainty is ours, by the rules in pdevidence.certainty. A condition with
+subtypes (Condition.subtypes) also gets one line per subtype and comparison, by the same rules, each trial in
+one subtype only (SUBTYPE_RULE).
 """
 
 from __future__ import annotations
