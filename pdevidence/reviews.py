@@ -192,8 +192,9 @@ def _size(row) -> str:
 def for_condition(
     cond: Condition, lines: list[Line], verdicts: pd.DataFrame, statements: pd.DataFrame, meta: pd.DataFrame
 ) -> list[Said]:
-    """Every source's statement for one condition: the 2015 verdicts, later reviews, then meta-analyses."""
-    codes = set(cond.specific)
+    """Every source's statement for one condition: the 2015 verdicts, later reviews, then meta-analyses.
+    They are set against the entry's own lines, not its subtypes' (the reviews speak of the whole condition)."""
+    codes, lines = set(cond.specific), [line for line in lines if not line.subtype]
     out = [verdict_said(row, lines) for row in verdicts.itertuples() if _codes(row.condition_specific) & codes]
     out += [statement_said(row, lines) for row in statements.itertuples() if _codes(row.condition_specific) & codes]
     psychodynamic = meta[meta["treatment"].str.startswith("psychodynamic")]

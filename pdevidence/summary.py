@@ -3,14 +3,16 @@
 Pure logic (no Streamlit): tables in, plain records out. The effect of a line is the best available:
 a Metapsy database pooled here from its bundled per-trial effects (data/metapsy_summary_effects.csv),
 else a published meta-analysis row of data/meta_analyses.csv for that condition, else the number of
-trials, too few to pool. The certainty is ours, by the rules in pdevidence.certainty.
+trials, too few to pool. The certainty is ours, by the rules in pdevidence.certainty. A condition with
+subtypes (Condition.subtypes) also gets one line per subtype and comparison, by the same rules, each trial in
+one subtype only (SUBTYPE_RULE).
 """
 
 from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from urllib.parse import urlencode
 
 import pandas as pd
@@ -54,18 +56,27 @@ class Condition:
     metapsy: dict[str, Source] = field(default_factory=dict)
     published: dict[str, tuple[str, ...]] = field(default_factory=dict)  # meta_analyses ids, by comparison
     verb: str = "reduce"
+    subtypes: tuple[str, ...] = ()  # specific conditions shown apart under the entry (vocab.CONDITIONS_SPECIFIC)
 
 
-DEPRESSION = ("major_depression", "chronic_depression", "postnatal_depression", "minor_depression")
+DEPRESSION = (
+    "major_depression",
+    "chronic_depression",
+    "postnatal_depression",
+    "minor_depression",
+    "depression_physical_illness",
+    "depression_other",
+)
 CONDITIONS = (
     Condition(
         "depression",
         "Depression",
         "depression",
-        (*DEPRESSION, "depression_physical_illness", "depression_other"),
+        DEPRESSION,
         "depression symptoms",
         {"inactive": Source("depression-psyctr", "c-symptoms")},
         {"active": ("driessen2010-stpp-vs-other-post",)},
+        subtypes=DEPRESSION,
     ),
     Condition(
         "mood_anxiety_mixed",
@@ -198,8 +209,10 @@ class Line:
     years: tuple[int, ...] = ()  # publication year of each trial, where the data give it
     version: str = ""
     doi: str = ""
-    database: str = ""  # the Metapsy database a metapsy line pools
+    database: str = ""  # the Metapsy database a metapsy line pools (or a subtype's count line also counts)
     effect_type: str = "g"  # g (Hedges), d (Cohen) or SMD, as the source gives it
+    subtype: str = ""  # the specific condition of a subtype line (Condition.subtypes); "" for the entry's own lines
+    database_studies: tuple[str, ...] = ()  # a count line's trials that only the Metapsy database holds (its labels)
 
     @property
     def certainty(self) -> str:
@@ -388,6 +401,14 @@ def published_line(cond: Condition, comparison: str, meta: pd.DataFrame) -> Line
     )
 
 
+def _count_statement(k: int, people: int, comparison: str, what: str) -> str:
+    return (
+        f"{k} trial{'s' if k != 1 else ''} ({people:,} people) compared psychodynamic therapy with "
+        f"{COMPARISONS[comparison]} for {what}, but fewer than {stats.MIN_STUDIES_TO_POOL} have effects "
+        "we can pool, so we give no pooled effect and no certainty rating."
+    )
+
+
 def count_line(cond: Condition, comparison: str, trials: pd.DataFrame) -> Line | None:
     rows = _trials_of(trials, cond, comparison)
     if rows.empty:
@@ -401,14 +422,118 @@ def count_line(cond: Condition, comparison: str, trials: pd.DataFrame) -> Line |
         source_text=f"{k} trial{'s' if k != 1 else ''} in the trial table, not enough effects to pool",
         k=k,
         people=people,
-        statement=(
-            f"{k} trial{'s' if k != 1 else ''} ({people:,} people) compared psychodynamic therapy with "
-            f"{COMPARISONS[comparison]} for {cond.label}, but fewer than {stats.MIN_STUDIES_TO_POOL} have effects "
-            "we can pool, so we give no pooled effect and no certainty rating."
-        ),
+        statement=_count_statement(k, people, comparison, cond.label),
         studies=tuple(rows["study"]),
         years=tuple(int(y) for y in rows["year"].dropna()),
     )
+
+
+# Which subtype a trial of a Metapsy database belongs to when the trial table does not hold it, from the
+# database's own population codes, first rule that fits; a trial the trial table holds keeps its
+# condition_specific there, so each trial has one subtype. Read in depression-psyctr.variables.json:
+#   target_group: "adul= adults, old= older adults, stud= student population, ppd= women with perinatal depression;
+#                  med= comorbid medical disorder; oth= other"
+#   diagnosis: "mdd= major depression; mood= mood disorder; cut= cut-off score; sub= subclinical depression;
+#               chr= chronic depression"
+# Perinatal (ppd) is wider than postnatal; mood disorder, a cut-off score and subclinical depression name no
+# subtype of the trial table, so those trials go to depression_other.
+METAPSY_SUBTYPES = {
+    "depression-psyctr": (
+        ("target_group", "ppd", "postnatal_depression"),
+        ("target_group", "med", "depression_physical_illness"),
+        ("diagnosis", "chr", "chronic_depression"),
+        ("diagnosis", "mdd", "major_depression"),
+    ),
+}
+OTHER_SUBTYPE = "depression_other"
+# A subtype that is itself a mix of populations is rated down for indirectness when it is pooled.
+SUBTYPE_INDIRECTNESS = {
+    OTHER_SUBTYPE: "a mix of populations that name no one subtype (depression by a cut-off score, a mood disorder, "
+    "or a diagnosis the trial table does not specify)"
+}
+SUBTYPE_RULE = (
+    "Each trial is counted in one subtype only: a trial in our trial table under its condition there, a trial only "
+    "in the Metapsy database under the database's own codes (its target group: perinatal depression or a medical "
+    "illness; else its diagnosis: chronic or major depression; else other)."
+)
+
+
+def _codes(value) -> set[str]:
+    return set() if pd.isna(value) else {c.strip() for c in str(value).split(",")}
+
+
+def metapsy_subtypes(rows: pd.DataFrame, trials: pd.DataFrame) -> pd.Series:
+    """The subtype of each extract row: its trial's condition_specific in the trial table, else by METAPSY_SUBTYPES."""
+    held = trials.drop_duplicates("study").set_index("study")["condition_specific"]
+
+    def one(row) -> str:
+        if pd.notna(row["trial"]) and row["trial"] in held.index:
+            return str(held[row["trial"]])
+        for column, code, subtype in METAPSY_SUBTYPES.get(row["database"], ()):
+            if code in _codes(row[column]):
+                return subtype
+        return OTHER_SUBTYPE
+
+    return rows.apply(one, axis=1) if len(rows) else pd.Series(dtype=str)
+
+
+def subtype_line(cond: Condition, subtype: str, comparison: str, trials, extract) -> Line | None:
+    """One subtype's line for one comparison: pooled from the entry's Metapsy source when at least
+    stats.MIN_STUDIES_TO_POOL of its trials are of the subtype, else the count of its trials, each once, in the
+    trial table and (those it does not hold) in the database."""
+    label = vocab.label(vocab.CONDITIONS_SPECIFIC, subtype)
+    source = cond.metapsy.get(comparison)
+    rows = metapsy_set(extract, source, comparison) if source else extract[:0]
+    mine = rows[metapsy_subtypes(rows, trials) == subtype] if len(rows) else rows
+    words = label[:1].lower() + label[1:]
+    narrowed = replace(cond, outcome=f"{cond.outcome} in {words}", specific=(subtype,))
+    if len(mine) >= stats.MIN_STUDIES_TO_POOL:
+        narrowed = replace(
+            narrowed, metapsy={comparison: replace(source, indirectness=SUBTYPE_INDIRECTNESS.get(subtype))}
+        )
+        others = (extract["database"] != source.database) | extract["study"].isin(mine["study"])
+        line = metapsy_line(narrowed, comparison, extract[others])
+        return replace(line, subtype=subtype, source_text=f"{line.source_text}, its trials of {words} only")
+    curated = _trials_of(trials, narrowed, comparison)
+    only_db = mine[~mine["trial"].isin(trials["study"])] if len(mine) else mine
+    held = set(mine["trial"].dropna()) & set(trials["study"]) if len(mine) else set()
+    extra = trials[trials["study"].isin(held - set(curated["study"]))].drop_duplicates("study")
+    counted = pd.concat([curated, extra])
+    k = len(counted) + len(only_db)
+    if k == 0:
+        return None
+    people = int(counted["n_randomized"].sum() + only_db["n"].sum())
+    where = f"{k} trial{'s' if k != 1 else ''}"
+    if len(only_db):
+        held_text = f": {len(counted)} in the trial table and {len(only_db)}" if len(counted) else ""
+        where += f"{held_text} only in the Metapsy database {source.database}, classed by its own codes;"
+    else:
+        where += " in the trial table,"
+    return Line(
+        condition=cond.key,
+        comparison=comparison,
+        source="count",
+        source_text=f"{where} not enough effects to pool",
+        k=k,
+        people=people,
+        statement=_count_statement(k, people, comparison, label[:1].lower() + label[1:]),
+        studies=tuple(counted["study"]),
+        years=tuple(int(y) for y in counted["year"].dropna()) + label_years(only_db["study"]),
+        database=source.database if len(only_db) else "",
+        subtype=subtype,
+        database_studies=tuple(only_db["study"]),
+    )
+
+
+def subtype_lines(cond: Condition, trials: pd.DataFrame, extract: pd.DataFrame) -> list[Line]:
+    """Every subtype with trials, in the order of cond.subtypes, one line per comparison."""
+    lines = []
+    for subtype in cond.subtypes:
+        for comparison in COMPARISONS:
+            line = subtype_line(cond, subtype, comparison, trials, extract)
+            if line is not None:
+                lines.append(line)
+    return lines
 
 
 def build(trials: pd.DataFrame, meta: pd.DataFrame, extract: pd.DataFrame) -> list[tuple[Condition, list[Line]]]:
@@ -426,6 +551,10 @@ def build(trials: pd.DataFrame, meta: pd.DataFrame, extract: pd.DataFrame) -> li
             )
             if line is not None:
                 lines.append(line)
+        subtypes = subtype_lines(cond, trials, extract)
+        if subtypes:
+            whole = f"; all {cond.label.lower()} trials together, its subtypes follow"
+            lines = [replace(line, source_text=line.source_text + whole) for line in lines] + subtypes
         if lines:
             out.append((cond, lines))
     return out
@@ -463,7 +592,8 @@ def line_trials(cond: Condition, line: Line, extract: pd.DataFrame) -> pd.DataFr
     source = cond.metapsy.get(line.comparison)
     if line.source != "metapsy" or source is None:
         return pd.DataFrame(columns=["label", "estimate", "ci_low", "ci_high", "detail", "se", "n", "rob_level"])
-    rows = metapsy_set(extract, source, line.comparison).sort_values(["g", "study"], ascending=[False, True])
+    rows = metapsy_set(extract, source, line.comparison)
+    rows = rows[rows["study"].isin(line.studies)].sort_values(["g", "study"], ascending=[False, True])
     low, high = stats.normal_ci(rows["g"], rows["se"])
     return pd.DataFrame(
         {
@@ -491,6 +621,7 @@ def to_frame(entries: list[tuple[Condition, list[Line]]]) -> pd.DataFrame:
             records.append(
                 {
                     "condition": cond.label,
+                    "subtype": vocab.label(vocab.CONDITIONS_SPECIFIC, line.subtype) if line.subtype else "",
                     "comparison": COMPARISONS[line.comparison],
                     "source": line.source_text,
                     "trials": line.k,

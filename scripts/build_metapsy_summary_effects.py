@@ -4,8 +4,10 @@ Reads the Metapsy databases in ../shared/metapsy (or --metapsy DIR) through the 
 (read_database, select_rows, study_effects), and writes, for every database with a psychodynamic arm,
 every pooled outcome, time point and kind of comparison (no real treatment / another treatment), one
 row per trial: Hedges' g (positive favours psychodynamic therapy), its SE, size, risk of bias, and for
-event outcomes the event counts of one row of the trial; with the database, its DOI, the version read
-and the ODC-By credit. The summary pools these rows with stats.pool, exactly as the Metapsy page pools
+event outcomes the event counts of one row of the trial; the trial of data/trials.csv it is (the link
+data/metapsy_effects.csv records, so every page matches a trial alike), and the database's own population codes (`diagnosis`,
+`target_group`, as its codebook defines them) for the summary's subtypes; with the database, its DOI,
+the version read and the ODC-By credit. The summary pools these rows with stats.pool, exactly as the Metapsy page pools
 the database. The databases themselves are never copied.
 
     .venv/bin/python scripts/build_metapsy_summary_effects.py [--metapsy DIR] [--check]
@@ -25,6 +27,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 from build_metapsy_effects import offered_files, run_extract, version  # noqa: E402
 
+from pdevidence import load  # noqa: E402
 from pdevidence.metapsy.analysis import Analysis, comparator_class, select_rows, study_effects  # noqa: E402
 from pdevidence.metapsy.database import read_database  # noqa: E402
 from pdevidence.metapsy.families import PSYCHODYNAMIC  # noqa: E402
@@ -44,6 +47,9 @@ COLUMNS = [
     "time_point",
     "comparison",
     "study",
+    "trial",
+    "diagnosis",
+    "target_group",
     "comparators",
     "g",
     "se",
@@ -91,7 +97,23 @@ def _events(rows: pd.DataFrame) -> pd.DataFrame:
     return work.drop_duplicates("study", keep="last").drop(columns="total")
 
 
-def database_rows(name: str, path: Path) -> list[dict]:
+# The database's own columns that say which people a trial took (their codes, as the codebook gives them).
+POPULATION_CODES = ("diagnosis", "target_group")
+
+
+def _population(rows: pd.DataFrame, links: dict[str, str]) -> pd.DataFrame:
+    """Per trial: the curated trial it is (or empty) and its population codes, the distinct codes of its rows."""
+    out = []
+    for study, part in rows.groupby("study", sort=True):
+        record = {"study": study, "trial": links.get(str(study), "")}
+        for column in POPULATION_CODES:
+            codes = sorted(set(part[column].dropna().astype(str))) if column in part else []
+            record[column] = ", ".join(codes)
+        out.append(record)
+    return pd.DataFrame(out, columns=["study", "trial", *POPULATION_CODES])
+
+
+def database_rows(name: str, path: Path, links: dict[str, str]) -> list[dict]:
     db = read_database(path, name=name)
     if PSYCHODYNAMIC not in db.families:
         return []
@@ -112,6 +134,7 @@ def database_rows(name: str, path: Path) -> list[dict]:
                 if rows.empty:
                     continue
                 effects = study_effects(rows).merge(_events(rows), on="study", how="left")
+                effects = effects.merge(_population(rows, links), on="study", how="left")
                 for trial in effects.itertuples(index=False):
                     out.append(
                         {
@@ -128,6 +151,9 @@ def database_rows(name: str, path: Path) -> list[dict]:
                             "time_point": time,
                             "comparison": side,
                             "study": trial.study,
+                            "trial": trial.trial,
+                            "diagnosis": trial.diagnosis,
+                            "target_group": trial.target_group,
                             "comparators": trial.comparators,
                             "g": round(float(trial.g), 6) + 0.0,
                             "se": round(float(trial.se), 6),
@@ -144,9 +170,10 @@ def database_rows(name: str, path: Path) -> list[dict]:
 
 
 def build(metapsy_dir: Path) -> pd.DataFrame:
-    records = []
+    records, effects = [], load.read_table("metapsy_effects")
     for name, path in offered_files(metapsy_dir).items():
-        records += database_rows(name, path)
+        mine = effects[effects["database"] == name]
+        records += database_rows(name, path, dict(zip(mine["metapsy_study"], mine["study"], strict=True)))
     frame = pd.DataFrame(records, columns=COLUMNS)
     for column in ("n", "event_arm1", "totaln_arm1", "event_arm2", "totaln_arm2"):
         frame[column] = pd.to_numeric(frame[column]).round().astype("Int64")

@@ -667,9 +667,14 @@ def test_the_depression_link_of_the_overview_opens_explore_with_the_reviews_and_
     opened = open_page(
         "pages/explore.py", show="summary-trials", **{k: v if len(v) > 1 else v[0] for k, v in query.items()}
     )
-    forest = next(f.value for f in opened.dataframe if {"label", "estimate", "rob_level"} <= set(f.value.columns))
-    assert len(forest) == 11 and "Heshmati, 2023" in set(forest["label"])
-    assert len(opened.get("plotly_chart")) == len(at.get("plotly_chart")) + 1
+    forests = [f.value for f in opened.dataframe if {"label", "estimate", "rob_level"} <= set(f.value.columns)]
+    assert len(forests[0]) == 11 and "Heshmati, 2023" in set(forests[0]["label"])
+    # One forest per pooled line: the Depression line's, then each pooled subtype's with its own trials only.
+    tables = {n: load.read_table(n) for n in SUMMARY_TABLES}
+    lines = dict((c.key, v) for c, v in summary.build(*(tables[n] for n in SUMMARY_TABLES)))["depression"]
+    pooled = [line for line in lines if line.source == "metapsy"]
+    assert [sorted(f["label"]) for f in forests] == [sorted(line.studies) for line in pooled] and len(pooled) >= 2
+    assert len(opened.get("plotly_chart")) == len(at.get("plotly_chart")) + len(pooled)
 
 
 def test_the_forest_plot_of_the_condition_trials_opens_from_its_panel_and_the_link_reopens_it():

@@ -4,6 +4,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from pdevidence import load, summary
@@ -58,8 +59,10 @@ def test_the_bundled_summary_extract_matches_a_fresh_build_from_the_shared_datab
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-def test_the_overview_shows_the_summary_entries_and_statements_at_load():
+def test_the_overview_shows_the_summary_entries_and_statements_at_load(entries):
     from streamlit.testing.v1 import AppTest
+
+    from pdevidence import vocab
 
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
     at.run()
@@ -72,6 +75,18 @@ def test_the_overview_shows_the_summary_entries_and_statements_at_load():
     assert "NNT 7" in text
     for label in ("Depression", "Borderline personality disorder", "Panic disorder", "Psychosis", "Eating disorders"):
         assert f"#### [{label}](explore?condition=" in text
+    # The depression subtypes, each with its lines, their counts taken from the tables.
+    plain = text.replace("\\", "")
+    assert f"**By subtype.** {summary.SUBTYPE_RULE}" in plain
+    subtypes = _subtype_lines(entries)
+    assert len(subtypes) >= 10
+    for (subtype, comparison), line in subtypes.items():
+        assert f"##### {vocab.label(vocab.CONDITIONS_SPECIFIC, subtype)}" in plain
+        assert line.statement in plain, line.statement
+        in_table, only_db, in_database = _expected_subtype_trials(subtype, comparison)
+        k = in_database if in_database >= 3 else len(in_table) + len(only_db)
+        assert line.statement.split(" trial")[0].split("(")[-1] == str(k), line.statement
+    assert plain.index("#### [Depression]") < plain.index("##### Chronic depression") < plain.index("#### [Mixed")
     reviews = [m.value.replace("\\", "") for m in at.markdown if m.value.startswith("**What the reviews say**")]
     assert len(reviews) >= 10
     assert "Its own certainty: high quality evidence (GRADE)." in reviews[0] and "doi:10.1002/wps.21104" in reviews[0]
@@ -205,6 +220,33 @@ def test_no_trial_is_in_two_comparisons_across_the_summary(entries):
     assert {k: v for k, v in seen.items() if len(v) > 1} == {}
 
 
+def _keys(line: summary.Line, extract) -> list[str]:
+    """The trials a line counts, one key per trial whichever table names it (the trial table's id where it holds
+    the trial)."""
+    if line.source == "metapsy":
+        rows = extract[extract["database"] == line.database].drop_duplicates("study").set_index("study")["trial"]
+        return [str(rows[s]) if pd.notna(rows[s]) else _trial(s) for s in line.studies]
+    return [*line.studies, *(_trial(s) for s in line.database_studies)]
+
+
+def test_no_trial_is_counted_in_two_lines_of_the_same_comparison_of_an_entry(entries):
+    extract = load.read_table("metapsy_summary_effects")
+    checked = 0
+    for key, lines in entries.items():
+        split = any(line.subtype for line in lines)
+        for comparison in summary.COMPARISONS:
+            parts = [x for x in lines if x.comparison == comparison and bool(x.subtype) == split]
+            keys = [k for line in parts for k in _keys(line, extract)]
+            assert len(keys) == len(set(keys)), (key, comparison, sorted(keys))
+            checked += len(keys)
+    assert checked >= 60
+    # The subtypes split the Depression line's 11 pooled trials: each is in exactly one subtype line.
+    lines = entries["depression"]
+    whole = next(x for x in lines if x.comparison == "inactive" and not x.subtype)
+    parts = [k for x in lines if x.comparison == "inactive" and x.subtype for k in _keys(x, extract)]
+    assert all(parts.count(k) == 1 for k in _keys(whole, extract)) and len(_keys(whole, extract)) == 11
+
+
 def test_the_self_harm_line_stays_with_the_borderline_database_whose_comparator_classes_agree(entries):
     # docs/decisions.md: suicide-psyctr classes the controls of Amianto 2011, Bateman 2009 and Doering 2010 as
     # usual care, borderline-psyctr (and the Borderline line) as another treatment; switching would put those
@@ -267,3 +309,97 @@ def test_a_group_estimate_of_a_meta_analysis_is_shown_under_each_condition_of_it
         assert all(
             s.doi == "10.1016/j.cpr.2014.03.004" and s.differs.startswith("A figure for the whole group") for s in keefe
         )
+
+
+# The codebook reading of depression-psyctr.variables.json, written out here apart from the code: target_group
+# "ppd= women with perinatal depression; med= comorbid medical disorder", then diagnosis "chr= chronic depression",
+# "mdd= major depression"; anything else is other depression.
+CODEBOOK = (("target_group", "ppd", "postnatal_depression"), ("target_group", "med", "depression_physical_illness"))
+CODEBOOK += (("diagnosis", "chr", "chronic_depression"), ("diagnosis", "mdd", "major_depression"))
+
+
+def _expected_subtype_trials(subtype: str, comparison: str) -> tuple[set[str], set[str], int]:
+    """From the tables alone: the subtype's trials in the trial table, the Metapsy labels of its trials only the
+    database holds, and how many of the database's trials are of the subtype."""
+    trials = load.read_table("trials")
+    extract = load.read_table("metapsy_summary_effects")
+    held = trials.drop_duplicates("study").set_index("study")["condition_specific"]
+    rows = extract[
+        (extract["database"] == "depression-psyctr")
+        & (extract["outcome"] == "c-symptoms")
+        & (extract["time_point"] == "post")
+        & (extract["comparison"] == comparison)
+    ]
+    in_table, only_db = set(), set()
+    for row in rows.itertuples():
+        if isinstance(row.trial, str) and row.trial in held.index:
+            if held[row.trial] == subtype:
+                in_table.add(row.trial)
+            continue
+        codes = {c: {x.strip() for x in str(getattr(row, c)).split(",")} for c in ("diagnosis", "target_group")}
+        mine = next((s for c, code, s in CODEBOOK if code in codes[c]), "depression_other")
+        if mine == subtype:
+            only_db.add(row.study)
+    curated = trials[(trials["condition_specific"] == subtype) & (trials["comparator_type"] == comparison)]
+    return in_table | set(curated["study"]), only_db, len(in_table) + len(only_db)
+
+
+def _subtype_lines(entries) -> dict[tuple[str, str], summary.Line]:
+    return {(line.subtype, line.comparison): line for line in entries["depression"] if line.subtype}
+
+
+def test_each_depression_subtype_with_trials_has_its_lines_with_counts_from_the_data(entries):
+    lines = _subtype_lines(entries)
+    trials = load.read_table("trials")
+    present = set(trials.loc[trials["condition_group"] == "depression", "condition_specific"]) - {"mood_anxiety_mixed"}
+    assert {s for s, _ in lines} == present and len(present) == 6
+    for subtype in summary.DEPRESSION:
+        for comparison in summary.COMPARISONS:
+            in_table, only_db, in_database = _expected_subtype_trials(subtype, comparison)
+            line = lines.get((subtype, comparison))
+            if not in_table and not only_db:
+                assert line is None, (subtype, comparison)
+            elif in_database >= 3:  # pooled from the database's trials of the subtype
+                assert line.source == "metapsy" and line.k == in_database, (subtype, comparison)
+                assert line.rating is not None and line.statement.endswith(
+                    f"({line.k} trials, {line.people:,} people; {line.certainty} certainty)."
+                )
+            else:
+                assert line.source == "count" and line.rating is None, (subtype, comparison)
+                assert (set(line.studies), set(line.database_studies)) == (in_table, only_db), (subtype, comparison)
+                assert line.k == len(in_table) + len(only_db)
+                assert "not enough effects to pool" in line.source_text and "no certainty rating" in line.statement
+    # Figures of the bundled data: chronic depression against no real treatment is one trial only the database
+    # holds (diagnosis chr); Heshmati 2023, also coded chr there, is major depression in the trial table.
+    chronic = lines[("chronic_depression", "inactive")]
+    assert (chronic.k, chronic.database_studies, chronic.studies) == (1, ("Fonagy, 2015",), ())
+    assert chronic.statement.startswith("1 trial (97 people) compared psychodynamic therapy with no real treatment")
+    major = lines[("major_depression", "inactive")]
+    assert major.source == "metapsy" and "Heshmati, 2023" in major.studies and major.k == 4
+    assert lines[("depression_physical_illness", "inactive")].studies == ("beutel2014", "herrmann-lingen2016")
+
+
+def test_the_depression_line_stays_the_pooling_of_every_trial_and_says_its_subtypes_follow(entries):
+    line = next(x for x in entries["depression"] if x.comparison == "inactive" and not x.subtype)
+    assert line.k == 11 and round(line.estimate, 2) == 0.49
+    assert line.source_text.endswith("all depression trials together, its subtypes follow")
+    assert [x.subtype for x in entries["depression"]][:2] == ["", ""]  # the entry's own lines come first
+
+
+def test_a_subtype_with_three_database_trials_is_pooled_from_them_alone():
+    # Constructed: every depression-psyctr trial against no real treatment recoded as chronic depression and
+    # taken out of the trial table, so the chronic subtype pools the same 11 trials as the Depression line.
+    trials = load.read_table("trials")
+    meta = load.read_table("meta_analyses")
+    extract = load.read_table("metapsy_summary_effects").copy()
+    mine = extract["database"] == "depression-psyctr"
+    extract.loc[mine, "diagnosis"] = "chr"
+    extract.loc[mine, "target_group"] = "adul"
+    extract.loc[mine, "trial"] = pd.NA
+    built = {cond.key: lines for cond, lines in summary.build(trials, meta, extract)}
+    lines = {(x.subtype, x.comparison): x for x in built["depression"]}
+    chronic, whole = lines[("chronic_depression", "inactive")], lines[("", "inactive")]
+    assert chronic.source == "metapsy" and chronic.studies == whole.studies
+    assert chronic.estimate == pytest.approx(whole.estimate) and chronic.k == 11
+    assert "depression symptoms in chronic depression (incl. dysthymia)" in chronic.statement
+    assert chronic.source_text.endswith("its trials of chronic depression (incl. dysthymia) only")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pdevidence import certainty, charts, citations, reviews, stats, summary
+from pdevidence import certainty, charts, citations, reviews, stats, summary, vocab
 from pdevidence.summary import Line
 from pdevidence.web import memo, widgets
 
@@ -63,11 +63,21 @@ def _entries():
     return memo.computed(reviews.build, *tables, widgets.table("review_statements"), key=widgets.data_key())
 
 
-def _render_entry(lines: list[Line], said: list[reviews.Said]) -> None:
-    """One condition's lines (sentence, then the figures behind it) and what the reviews say."""
+def _render_lines(lines: list[Line]) -> None:
     for line in lines:
         st.markdown(f"**{summary.COMPARISON_HEADINGS[line.comparison]}.** {widgets.escape(line.statement)}")
         st.markdown("\n".join(f"- {b}" for b in _line_bits(line)))
+
+
+def _render_entry(lines: list[Line], said: list[reviews.Said]) -> None:
+    """One condition's lines (sentence, then the figures behind it), its subtypes' lines, and what the reviews say."""
+    _render_lines([line for line in lines if not line.subtype])
+    subtypes = list(dict.fromkeys(line.subtype for line in lines if line.subtype))
+    if subtypes:
+        st.markdown(f"**By subtype.** {widgets.escape(summary.SUBTYPE_RULE)}")
+    for subtype in subtypes:
+        st.markdown(f"##### {widgets.escape(vocab.label(vocab.CONDITIONS_SPECIFIC, subtype))}")
+        _render_lines([line for line in lines if line.subtype == subtype])
     _render_reviews(said)
 
 
@@ -121,13 +131,15 @@ def _render_line_trials(cond, lines: list[Line]) -> None:
     with panel:
         for line, rows in pooled:
             heading = summary.COMPARISON_HEADINGS[line.comparison]
-            st.markdown(f"**{heading}** ({widgets.escape(line.source_text)})")
-            key = (widgets.data_key(), cond.key, line.comparison)
+            if line.subtype:
+                heading = f"{vocab.label(vocab.CONDITIONS_SPECIFIC, line.subtype)}, {heading[:1].lower()}{heading[1:]}"
+            st.markdown(f"**{widgets.escape(heading)}** ({widgets.escape(line.source_text)})")
+            key = (widgets.data_key(), cond.key, line.comparison, line.subtype)
             result = stats.pool(rows["estimate"], rows["se"])  # the line's own pooling of the same rows
             st.plotly_chart(
                 memo.figure(charts.forest_plot, rows, result, x_title=charts.THERAPY_G_AXIS, key=key),
                 width="stretch",
-                key=f"summary_forest_{line.comparison}",
+                key=f"summary_forest_{line.comparison}_{line.subtype}",
                 config={"displaylogo": False},
             )
             st.dataframe(rows.drop(columns="detail").round(3), hide_index=True, width="stretch")
