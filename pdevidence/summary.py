@@ -409,22 +409,52 @@ def _count_statement(k: int, people: int, comparison: str, what: str) -> str:
     )
 
 
-def count_line(cond: Condition, comparison: str, trials: pd.DataFrame) -> Line | None:
-    rows = _trials_of(trials, cond, comparison)
-    if rows.empty:
+def count_line(
+    cond: Condition, comparison: str, trials: pd.DataFrame, extract: pd.DataFrame | None = None
+) -> Line | None:
+    """The trials of a comparison that cannot be pooled, each once: those in the trial table and, where the
+    condition has a Metapsy source, those only in that database (too few of them to pool)."""
+    source = cond.metapsy.get(comparison)
+    rows = metapsy_set(extract, source, comparison) if source is not None and extract is not None else None
+    if rows is not None:
+        # A trial the trial table holds counts under its condition there, never under a second entry.
+        mine = trials.loc[trials["condition_specific"].isin(cond.specific), "study"]
+        rows = rows[~rows["trial"].isin(trials["study"]) | rows["trial"].isin(mine)]
+    return _count(cond, comparison, _trials_of(trials, cond, comparison), rows, trials, source, cond.label)
+
+
+def _count(cond, comparison, curated, rows, trials, source, label, subtype: str = "") -> Line | None:
+    """A count line from the trial table's rows (`curated`) and a Metapsy set (`rows`, may be None), each trial once."""
+    if rows is None or not len(rows):
+        only_db, extra = curated[:0].assign(n=[]), curated[:0]
+    else:
+        only_db = rows[~rows["trial"].isin(trials["study"])]
+        held = set(rows["trial"].dropna()) & set(trials["study"])
+        extra = trials[trials["study"].isin(held - set(curated["study"]))].drop_duplicates("study")
+    counted = pd.concat([curated, extra])
+    k = len(counted) + len(only_db)
+    if k == 0:
         return None
-    k = len(rows)
-    people = int(rows["n_randomized"].sum())
+    people = int(counted["n_randomized"].sum() + only_db["n"].sum())
+    where = f"{k} trial{'s' if k != 1 else ''}"
+    if len(only_db):
+        held_text = f": {len(counted)} in the trial table and {len(only_db)}" if len(counted) else ""
+        where += f"{held_text} only in the Metapsy database {source.database}, classed by its own codes;"
+    else:
+        where += " in the trial table,"
     return Line(
         condition=cond.key,
         comparison=comparison,
         source="count",
-        source_text=f"{k} trial{'s' if k != 1 else ''} in the trial table, not enough effects to pool",
+        source_text=f"{where} not enough effects to pool",
         k=k,
         people=people,
-        statement=_count_statement(k, people, comparison, cond.label),
-        studies=tuple(rows["study"]),
-        years=tuple(int(y) for y in rows["year"].dropna()),
+        statement=_count_statement(k, people, comparison, label[:1].lower() + label[1:] if subtype else label),
+        studies=tuple(counted["study"]),
+        years=tuple(int(y) for y in counted["year"].dropna()) + label_years(only_db["study"]),
+        database=source.database if len(only_db) else "",
+        subtype=subtype,
+        database_studies=tuple(only_db["study"]),
     )
 
 
@@ -494,35 +524,7 @@ def subtype_line(cond: Condition, subtype: str, comparison: str, trials, extract
         others = (extract["database"] != source.database) | extract["study"].isin(mine["study"])
         line = metapsy_line(narrowed, comparison, extract[others])
         return replace(line, subtype=subtype, source_text=f"{line.source_text}, its trials of {words} only")
-    curated = _trials_of(trials, narrowed, comparison)
-    only_db = mine[~mine["trial"].isin(trials["study"])] if len(mine) else mine
-    held = set(mine["trial"].dropna()) & set(trials["study"]) if len(mine) else set()
-    extra = trials[trials["study"].isin(held - set(curated["study"]))].drop_duplicates("study")
-    counted = pd.concat([curated, extra])
-    k = len(counted) + len(only_db)
-    if k == 0:
-        return None
-    people = int(counted["n_randomized"].sum() + only_db["n"].sum())
-    where = f"{k} trial{'s' if k != 1 else ''}"
-    if len(only_db):
-        held_text = f": {len(counted)} in the trial table and {len(only_db)}" if len(counted) else ""
-        where += f"{held_text} only in the Metapsy database {source.database}, classed by its own codes;"
-    else:
-        where += " in the trial table,"
-    return Line(
-        condition=cond.key,
-        comparison=comparison,
-        source="count",
-        source_text=f"{where} not enough effects to pool",
-        k=k,
-        people=people,
-        statement=_count_statement(k, people, comparison, label[:1].lower() + label[1:]),
-        studies=tuple(counted["study"]),
-        years=tuple(int(y) for y in counted["year"].dropna()) + label_years(only_db["study"]),
-        database=source.database if len(only_db) else "",
-        subtype=subtype,
-        database_studies=tuple(only_db["study"]),
-    )
+    return _count(cond, comparison, _trials_of(trials, narrowed, comparison), mine, trials, source, label, subtype)
 
 
 def subtype_lines(cond: Condition, trials: pd.DataFrame, extract: pd.DataFrame) -> list[Line]:
@@ -547,7 +549,7 @@ def build(trials: pd.DataFrame, meta: pd.DataFrame, extract: pd.DataFrame) -> li
             line = (
                 metapsy_line(cond, comparison, extract)
                 or published_line(cond, comparison, meta)
-                or count_line(cond, comparison, trials)
+                or count_line(cond, comparison, trials, extract)
             )
             if line is not None:
                 lines.append(line)

@@ -109,15 +109,22 @@ def test_an_nnt_converted_from_g_is_given_only_against_no_real_treatment_for_a_b
 def test_the_mixed_depression_and_anxiety_line_has_too_few_psychodynamic_trials_once_cat_is_not_counted(entries):
     # Hamilton 2020 (coded "dyn" by the transdiagnostic database) is cognitive analytic therapy (data/exclusions.csv
     # hamilton2020), so the coding reads it as other psychotherapies. Before that, this line pooled 3 trials on the
-    # depression scales, g 0.69 [0.37, 1.00]; the 2 left are too few to pool, and the trial table holds no trial of
-    # this condition against no real treatment, so the summary gives no line there rather than a pooled figure.
+    # depression scales, g 0.69 [0.37, 1.00]; the 2 left are too few to pool. The line counts the trials instead:
+    # Scheidt 2013 is in the trial table under somatic pain (fibromyalgia), so it is counted there, not here;
+    # Johansson 2013 is only in the database (its report's results could not be read: data/exclusions.csv).
     extract = load.read_table("metapsy_summary_effects")
     cond = next(c for c in summary.CONDITIONS if c.key == "mood_anxiety_mixed")
     rows = summary.metapsy_set(extract, cond.metapsy["inactive"], "inactive")
     assert list(rows["study"]) == ["Johansson, 2013", "Scheidt, 2013"]
     assert not (extract["study"] == "Hamilton, 2020").any()
     assert summary.metapsy_line(cond, "inactive", extract) is None
-    assert [(line.comparison, line.source) for line in entries["mood_anxiety_mixed"]] == [("active", "count")]
+    assert [(line.comparison, line.source) for line in entries["mood_anxiety_mixed"]] == [
+        ("inactive", "count"),
+        ("active", "count"),
+    ]
+    counted = entries["mood_anxiety_mixed"][0]
+    assert counted.k == 1 and counted.studies == () and counted.database_studies == ("Johansson, 2013",)
+    assert "not enough effects to pool" in counted.source_text
 
 
 def test_a_published_line_names_its_effect_as_the_row_does_and_cannot_be_tested_for_bias():
