@@ -278,13 +278,14 @@ def _metapsy_upstream(tmp_path):
     folder = tmp_path / "upstream" / info.repo / info.commit
     (folder / "metadata").mkdir(parents=True)
     head = ["", *REQUIRED_COLUMNS, "n_arm1", "n_arm2"]
-    head += ["mean_arm1", "mean_arm2", "sd_arm1", "sd_arm2"]
+    head += ["mean_arm1", "mean_arm2", "sd_arm1", "sd_arm2", "outcome_domain", "instrument"]
     lines = [";".join(f'"{h}"' for h in head)]
     for i, arm in enumerate(["dyn"] * 5 + ["cbt"] * 4):
         d = 0.3 + (i % 5) / 10
         g = -d * (1 - 3 / (4 * 58 - 1))
         cells = [f'"{i + 1}"', f'"Trial {i + 1}, {2000 + i}"', f'"{arm}"', '"wl"', f"{g:.4f}", "0,26", "30", "30"]
-        cells += [f"{20 - 10 * d:.2f}", "20", "10", "10"]
+        # A domain the reviewed coding lists, on a scale the lexicon knows (GAD-7, lower is better).
+        cells += [f"{20 - 10 * d:.2f}", "20", "10", "10", '"GAD"', '"gad-7"']
         lines.append(";".join(c.replace(".", ",") if c[:1] != '"' else c for c in cells))
     (folder / "data.csv").write_text("\r\n".join(lines) + "\r\n", encoding="utf-8")
     (folder / "metadata" / "last_search.txt").write_text("2024-02-03\n", encoding="utf-8")
