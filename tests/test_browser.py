@@ -217,14 +217,18 @@ def test_a_chart_setting_redraws_its_section_and_reaches_the_address_the_share_l
     assert shared_link(page).endswith("?lens=large")
     page.keyboard.press("Escape")
 
-    which.get_by_text("How many trials are small", exact=True).click()  # and again, from a section rerun
-    page.wait_for_url(lambda url: "lens=small" in url)
+    table = page.get_by_test_id("stExpander").filter(has_text="Table: pooled effects by condition")
+    table.locator("summary").click()  # a panel inside the section
+    page.wait_for_url(lambda url: "show=effect-map-table" in url)
     wait_ready(page)
-    assert shared_link(page).endswith("?lens=small")
+    playwright_api.expect(table.get_by_test_id("stDataFrame")).to_be_visible()
+    assert parse_qs(urlparse(page.url).query) == {"lens": ["large"], "show": ["effect-map-table"]}
+    assert shared_link(page).endswith("?lens=large&show=effect-map-table")
     page.keyboard.press("Escape")
 
     page.go_back()
-    page.wait_for_url(lambda url: "lens=large" in url)
+    page.wait_for_url(lambda url: "show=" not in url and "lens=large" in url)
+    playwright_api.expect(table.get_by_test_id("stDataFrame")).to_have_count(0)  # the panel closed again
     playwright_api.expect(which.get_by_role("radio", name="Only trials with 100 or more people")).to_be_checked()
     page.go_back()
     page.wait_for_url(lambda url: "lens=" not in url)
