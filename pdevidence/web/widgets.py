@@ -328,11 +328,12 @@ def section(fn):
 
     @functools.wraps(fn)
     def body(*args, **kwargs):
+        outer = st.session_state.get(_SECTION)
         st.session_state[_SECTION] = key  # read by the widgets drawn inside (render_field, open_panel)
         try:
             fn(*args, **kwargs)
         finally:
-            st.session_state[_SECTION] = None
+            st.session_state[_SECTION] = outer
         if internals.in_fragment_rerun():
             link.finish()
 
