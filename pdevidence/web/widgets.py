@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 
 import pandas as pd
 import streamlit as st
+from streamlit.errors import StreamlitAPIException
 
 from pdevidence import effectmap, evidence, filters, load, viewstate
 from pdevidence.web import data, internals, link
@@ -318,13 +319,14 @@ def _share_link() -> None:
     st.session_state[_SHARE_SLOT] = (internals.current_run(), slot)
 
 
-def section(fn):
+def section(fn, *, key: str | None = None):
     """Make `fn` a section of the page whose widgets change only what it draws (a chart's own settings and
     panels): a change reruns the section alone (st.fragment), then the share link, not the page. The frame does
     not run then, so the section writes the address itself after its own rerun (link.finish: the view as its
     widgets changed it). The section sees the values of the page's last run; it must draw only what its own
-    widgets and those values decide. The share link must be drawn before it (the sidebar is)."""
-    key = f"section-{fn.__name__}"
+    widgets and those values decide. `key` names it for Streamlit (unique on a page; the function's name by
+    default)."""
+    key = key or f"section-{fn.__name__}"
 
     @functools.wraps(fn)
     def body(*args, **kwargs):
@@ -345,7 +347,10 @@ def _rerun_section(section: str | None) -> None:
     share link (the section changes the address). Any other change reruns the page, as usual; so does a run
     that is not a fragment's (AppTest's)."""
     if section is not None and internals.in_fragment_rerun():
-        st.rerun([section, SHARE_FRAGMENT])
+        try:
+            st.rerun([section, SHARE_FRAGMENT])
+        except StreamlitAPIException:  # a page without a share link
+            st.rerun(section)
 
 
 def finish_page() -> None:
@@ -455,8 +460,13 @@ def render_chart(build, data, caption: str, *, panel: str, title: str, key: str 
     the chart a page is about (viewstate.AT_LOAD) is drawn at load instead, outside its panel.
 
     `build` makes the figure and `data` (a table or a function returning one) the table, only when
-    their panel is open. Panel names are listed in viewstate.CHART_PANELS.
+    their panel is open. Panel names are listed in viewstate.CHART_PANELS. The two panels are a section
+    (`section`): opening or closing one reruns them alone, not the page.
     """
+    section(_chart_panels, key=f"section-chart-{panel}")(build, data, caption, panel, title, key)
+
+
+def _chart_panels(build, data, caption: str, panel: str, title: str, key: str | None) -> None:
     if panel in viewstate.AT_LOAD.get(_page_path(), ()):
         box = st.container()
     else:
