@@ -13,6 +13,8 @@ button), each behind a timing hook (bench/serve.py), and drives Debian's Chromiu
 - warm page switch: in one context, a click in the sidebar navigation to each page, to settled,
   median of N passes after a warm-up pass; ratio to the reference's switch to its chart page;
 - open chart: on pages with chart panels, the click on the first one to the drawn chart;
+- section change: on pages with a chart's own setting in its own section (st.fragment, widgets.section), that
+  setting changed after the condition change, to settled, and whether only the section reran;
 - server script time per page (AppTest, warm) with the bundled data and with a synthetic trials
   table of 10,000 rows (generated in memory, never in data/);
 - server memory per extra session: the server's RSS with 1 and with 20 open browser sessions.
@@ -61,6 +63,12 @@ TARGETS = {
 }
 CHART_PAGES = ("overview", "explore", "study_size", "metapsy", "therapy_types", "short_vs_long")
 CONDITION = "Depression"  # the sidebar choice timed on filtered pages (the reference offers it too)
+# A chart's own setting, drawn in its section (widgets.section, an st.fragment): page -> (radio label, option).
+SECTION_SETTINGS = {
+    "overview": ("Which trials", "Only trials with 100 or more people"),
+    "explore": ("Compared with", "Active treatments"),
+    "study_size": ("Compared with", "Active treatments"),
+}
 CHART_PANEL_PREFIX = "Chart: "  # the label of a panel that draws a chart when opened (widgets.render_chart)
 REFERENCE = "reference"  # the reference's chart page, in the results
 REFERENCE_PAGES = [
@@ -109,8 +117,9 @@ def condition_filter(page):
     return page.get_by_test_id("stSidebar").get_by_test_id("stMultiSelect").filter(has_text="Condition")
 
 
-def measure_load(browser, server, url: str) -> dict:
-    """Load `url` in a fresh context and count its charts; then time a condition change and a chart panel."""
+def measure_load(browser, server, url: str, name: str = REFERENCE) -> dict:
+    """Load `url` (page `name`) in a fresh context and count its charts; then time a condition change, a section
+    change and a chart panel."""
     context, page = new_page(browser)
     try:
         page.goto(url, timeout=TIMEOUT_S * 1000)
@@ -125,10 +134,28 @@ def measure_load(browser, server, url: str) -> dict:
             option.wait_for()
             result["change_ms"] = timed_click(page, server, option)
             page.keyboard.press("Escape")
+        result |= change_section(page, server, name)
         result |= open_first_chart(page, server)
         return result
     finally:
         context.close()
+
+
+def change_section(page, server, name: str) -> dict:
+    """Change the page's chart setting (SECTION_SETTINGS) and time it to settled; and whether every script run
+    it caused was a rerun of a section alone (st.fragment), not of the page."""
+    if name not in SECTION_SETTINGS:
+        return {}
+    label, option = SECTION_SETTINGS[name]
+    radio = page.get_by_test_id("stRadio").filter(has_text=label).first
+    wall = time.time()
+    ms = timed_click(page, server, radio.get_by_text(option, exact=True))
+    runs = server.runs_since(wall)
+    return {
+        "section_ms": ms,
+        "section_runs": len(runs),
+        "section_only": bool(runs) and all(r["fragment"] for r in runs),
+    }
 
 
 def open_first_chart(page, server) -> dict:
@@ -148,11 +175,11 @@ def load_rounds(browser, app, reference, pages, rounds: int) -> dict:
     targets += [(p.url_path, app, p.url(app.url)) for p in pages]
     for name, server, url in targets:
         print(f"  warm-up {name}", flush=True)
-        measure_load(browser, server, url)
+        measure_load(browser, server, url, name)
     samples = {name: [] for name, *_ in targets}
     for round_no in range(rounds):
         for name, server, url in targets:
-            sample = measure_load(browser, server, url)
+            sample = measure_load(browser, server, url, name)
             samples[name].append(sample)
             print(
                 f"  round {round_no + 1} {name:20} load {sample['load_ms']:7.0f} ms, {sample['charts']} chart(s)"
@@ -308,6 +335,8 @@ def summarize(runs: list[dict]) -> dict:
     keys = {k for sample in runs for k in sample}
     out = {k: median([sample.get(k) for sample in runs]) for k in keys}
     out["charts"] = min(sample["charts"] for sample in runs)
+    if any("section_only" in sample for sample in runs):
+        out["section_only"] = all(sample.get("section_only") for sample in runs)
     out["exceptions"] = max(sample["exceptions"] for sample in runs)
     return out
 
@@ -357,7 +386,7 @@ def report(result: dict) -> str:
         f"(to its button page {ref['switch_button_ms']:.0f} ms).",
         "",
         f"{'page':20} {'load ms':>7} {'x ref':>8} {'switch ms':>9} {'x ref':>7} {'filter ms':>9} {'x ref':>7} "
-        f"{'charts':>6} {'script ms':>9} {'10k ms':>9} {'open chart ms':>13}",
+        f"{'charts':>6} {'script ms':>9} {'10k ms':>9} {'open chart ms':>13} {'section ms':>10}",
         f"{'target':20} {'':>7} {'<=' + str(t['load_ratio']):>8} {'':>9} {'<=' + str(t['switch_ratio']):>7} "
         f"{'':>9} {'<=' + str(t['filter_ratio']):>7} {'>=' + str(t['charts']):>6} {'<' + str(t['script_ms']):>9} "
         f"{'<' + str(t['script_ms_10k']):>9}",
@@ -370,14 +399,20 @@ def report(result: dict) -> str:
             f"{cell(row.get('change_ms'), 6, '.0f', None)} {cell(row['filter_ratio'], 4, '.2f', meets['filter'])} "
             f"{cell(row['charts'], 3, 'd', meets['charts'])} {cell(row['script_ms'], 6, '.0f', meets['script'])} "
             f"{cell(row['script_ms_10k'], 6, '.0f', meets['script_10k'])} "
-            + (f"{row['chart_open_ms']:13.0f}" if row.get("chart_open_ms") is not None else "")
+            + (f"{row['chart_open_ms']:13.0f}" if row.get("chart_open_ms") is not None else f"{'':13}")
+            + (
+                f" {row['section_ms']:7.0f} {'fr' if row['section_only'] else 'pg'}"
+                if row.get("section_ms") is not None
+                else ""
+            )
         )
     mem = result["memory"]
     lines += [
         "",
         "charts: plotly charts drawn at load (target on " + ", ".join(CHART_PAGES) + "). script ms: the script "
         f"run under AppTest, warm, bundled data / {result['synthetic_rows']:,} synthetic trials. open chart ms: "
-        "click on the first chart panel to the chart drawn.",
+        "click on the first chart panel to the chart drawn. section ms: a chart's own setting changed (after the "
+        "condition), to settled; fr: only its section reran (st.fragment), pg: the page reran.",
         f"Server memory: {mem['rss_mb_1']:.0f} MB with 1 session, {mem['rss_mb_n']:.0f} MB with {mem['sessions']}: "
         f"{mem['mb_per_extra_session']:.1f} MB per extra session (target < {t['mb_per_session']}) "
         f"{ok(mem['mb_per_extra_session'], t['mb_per_session'])}",

@@ -52,35 +52,43 @@ else:
     )
 
 st.subheader("Pooled estimate")
-left, mid, right = st.columns(3)
-pool_vs = widgets.render_field("pool_vs", container=left)
-pool_time = widgets.render_field("pool_time", container=mid)
-method = widgets.render_field("tau2", container=right)
-pool_rows = memo.computed(stats.pooling_set, subset, pool_vs, pool_time, key=key)
-if len(pool_rows) < stats.MIN_STUDIES_TO_POOL:
-    st.info(
-        f"Only {len(pool_rows)} trial(s) in this selection report a between-group effect against "
-        f"{'inactive controls' if pool_vs == 'inactive' else 'active treatments'} at this time point. "
-        f"A pooled estimate needs at least {stats.MIN_STUDIES_TO_POOL}, so none is shown."
-    )
-    st.page_link(
-        "pages/metapsy.py",
-        label="Pooled effects computed from the trials' own data (Metapsy databases)",
-        icon=":material/database:",
-    )
-else:
-    pooled = stats.pool(pool_rows["es_value"], pool_rows["se"], method=method)
-    widgets.render_pooled(pooled, int(pool_rows["n_randomized"].sum()))
-    forest_rows = pdlistings.forest_rows(pool_rows)
-    widgets.render_chart(
-        lambda: memo.figure(charts.forest_plot, forest_rows, pooled, key=(key, pool_vs, pool_time)),
-        forest_rows[["label", "condition", "comparator", "es_type", "estimate", "ci_low", "ci_high"]],
-        f"Random-effects meta-analysis ({pooled.method}), one comparison per trial. "
-        "Trials differ in condition, comparator and outcome, so read the pooled value as a rough summary; "
-        "the prediction interval shows where the effect of a new, similar trial would likely fall.",
-        panel="forest",
-        title="forest plot of the pooled estimate",
-    )
+
+
+@widgets.section
+def pooled_estimate() -> None:
+    """The pooling choices and what they change: the pooled figures and the forest plot."""
+    left, mid, right = st.columns(3)
+    pool_vs = widgets.render_field("pool_vs", container=left)
+    pool_time = widgets.render_field("pool_time", container=mid)
+    method = widgets.render_field("tau2", container=right)
+    pool_rows = memo.computed(stats.pooling_set, subset, pool_vs, pool_time, key=key)
+    if len(pool_rows) < stats.MIN_STUDIES_TO_POOL:
+        st.info(
+            f"Only {len(pool_rows)} trial(s) in this selection report a between-group effect against "
+            f"{'inactive controls' if pool_vs == 'inactive' else 'active treatments'} at this time point. "
+            f"A pooled estimate needs at least {stats.MIN_STUDIES_TO_POOL}, so none is shown."
+        )
+        st.page_link(
+            "pages/metapsy.py",
+            label="Pooled effects computed from the trials' own data (Metapsy databases)",
+            icon=":material/database:",
+        )
+    else:
+        pooled = stats.pool(pool_rows["es_value"], pool_rows["se"], method=method)
+        widgets.render_pooled(pooled, int(pool_rows["n_randomized"].sum()))
+        forest_rows = pdlistings.forest_rows(pool_rows)
+        widgets.render_chart(
+            lambda: memo.figure(charts.forest_plot, forest_rows, pooled, key=(key, pool_vs, pool_time)),
+            forest_rows[["label", "condition", "comparator", "es_type", "estimate", "ci_low", "ci_high"]],
+            f"Random-effects meta-analysis ({pooled.method}), one comparison per trial. "
+            "Trials differ in condition, comparator and outcome, so read the pooled value as a rough summary; "
+            "the prediction interval shows where the effect of a new, similar trial would likely fall.",
+            panel="forest",
+            title="forest plot of the pooled estimate",
+        )
+
+
+pooled_estimate()
 
 st.subheader("The studies")
 listings.render_studies(memo.computed(pdlistings.studies, subset, key=key))

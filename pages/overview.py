@@ -31,49 +31,59 @@ right.metric("Trials with under 100 participants", int(summary["under_100"].sum(
 
 st.subheader("Does it work? Effects by condition")
 st.markdown(prose.EFFECT_MAP)
-lens = widgets.render_field("lens")
 effects = memo.computed(effectmap.trial_effects, subset, bundled, key=key)
 estimates = memo.computed(effectmap.pooled_estimates, effects, key=key)
-labels = effectmap.specific_labels()
-table_lens = "large" if lens == "large" else "all"
-table = memo.computed(effectmap.condition_table, subset, estimates, verdicts, meta, effects, lens=table_lens, key=key)
 changes = memo.computed(effectmap.size_change, estimates, key=key)
 
-if lens == "small":
-    widgets.render_chart(
-        lambda: memo.figure(charts.small_trial_share, table, labels, key=(key, table_lens)),
-        table[["group_label", "condition", "trials", "participants", "share_under_100", "largest"]],
-        "Share of each condition's trials with fewer than 100 people. "
-        "Where most trials are small, any pooled effect is less certain.",
-        panel="small-share",
-        title="share of small trials by condition",
-    )
-elif effects.empty:
-    st.info(
-        "None of the trials in this selection has an effect size we can show. "
-        "The table below still shows how many trials there are and what the 2015 review says."
-    )
-else:
-    published = memo.computed(effectmap.published_estimates, meta, key=widgets.data_key())
-    widgets.render_chart(
-        lambda: memo.figure(charts.effect_map, effects, estimates, labels, lens=lens, published=published, key=key),
-        lambda: memo.computed(effectmap.map_table, effects, estimates, lens, key=key),
-        prose.EFFECT_MAP_CAPTION
-        + (
-            "Small trials are left out; the faint diamond is the estimate with every trial."
-            if lens == "large"
-            else "Trials differ in outcome and comparison, so read pooled values as rough summaries."
-        ),
-        panel="effect-map",
-        title="pooled effects by condition (effect map)",
+
+@widgets.section
+def effects_by_condition() -> None:
+    """The map, the glance table and the links to Explore: all that the "Which trials" choice changes."""
+    lens = widgets.render_field("lens")
+    labels = effectmap.specific_labels()
+    table_lens = "large" if lens == "large" else "all"
+    table = memo.computed(
+        effectmap.condition_table, subset, estimates, verdicts, meta, effects, lens=table_lens, key=key
     )
 
-st.markdown("**Every condition at a glance**")
-listings.render_glance(memo.computed(pdlistings.condition_glance, table, changes, key=(key, table_lens)))
-st.caption(prose.GLANCE_CAPTION)
+    if lens == "small":
+        widgets.render_chart(
+            lambda: memo.figure(charts.small_trial_share, table, labels, key=(key, table_lens)),
+            table[["group_label", "condition", "trials", "participants", "share_under_100", "largest"]],
+            "Share of each condition's trials with fewer than 100 people. "
+            "Where most trials are small, any pooled effect is less certain.",
+            panel="small-share",
+            title="share of small trials by condition",
+        )
+    elif effects.empty:
+        st.info(
+            "None of the trials in this selection has an effect size we can show. "
+            "The table below still shows how many trials there are and what the 2015 review says."
+        )
+    else:
+        published = memo.computed(effectmap.published_estimates, meta, key=widgets.data_key())
+        widgets.render_chart(
+            lambda: memo.figure(charts.effect_map, effects, estimates, labels, lens=lens, published=published, key=key),
+            lambda: memo.computed(effectmap.map_table, effects, estimates, lens, key=key),
+            prose.EFFECT_MAP_CAPTION
+            + (
+                "Small trials are left out; the faint diamond is the estimate with every trial."
+                if lens == "large"
+                else "Trials differ in outcome and comparison, so read pooled values as rough summaries."
+            ),
+            panel="effect-map",
+            title="pooled effects by condition (effect map)",
+        )
 
-st.markdown("**Open a condition in Explore** (each link can be shared)")
-listings.render_explore_links(pdlistings.explore_links(table))
+    st.markdown("**Every condition at a glance**")
+    listings.render_glance(memo.computed(pdlistings.condition_glance, table, changes, key=(key, table_lens)))
+    st.caption(prose.GLANCE_CAPTION)
+
+    st.markdown("**Open a condition in Explore** (each link can be shared)")
+    listings.render_explore_links(pdlistings.explore_links(table))
+
+
+effects_by_condition()
 
 panel = widgets.open_panel("Every trial effect behind the map, with its source", "trial-effects")
 if panel is not None:

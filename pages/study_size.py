@@ -55,35 +55,43 @@ else:
     )
 
 st.subheader("Do smaller trials report larger effects?")
-left, right = st.columns(2)
-pool_vs = widgets.render_field("pool_vs", container=left)
-pool_time = widgets.render_field("pool_time", container=right)
-rows = memo.computed(stats.pooling_set, subset, pool_vs, pool_time, key=key)
-if len(rows) < stats.MIN_STUDIES_FOR_EGGER:
-    st.info(
-        f"{len(rows)} trial(s) here report a comparable between-group effect size. Funnel plots and "
-        f"Egger's test need at least {stats.MIN_STUDIES_FOR_EGGER} trials to mean anything, so no test is shown."
-    )
-else:
-    pooled = stats.pool(rows["es_value"], rows["se"])
-    egger = stats.egger_test(rows["es_value"], rows["se"])
-    st.markdown(
-        f"**Egger's test** for small-study effects: intercept {egger.intercept:.2f} (95% CI "
-        f"{egger.intercept_ci_low:.2f} to {egger.intercept_ci_high:.2f}), p = {egger.p_value:.3f}, k = {egger.k}. "
-        "An intercept far from 0 suggests small trials report different effects from large ones."
-    )
-    widgets.render_chart(
-        lambda: memo.figure(
-            charts.funnel_plot,
-            rows["es_value"],
-            rows["se"],
-            pooled,
-            labels=rows["first_author"] + " " + rows["year"].astype(str),
-            key=(key, pool_vs, pool_time),
-        ),
-        rows[["first_author", "year", "n_randomized", "es_value", "se"]],
-        "Each dot is one trial: its effect against its standard error. Without small-study effects the dots "
-        "form a symmetric funnel around the pooled effect.",
-        panel="funnel",
-        title="funnel plot",
-    )
+
+
+@widgets.section
+def small_study_effects() -> None:
+    """The pooling choices and what they change: Egger's test and the funnel plot."""
+    left, right = st.columns(2)
+    pool_vs = widgets.render_field("pool_vs", container=left)
+    pool_time = widgets.render_field("pool_time", container=right)
+    rows = memo.computed(stats.pooling_set, subset, pool_vs, pool_time, key=key)
+    if len(rows) < stats.MIN_STUDIES_FOR_EGGER:
+        st.info(
+            f"{len(rows)} trial(s) here report a comparable between-group effect size. Funnel plots and "
+            f"Egger's test need at least {stats.MIN_STUDIES_FOR_EGGER} trials to mean anything, so no test is shown."
+        )
+    else:
+        pooled = stats.pool(rows["es_value"], rows["se"])
+        egger = stats.egger_test(rows["es_value"], rows["se"])
+        st.markdown(
+            f"**Egger's test** for small-study effects: intercept {egger.intercept:.2f} (95% CI "
+            f"{egger.intercept_ci_low:.2f} to {egger.intercept_ci_high:.2f}), p = {egger.p_value:.3f}, k = {egger.k}. "
+            "An intercept far from 0 suggests small trials report different effects from large ones."
+        )
+        widgets.render_chart(
+            lambda: memo.figure(
+                charts.funnel_plot,
+                rows["es_value"],
+                rows["se"],
+                pooled,
+                labels=rows["first_author"] + " " + rows["year"].astype(str),
+                key=(key, pool_vs, pool_time),
+            ),
+            rows[["first_author", "year", "n_randomized", "es_value", "se"]],
+            "Each dot is one trial: its effect against its standard error. Without small-study effects the dots "
+            "form a symmetric funnel around the pooled effect.",
+            panel="funnel",
+            title="funnel plot",
+        )
+
+
+small_study_effects()

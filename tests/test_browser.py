@@ -47,12 +47,13 @@ def expect_metric(page, label: str, value: str) -> None:
     playwright_api.expect(metric.get_by_test_id("stMetricValue")).to_have_text(value, timeout=30_000)
 
 
+PLOT_TRACES = """Array.from(document.querySelectorAll('.js-plotly-plot')).map(
+    el => (el.data || []).map(t => [t.name || '', Array.from(t.x || []).map(String)]))"""
+
+
 def plot_traces(page) -> list:
     """The data of every plotly chart on the page: name and x values of each trace."""
-    return page.evaluate(
-        """() => Array.from(document.querySelectorAll('.js-plotly-plot')).map(
-               el => (el.data || []).map(t => [t.name || '', Array.from(t.x || []).map(String)]))"""
-    )
+    return page.evaluate("() => " + PLOT_TRACES)
 
 
 def choose_condition(page, label: str) -> None:
@@ -178,6 +179,88 @@ def test_back_and_forward_restore_earlier_selections(page, server):
     page.go_forward()
     page.wait_for_url(lambda url: "personality" in url)
     expect_metric(page, "Trials", both)
+
+
+def texts(page) -> list[str]:
+    """The text and notices of the page's main area (not its charts, which draw later)."""
+    return (
+        page.get_by_test_id("stMain").locator("[data-testid='stMarkdown'], [data-testid='stAlert']").all_inner_texts()
+    )
+
+
+def shared_link(page) -> str:
+    """The link in the sidebar's share popover, once it is drawn (opening the popover redraws it)."""
+    page.get_by_test_id("stSidebar").get_by_role("button", name="Share this view").click()
+    code = page.get_by_test_id("stPopoverBody").get_by_test_id("stCode")
+    playwright_api.expect(code).to_have_count(1)
+    return code.inner_text().strip()
+
+
+def test_a_chart_setting_redraws_its_section_and_reaches_the_address_the_share_link_and_back(page, server):
+    # "Which trials" changes only its section (an st.fragment), so the frame does not run: the section itself
+    # must write the address, the share link must show it, and going back must restore the chart.
+    page.goto(url_of(server, "overview"))
+    wait_ready(page)
+    page.locator(".js-plotly-plot").first.wait_for()
+    every_trial = plot_traces(page)
+    trials = metrics(page)["Trials"]
+    which = page.get_by_test_id("stRadio").filter(has_text="Which trials")
+    which.get_by_text("Only trials with 100 or more people", exact=True).click()
+    page.wait_for_url(lambda url: "lens=large" in url)
+    wait_ready(page)
+    playwright_api.expect(which.get_by_role("radio", name="Only trials with 100 or more people")).to_be_checked()
+    page.wait_for_function(f"(before) => JSON.stringify({PLOT_TRACES}) !== JSON.stringify(before)", arg=every_trial)
+    large_only = plot_traces(page)
+    assert large_only and large_only != every_trial
+    assert metrics(page)["Trials"] == trials  # outside the section: the same selection of trials
+    assert parse_qs(urlparse(page.url).query) == {"lens": ["large"]}
+    assert shared_link(page).endswith("?lens=large")
+    page.keyboard.press("Escape")
+
+    table = page.get_by_test_id("stExpander").filter(has_text="Table: pooled effects by condition")
+    table.locator("summary").click()  # a panel inside the section
+    page.wait_for_url(lambda url: "show=effect-map-table" in url)
+    wait_ready(page)
+    playwright_api.expect(table.get_by_test_id("stDataFrame")).to_be_visible()
+    assert parse_qs(urlparse(page.url).query) == {"lens": ["large"], "show": ["effect-map-table"]}
+    assert shared_link(page).endswith("?lens=large&show=effect-map-table")
+    page.keyboard.press("Escape")
+
+    page.go_back()
+    page.wait_for_url(lambda url: "show=" not in url and "lens=large" in url)
+    playwright_api.expect(table.get_by_test_id("stDataFrame")).to_have_count(0)  # the panel closed again
+    playwright_api.expect(which.get_by_role("radio", name="Only trials with 100 or more people")).to_be_checked()
+    page.go_back()
+    page.wait_for_url(lambda url: "lens=" not in url)
+    playwright_api.expect(which.get_by_role("radio", name="All trials")).to_be_checked()
+    page.wait_for_function(f"(before) => JSON.stringify({PLOT_TRACES}) === JSON.stringify(before)", arg=every_trial)
+    assert page.get_by_test_id("stException").count() == 0
+
+
+def test_a_pooling_choice_redraws_its_section_and_a_fresh_browser_reopens_it_from_the_link(page, chromium, server):
+    page.goto(f"{server.url}/study_size?condition=anxiety")
+    wait_ready(page)
+    before = texts(page)
+    compared = page.get_by_test_id("stRadio").filter(has_text="Compared with")
+    compared.get_by_text("Active treatments", exact=True).click()
+    page.wait_for_url(lambda url: "pool_vs=active" in url)
+    wait_ready(page)
+    playwright_api.expect(compared.get_by_role("radio", name="Active treatments")).to_be_checked()
+    after = texts(page)
+    assert after != before  # the section's figures changed
+    assert parse_qs(urlparse(page.url).query) == {"condition": ["anxiety"], "pool_vs": ["active"]}
+    assert shared_link(page) == page.url
+
+    fresh = chromium.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        other = fresh.new_page()
+        other.goto(page.url)
+        wait_ready(other)
+        radio = other.get_by_test_id("stRadio").filter(has_text="Compared with")
+        playwright_api.expect(radio.get_by_role("radio", name="Active treatments")).to_be_checked()
+        assert texts(other) == after
+    finally:
+        fresh.close()
 
 
 def test_the_csv_download_holds_exactly_the_filtered_rows(page, server):

@@ -71,3 +71,29 @@ def test_a_page_served_in_legacy_pages_folder_mode_switches_it_off_and_reruns():
     assert not at.exception, [e.value for e in at.exception]
     assert PagesManager.uses_pages_directory is False
     assert shown(at)["runs"] == "2"
+
+
+def fragment_script():
+    import streamlit as st
+
+    from pdevidence.web import internals
+
+    @st.fragment(key="part")
+    def part():
+        st.button("Again", on_click=lambda: st.rerun("part"))  # a keyed rerun: this fragment alone
+        st.markdown(f"part: {internals.in_fragment_rerun()}")
+
+    st.session_state["page runs"] = st.session_state.get("page runs", 0) + 1
+    st.markdown(f"page: {internals.in_fragment_rerun()}")
+    part()
+
+
+def test_a_fragments_own_rerun_is_told_apart_from_a_run_of_the_page():
+    at = AppTest.from_function(fragment_script, default_timeout=30)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert shown(at) == {"page": "False", "part": "False"}  # the fragment runs inside the page's run
+    at.button[0].click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.session_state["page runs"] == 1  # the page did not run again
+    assert shown(at)["part"] == "True"

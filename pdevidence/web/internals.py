@@ -22,6 +22,12 @@ def is_current(token) -> bool:
     return token is not None and token is current_run()
 
 
+def in_fragment_rerun() -> bool:
+    """Whether this run reruns only some st.fragment sections of the page (not the whole script)."""
+    ctx = get_script_run_ctx()
+    return bool(ctx is not None and ctx.fragment_ids_this_run)
+
+
 def page_scope() -> str:
     """An id of the running page, for keys of widgets whose state should not leak between pages."""
     ctx = get_script_run_ctx()

@@ -6,7 +6,9 @@ back or forward); otherwise the session's own choices do: the view of the last r
 its widgets changed it, or, on another page, the defaults with the filters and the choices shared by
 several pages carried over. The frame
 (app.py, through widgets.start_page) calls `begin` before the page and `finish` after it, so a page that
-ends early (`widgets.stop_page()`) still leaves a correct address.
+ends early (`widgets.stop_page()`) still leaves a correct address. A section rerun on its own (`widgets.section`,
+st.fragment) runs neither: the view of the last run, as the section's widgets changed it, is still the view,
+and the section calls `finish` itself.
 """
 
 from __future__ import annotations
@@ -73,6 +75,12 @@ def begin(page: str, *, framed: bool = False) -> list[str]:
     return notices
 
 
+def _live(link: Link) -> bool:
+    """Whether the session's view is this run's: parsed by this run, or this is a section's own rerun (the view
+    of the last run on this page, as the section's widgets changed it)."""
+    return internals.is_current(link.run) or internals.in_fragment_rerun()
+
+
 def begun() -> bool:
     """Whether this run's view has been parsed (by the frame, or by a page run on its own)."""
     return internals.is_current(_link().run)
@@ -103,14 +111,15 @@ def set_view(new: viewstate.View) -> None:
 
 
 def url_wins() -> bool:
-    """Whether this run takes its view from the URL rather than from the session's own choices."""
-    return _link().url_won
+    """Whether this run takes its view from the URL rather than from the session's own choices. Never in a
+    section's own rerun: the address cannot change without a run of the whole page."""
+    return _link().url_won and not internals.in_fragment_rerun()
 
 
 def target() -> dict[str, list[str]]:
     """The address this run leaves: the view serialized, the page's staged writes, nothing the page does not use."""
     link, out = _link(), _url()
-    if link.view is None or not internals.is_current(link.run):
+    if link.view is None or not _live(link):
         return out
     used = set(viewstate.fields_of(link.page))
     out = {k: v for k, v in out.items() if k in used and k not in link.view}
@@ -142,9 +151,9 @@ def stage(params: dict, names) -> None:
 
 
 def finish() -> None:
-    """After the page: write the address once, touching only what changed."""
+    """After the page (or after a section's own rerun): write the address once, touching only what changed."""
     link = _link()
-    if internals.is_current(link.run):
+    if _live(link):
         wanted = target()
         for key in [k for k in st.query_params if k not in wanted]:
             del st.query_params[key]

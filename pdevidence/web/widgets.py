@@ -4,11 +4,13 @@ start and finish of a page). Tables come from pdevidence.web.data."""
 
 from __future__ import annotations
 
+import functools
 import re
 from urllib.parse import urlencode
 
 import pandas as pd
 import streamlit as st
+from streamlit.errors import StreamlitAPIException
 
 from pdevidence import effectmap, evidence, filters, load, viewstate
 from pdevidence.web import data, internals, link
@@ -36,6 +38,8 @@ NOTICE_ICON = ":material/link_off:"
 PANEL_PARAM = "show"
 _PAGE_PATH = "_page_path"
 _SHARE_SLOT = "_share_slot"
+SHARE_FRAGMENT = "share-link"  # the key of the share link's st.fragment
+_SECTION = "_section"  # the key of the section (st.fragment) being drawn, if any
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&])")
 # Bare addresses that GitHub-flavoured markdown turns into links even when escaped:
@@ -206,8 +210,9 @@ def _to_widget(f: viewstate.Field, current: viewstate.View, context: dict):
     return list(value) if f.kind == "multi" else value
 
 
-def _changed(name: str) -> None:
-    """on_change of a field's widget: a new view with the widget's value, restrictions of everything dropped."""
+def _changed(name: str, section: str | None = None) -> None:
+    """on_change of a field's widget: a new view with the widget's value, restrictions of everything dropped;
+    a widget of a section reruns its section (`section`)."""
     f, value = viewstate.BY_NAME[name], st.session_state[_widget_key(name)]
     current, context = link.view(), link.context()
     if f.widget == "range":
@@ -218,6 +223,7 @@ def _changed(name: str) -> None:
     else:
         changes = {name: value}
     link.set_view(viewstate.View.of(current.page, viewstate.normalize(current.as_dict() | changes, context)))
+    _rerun_section(section)
 
 
 def render_field(name: str, *, container=None, labels: dict[str, str] | None = None):
@@ -231,7 +237,7 @@ def render_field(name: str, *, container=None, labels: dict[str, str] | None = N
     common = {
         "key": key,
         "on_change": _changed,
-        "args": (name,),
+        "args": (name, st.session_state.get(_SECTION)),
         "help": f.help or (glossary_help(f.glossary) if f.glossary else None),
     }
     target = container or st
@@ -297,14 +303,54 @@ def share_url() -> str:
 
 
 def render_share_link(container=None) -> None:
-    """The share popover; its link is written again at the end of the run (finish_page), after
-    everything drawn later in the page (such as an opened panel) has written its part of the address."""
+    """The share popover. Its link is written again at the end of the run (finish_page), after everything drawn
+    later in the page (such as an opened panel) has written its part of the address, and redrawn after a
+    section's own rerun (`section`), which changes the address without a run of the page."""
     target = container or st
     with target.popover("Share this view", icon=":material/share:"):
-        st.caption("Copy this link: it reopens this page with the same selection.")
-        slot = st.empty()
+        _share_link()
+
+
+@st.fragment(key=SHARE_FRAGMENT)
+def _share_link() -> None:
+    st.caption("Copy this link: it reopens this page with the same selection.")
+    slot = st.empty()
     slot.code(share_url(), language=None, wrap_lines=True)
     st.session_state[_SHARE_SLOT] = (internals.current_run(), slot)
+
+
+def section(fn, *, key: str | None = None):
+    """Make `fn` a section of the page whose widgets change only what it draws (a chart's own settings and
+    panels): a change reruns the section alone (st.fragment), then the share link, not the page. The frame does
+    not run then, so the section writes the address itself after its own rerun (link.finish: the view as its
+    widgets changed it). The section sees the values of the page's last run; it must draw only what its own
+    widgets and those values decide. `key` names it for Streamlit (unique on a page; the function's name by
+    default)."""
+    key = key or f"section-{fn.__name__}"
+
+    @functools.wraps(fn)
+    def body(*args, **kwargs):
+        outer = st.session_state.get(_SECTION)
+        st.session_state[_SECTION] = key  # read by the widgets drawn inside (render_field, open_panel)
+        try:
+            fn(*args, **kwargs)
+        finally:
+            st.session_state[_SECTION] = outer
+        if internals.in_fragment_rerun():
+            link.finish()
+
+    return st.fragment(body, key=key)
+
+
+def _rerun_section(section: str | None) -> None:
+    """From a widget's callback: a widget of a section, changed in the browser, reruns its section and then the
+    share link (the section changes the address). Any other change reruns the page, as usual; so does a run
+    that is not a fragment's (AppTest's)."""
+    if section is not None and internals.in_fragment_rerun():
+        try:
+            st.rerun([section, SHARE_FRAGMENT])
+        except StreamlitAPIException:  # a page without a share link
+            st.rerun(section)
 
 
 def finish_page() -> None:
@@ -414,8 +460,13 @@ def render_chart(build, data, caption: str, *, panel: str, title: str, key: str 
     the chart a page is about (viewstate.AT_LOAD) is drawn at load instead, outside its panel.
 
     `build` makes the figure and `data` (a table or a function returning one) the table, only when
-    their panel is open. Panel names are listed in viewstate.CHART_PANELS.
+    their panel is open. Panel names are listed in viewstate.CHART_PANELS. The two panels are a section
+    (`section`): opening or closing one reruns them alone, not the page.
     """
+    section(_chart_panels, key=f"section-chart-{panel}")(build, data, caption, panel, title, key)
+
+
+def _chart_panels(build, data, caption: str, panel: str, title: str, key: str | None) -> None:
     if panel in viewstate.AT_LOAD.get(_page_path(), ()):
         box = st.container()
     else:
@@ -447,7 +498,7 @@ def open_panel(label: str, name: str, *, icon: str | None = None):
     current = link.view()
     if key not in state or link.url_wins():
         state[key] = name in current[PANEL_PARAM]
-    box = st.expander(label, key=key, icon=icon, on_change="rerun")
+    box = st.expander(label, key=key, icon=icon, on_change=_rerun_section, args=(state.get(_SECTION),))
     is_open = bool(box.open)
     now = set(current[PANEL_PARAM]) - {name} | ({name} if is_open else set())
     opened = tuple(p for p in viewstate.PANELS if p in now)  # in a fixed order, so a link is stable
