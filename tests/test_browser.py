@@ -176,9 +176,14 @@ def test_back_and_forward_restore_earlier_selections(page, server):
     page.go_back()
     page.wait_for_url(lambda url: "personality" not in url and "depression" in url)
     expect_metric(page, "Trials", depression)
+    # The run that the back button started ends by writing the address: wait for it, as a visitor would see
+    # the page settle, before going forward (a forward click within milliseconds would race that write).
+    wait_ready(page)
     page.go_forward()
     page.wait_for_url(lambda url: "personality" in url)
     expect_metric(page, "Trials", both)
+    wait_ready(page)
+    assert "personality" in page.url
 
 
 def texts(page) -> list[str]:
