@@ -58,14 +58,13 @@ st.subheader("Pooled estimate")
 def pooled_estimate() -> None:
     """The pooling choices and what they change: the pooled figures and the forest plot."""
     left, mid, right = st.columns(3)
-    pool_vs = widgets.render_field("pool_vs", container=left)
-    pool_time = widgets.render_field("pool_time", container=mid)
+    pooling = widgets.pooling_choices(subset, key, left, mid)
     method = widgets.render_field("tau2", container=right)
-    pool_rows = memo.computed(stats.pooling_set, subset, pool_vs, pool_time, key=key)
+    pool_rows = pooling.rows
     if len(pool_rows) < stats.MIN_STUDIES_TO_POOL:
         st.info(
             f"Only {len(pool_rows)} trial(s) in this selection report a between-group effect against "
-            f"{'inactive controls' if pool_vs == 'inactive' else 'active treatments'} at this time point. "
+            f"{'inactive controls' if pooling.vs == 'inactive' else 'active treatments'} at this time point. "
             f"A pooled estimate needs at least {stats.MIN_STUDIES_TO_POOL}, so none is shown."
         )
         st.page_link(
@@ -78,7 +77,7 @@ def pooled_estimate() -> None:
         widgets.render_pooled(pooled, int(pool_rows["n_randomized"].sum()))
         forest_rows = pdlistings.forest_rows(pool_rows)
         widgets.render_chart(
-            lambda: memo.figure(charts.forest_plot, forest_rows, pooled, key=(key, pool_vs, pool_time)),
+            lambda: memo.figure(charts.forest_plot, forest_rows, pooled, key=pooling.key),
             forest_rows[["label", "condition", "comparator", "es_type", "estimate", "ci_low", "ci_high"]],
             f"Random-effects meta-analysis ({pooled.method}), one comparison per trial. "
             "Trials differ in condition, comparator and outcome, so read the pooled value as a rough summary; "

@@ -61,9 +61,8 @@ st.subheader("Do smaller trials report larger effects?")
 def small_study_effects() -> None:
     """The pooling choices and what they change: Egger's test and the funnel plot."""
     left, right = st.columns(2)
-    pool_vs = widgets.render_field("pool_vs", container=left)
-    pool_time = widgets.render_field("pool_time", container=right)
-    rows = memo.computed(stats.pooling_set, subset, pool_vs, pool_time, key=key)
+    pooling = widgets.pooling_choices(subset, key, left, right)
+    rows = pooling.rows
     if len(rows) < stats.MIN_STUDIES_FOR_EGGER:
         st.info(
             f"{len(rows)} trial(s) here report a comparable between-group effect size. Funnel plots and "
@@ -84,7 +83,7 @@ def small_study_effects() -> None:
                 rows["se"],
                 pooled,
                 labels=rows["first_author"] + " " + rows["year"].astype(str),
-                key=(key, pool_vs, pool_time),
+                key=pooling.key,
             ),
             rows[["first_author", "year", "n_randomized", "es_value", "se"]],
             "Each dot is one trial: its effect against its standard error. Without small-study effects the dots "

@@ -6,14 +6,15 @@ from __future__ import annotations
 
 import functools
 import re
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
 import pandas as pd
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
-from pdevidence import effectmap, evidence, filters, load, viewstate
-from pdevidence.web import data, internals, link
+from pdevidence import effectmap, evidence, filters, load, stats, viewstate
+from pdevidence.web import data, internals, link, memo
 
 DISCLAIMER = (
     "**Information only, not medical advice.** This site summarizes published research. "
@@ -317,6 +318,23 @@ def _share_link() -> None:
     slot = st.empty()
     slot.code(share_url(), language=None, wrap_lines=True)
     st.session_state[_SHARE_SLOT] = (internals.current_run(), slot)
+
+
+@dataclass(frozen=True)
+class Pooling:
+    """A page's pooling choices (comparator, time point), the trials they select, and the cache key they give."""
+
+    vs: str
+    time: str
+    rows: pd.DataFrame
+    key: tuple
+
+
+def pooling_choices(subset: pd.DataFrame, key: tuple, vs_container, time_container) -> Pooling:
+    """The two pooling widgets of Explore and Study size, and the comparisons they select (one per trial)."""
+    vs = render_field("pool_vs", container=vs_container)
+    time = render_field("pool_time", container=time_container)
+    return Pooling(vs, time, memo.computed(stats.pooling_set, subset, vs, time, key=key), (key, vs, time))
 
 
 def section(fn, *, key: str | None = None):
