@@ -110,6 +110,18 @@ def wait_ready(page, timeout: float = 60_000) -> None:
     )
 
 
+@contextlib.contextmanager
+def desktop_page(chromium, request):
+    """A page in a fresh desktop-sized context that accepts downloads; a screenshot is kept if the test failed."""
+    context = chromium.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    page = context.new_page()
+    try:
+        yield page
+    finally:
+        save_screenshot_on_failure(page, request)
+        context.close()
+
+
 def save_screenshot_on_failure(page, request) -> None:
     """A full-page screenshot in test-artifacts/ when the test using `page` failed."""
     report = getattr(request.node, "rep_call", None)

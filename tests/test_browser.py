@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlencode, urlparse
 
 import playwright.sync_api as playwright_api
 import pytest
-from browser import ARTIFACTS, Server, require_chromium, save_screenshot_on_failure, wait_ready
+from browser import ARTIFACTS, Server, desktop_page, require_chromium, wait_ready
 
 from pdevidence import viewstate
 
@@ -24,11 +24,8 @@ def server():
 
 @pytest.fixture
 def page(chromium, server, request):
-    context = chromium.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
-    page = context.new_page()
-    yield page
-    save_screenshot_on_failure(page, request)
-    context.close()
+    with desktop_page(chromium, request) as page:
+        yield page
 
 
 def metrics(page) -> dict[str, str]:

@@ -339,18 +339,9 @@ def test_every_bundled_metapsy_effect_belongs_to_a_curated_trial_and_fits_its_si
 
 
 def test_the_bundled_metapsy_effects_match_a_fresh_build_from_the_shared_databases():
-    import subprocess
-    import sys
-    from pathlib import Path
+    from tables import assert_build_is_fresh
 
-    root = Path(__file__).resolve().parents[1]
-    done = subprocess.run(
-        [sys.executable, str(root / "scripts" / "build_metapsy_effects.py"), "--check"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
+    assert_build_is_fresh("build_metapsy_effects.py")
 
 
 def test_a_published_figure_read_only_in_a_citing_source_says_so():

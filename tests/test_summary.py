@@ -1,7 +1,5 @@
 """The summary of findings: its Metapsy lines equal the engine's own pooling; the bundled extract is fresh."""
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -50,13 +48,9 @@ def test_every_line_states_its_certainty_and_a_sentence(entries):
 
 
 def test_the_bundled_summary_extract_matches_a_fresh_build_from_the_shared_databases():
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "build_metapsy_summary_effects.py"), "--check"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
+    from tables import assert_build_is_fresh
+
+    assert_build_is_fresh("build_metapsy_summary_effects.py")
 
 
 def test_the_overview_shows_the_summary_entries_and_statements_at_load(entries):

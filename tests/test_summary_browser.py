@@ -10,7 +10,7 @@ from pathlib import Path
 
 import playwright.sync_api as playwright_api
 import pytest
-from browser import ROOT, Server, require_chromium, save_screenshot_on_failure, wait_ready
+from browser import ROOT, Server, desktop_page, require_chromium, wait_ready
 
 pytestmark = pytest.mark.browser
 require_chromium()
@@ -49,11 +49,8 @@ def fresh(tmp_path_factory):
 
 @pytest.fixture
 def page(chromium, fresh, request):
-    context = chromium.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
-    page = context.new_page()
-    yield page
-    save_screenshot_on_failure(page, request)
-    context.close()
+    with desktop_page(chromium, request) as page:
+        yield page
 
 
 def summary_sections(page) -> dict[str, str]:
