@@ -659,7 +659,11 @@ def test_the_depression_link_of_the_overview_opens_explore_with_the_reviews_and_
         "treatment, such as a waitlist, usual care or a placebo (11 trials, 1,337 people; very low certainty)."
     ) in text
     assert "NNT 7" in text
-    reviews = next(m.value.replace("\\", "") for m in at.markdown if m.value.startswith("**What the reviews say**"))
+    reviews = next(
+        m.value.replace("\\", "").partition("**What the reviews say**")[2]
+        for m in at.markdown
+        if "**What the reviews say**" in m.value
+    )
     assert "Fonagy 2015" in reviews and "doi:10.1002/wps.21104" in reviews
     assert "Its own certainty: high quality evidence (GRADE)." in reviews
     # The forest plot of its 11 trials is one click away, in its panel.

@@ -81,7 +81,11 @@ def test_the_overview_shows_the_summary_entries_and_statements_at_load(entries):
         k = in_database if in_database >= 3 else len(in_table) + len(only_db)
         assert line.statement.split(" trial")[0].split("(")[-1] == str(k), line.statement
     assert plain.index("#### [Depression]") < plain.index("##### Chronic depression") < plain.index("#### [Mixed")
-    reviews = [m.value.replace("\\", "") for m in at.markdown if m.value.startswith("**What the reviews say**")]
+    reviews = [
+        m.value.replace("\\", "").partition("**What the reviews say**")[2]
+        for m in at.markdown
+        if "**What the reviews say**" in m.value
+    ]
     assert len(reviews) >= 10
     assert "Its own certainty: high quality evidence (GRADE)." in reviews[0] and "doi:10.1002/wps.21104" in reviews[0]
     assert "Differs from our rating:" in reviews[0]

@@ -35,7 +35,7 @@ def _line_bits(line: Line) -> list[str]:
     return bits
 
 
-def _render_reviews(said: list[reviews.Said]) -> None:
+def _reviews_markdown(said: list[reviews.Said]) -> str:
     """What the reviews say, each in its own words with its locator, and why it differs from ours where it does."""
     kinds = {s.kind for s in said}
     items = [
@@ -51,9 +51,8 @@ def _render_reviews(said: list[reviews.Said]) -> None:
         items.append(
             "**2023 umbrella review** (Leichsenring et al. 2023): its abstract gives no statement for this condition."
         )
-    st.markdown(
-        "**What the reviews say** (their own words, paraphrased; our rating above stays ours)\n\n"
-        + "\n".join(f"- {item}" for item in items)
+    return "**What the reviews say** (their own words, paraphrased; our rating above stays ours)\n\n" + "\n".join(
+        f"- {item}" for item in items
     )
 
 
@@ -63,22 +62,26 @@ def _entries():
     return memo.computed(reviews.build, *tables, widgets.table("review_statements"), key=widgets.data_key())
 
 
-def _render_lines(lines: list[Line]) -> None:
-    for line in lines:
-        st.markdown(f"**{summary.COMPARISON_HEADINGS[line.comparison]}.** {widgets.escape(line.statement)}")
-        st.markdown("\n".join(f"- {b}" for b in _line_bits(line)))
+def _lines_markdown(lines: list[Line]) -> list[str]:
+    """Each line's sentence, then the figures behind it as a list."""
+    return [
+        f"**{summary.COMPARISON_HEADINGS[line.comparison]}.** {widgets.escape(line.statement)}\n\n"
+        + "\n".join(f"- {b}" for b in _line_bits(line))
+        for line in lines
+    ]
 
 
-def _render_entry(lines: list[Line], said: list[reviews.Said]) -> None:
-    """One condition's lines (sentence, then the figures behind it), its subtypes' lines, and what the reviews say."""
-    _render_lines([line for line in lines if not line.subtype])
+def entry_markdown(lines: list[Line], said: list[reviews.Said]) -> str:
+    """One condition's lines (sentence, then the figures behind it), its subtypes' lines, and what the reviews say,
+    as one block of text (one page element: the same words in fewer elements draw faster)."""
+    blocks = _lines_markdown([line for line in lines if not line.subtype])
     subtypes = list(dict.fromkeys(line.subtype for line in lines if line.subtype))
     if subtypes:
-        st.markdown(f"**By subtype.** {widgets.escape(summary.SUBTYPE_RULE)}")
+        blocks.append(f"**By subtype.** {widgets.escape(summary.SUBTYPE_RULE)}")
     for subtype in subtypes:
-        st.markdown(f"##### {widgets.escape(vocab.label(vocab.CONDITIONS_SPECIFIC, subtype))}")
-        _render_lines([line for line in lines if line.subtype == subtype])
-    _render_reviews(said)
+        blocks.append(f"##### {widgets.escape(vocab.label(vocab.CONDITIONS_SPECIFIC, subtype))}")
+        blocks += _lines_markdown([line for line in lines if line.subtype == subtype])
+    return "\n\n".join([*blocks, _reviews_markdown(said)])
 
 
 def _render_rules() -> None:
@@ -94,8 +97,8 @@ def render_summary() -> None:
     st.subheader("Does it work for my condition, and how sure are we?")
     st.markdown(INTRO)
     for cond, lines, said in entries:
-        st.markdown(f"#### [{widgets.escape(cond.label)}]({summary.entry_link(cond, trials)})")
-        _render_entry(lines, said)
+        heading = f"#### [{widgets.escape(cond.label)}]({summary.entry_link(cond, trials)})"
+        st.markdown(heading + "\n\n" + entry_markdown(lines, said))
     _render_rules()
     _render_downloads(entries)
 
@@ -114,7 +117,7 @@ def render_condition(view) -> None:
         "These lines are the Overview's summary for every trial of this condition; the other filters in the "
         "sidebar change the lists below, not these lines."
     )
-    _render_entry(lines, said)
+    st.markdown(entry_markdown(lines, said))
     _render_rules()
     _render_line_trials(cond, lines)
 

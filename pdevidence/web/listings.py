@@ -57,9 +57,12 @@ def render_glance(glance: pd.DataFrame) -> None:
 
 
 def render_explore_links(groups: list[tuple[str, list[tuple[str, str]]]]) -> None:
-    """One line per condition group: its conditions, each a link to Explore filtered to it."""
-    for group, links in groups:
-        st.markdown(f"{group}: " + ", ".join(f"[{label}]({target})" for label, target in links))
+    """One line per condition group: its conditions, each a link to Explore filtered to it (one list, one element)."""
+    st.markdown(
+        "\n".join(
+            f"- {group}: " + ", ".join(f"[{label}]({target})" for label, target in links) for group, links in groups
+        )
+    )
 
 
 def render_condition_counts(counts: pd.DataFrame) -> None:
