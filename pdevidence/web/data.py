@@ -24,6 +24,11 @@ def tables() -> dict[str, pd.DataFrame]:
     return {name: frame.copy(deep=False) for name, frame in _validated_tables().items()}
 
 
+def table(name: str) -> pd.DataFrame:
+    """One bundled table (a shallow copy-on-write copy of it alone: pages ask for one table many times a run)."""
+    return _validated_tables()[name].copy(deep=False)
+
+
 @st.cache_resource(show_spinner=False)
 def fingerprint() -> str:
     """A digest of the bundled data files: with the view state, it keys every cached result drawn from them."""
@@ -36,9 +41,10 @@ def fingerprint() -> str:
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)
-def _context(page: str, names: tuple[str, ...], fields: tuple[viewstate.Field, ...]) -> dict:
-    # `fields` (the rows themselves) is part of the key, so a changed table of fields is read afresh.
-    needed = any(f.source is not None for f in fields)
+def _context(page: str, names: tuple[str, ...], fields_hash: int, _fields: tuple[viewstate.Field, ...]) -> dict:
+    # The rows' own hash is part of the key (frozen dataclasses hash by value, in microseconds, where Streamlit's
+    # hashing of the rows took about 7 ms a run), so a changed table of fields is read afresh.
+    needed = any(f.source is not None for f in _fields)
     return viewstate.context(tables() if needed else {}, names, page=page)
 
 
@@ -46,6 +52,7 @@ def context(page: str, names: tuple[str, ...]) -> dict | None:
     """The view-state context of a page's fields, read off the bundled data once per process; None if the
     data are invalid (the page then says so)."""
     try:
-        return _context(page, names, tuple(viewstate.BY_NAME[n] for n in names))
+        fields = tuple(viewstate.BY_NAME[n] for n in names)
+        return _context(page, names, hash(fields), fields)
     except load.DataError:
         return None

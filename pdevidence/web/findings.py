@@ -93,14 +93,22 @@ def _render_rules() -> None:
 
 def render_summary() -> None:
     """Every condition's lines as headings, sentences and a small table, before any click."""
-    entries, trials = _entries(), widgets.table("trials")
     st.subheader("Does it work for my condition, and how sure are we?")
     st.markdown(INTRO)
-    for cond, lines, said in entries:
-        heading = f"#### [{widgets.escape(cond.label)}]({summary.entry_link(cond, trials)})"
-        st.markdown(heading + "\n\n" + entry_markdown(lines, said))
+    for block in _summary_blocks(widgets.data_key()):
+        st.markdown(block)
     _render_rules()
-    _render_downloads(entries)
+    _render_downloads(_entries())
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _summary_blocks(key: tuple) -> tuple[str, ...]:
+    """Each condition's entry as one text block under its linked heading, written once per bundled data (`key`)."""
+    trials = widgets.table("trials")
+    return tuple(
+        f"#### [{widgets.escape(cond.label)}]({summary.entry_link(cond, trials)})\n\n" + entry_markdown(lines, said)
+        for cond, lines, said in _entries()
+    )
 
 
 def render_condition(view) -> None:

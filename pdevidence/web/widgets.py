@@ -88,11 +88,6 @@ def to_csv(frame: pd.DataFrame) -> bytes:
     return csv_safe(frame).to_csv(index=False).encode("utf-8")
 
 
-def tables() -> dict[str, pd.DataFrame]:
-    """Every bundled table, validated once per server process."""
-    return data.tables()
-
-
 def data_key(view: viewstate.View | None = None) -> tuple:
     """What a cached result drawn from the bundled data depends on: their fingerprint and, given a view, the
     filters' selection (the trials a page shows are a function of these two). Keys memo.computed/figure."""
@@ -117,7 +112,7 @@ def evidence_rows() -> pd.DataFrame:
 def table(name: str) -> pd.DataFrame:
     """One bundled table; a data error stops the page with a message instead of a traceback."""
     try:
-        return tables()[name]
+        return data.table(name)
     except load.DataError as exc:
         st.error("The bundled data failed validation, so nothing can be shown:\n\n" + escape(str(exc)))
         stop_page()
@@ -429,7 +424,7 @@ def render_estimate_list(rows: pd.DataFrame) -> None:
 
 @st.cache_resource(show_spinner=False)
 def _glossary_definitions() -> dict[str, str]:
-    glossary = data.tables()["glossary"]
+    glossary = data.table("glossary")
     return dict(zip(glossary["term"].str.lower(), glossary["definition"].astype(str), strict=True))
 
 
