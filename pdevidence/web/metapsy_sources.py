@@ -10,6 +10,7 @@ never see a server path: messages name databases and redacted addresses only.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import re
@@ -97,12 +98,15 @@ class Databases(Mapping):
 
 
 @st.cache_resource(show_spinner=False, max_entries=40)
-def _read_file(csv_path: str, codebook_path: str | None, info: sources.DatabaseInfo, digest: str) -> Database:
+def _read_file(
+    csv_path: str, codebook_path: str | None, entry: tuple, digest: str, _info: sources.DatabaseInfo
+) -> Database:
     """A catalogue database read once per server process, version and catalogue entry (the digest keys the
-    version)."""
+    version; `entry`, the catalogue entry's values, keys the entry: Streamlit hashes a tuple of strings in
+    microseconds, a dataclass in about a millisecond, and pages ask for a database many times a run)."""
     data = Path(csv_path).read_bytes()
     book = Path(codebook_path).read_bytes() if codebook_path else None
-    return replace(read_database(data, codebook=book, name=info.name, catalogued=True), info=info)
+    return replace(read_database(data, codebook=book, name=_info.name, catalogued=True), info=_info)
 
 
 @st.cache_resource(show_spinner=False, max_entries=2, ttl=3600, scope="session")
@@ -123,7 +127,8 @@ def _stamp(path: Path) -> str:
 
 
 def _read_cached(got: cache.Cached, info: sources.DatabaseInfo) -> Database:
-    return _read_file(str(got.csv), str(got.codebook) if got.codebook else None, info, _stamp(got.csv))
+    codebook = str(got.codebook) if got.codebook else None
+    return _read_file(str(got.csv), codebook, dataclasses.astuple(info), _stamp(got.csv), info)
 
 
 # ---------------------------------------------------------------- fetching with progress
