@@ -22,8 +22,8 @@ for column, type_id in zip(columns, chosen):
     row = types.set_index("id").loc[type_id]
     with column:
         st.subheader(row["name"])
-        for field, heading in evidence.THERAPY_FIELDS.items():
-            st.markdown(f"**{heading}**  \n{row[field]}")
+        # One text element per column: the same words draw faster than in five.
+        st.markdown("\n\n".join(f"**{heading}**  \n{row[field]}" for field, heading in evidence.THERAPY_FIELDS.items()))
         st.caption(f"Description source: {row['source']}")
 
 rows = memo.computed(evidence.therapy_evidence, types, meta, list(chosen), key=widgets.data_key())
