@@ -40,11 +40,11 @@ def fingerprint() -> str:
     return digest.hexdigest()
 
 
-@st.cache_resource(show_spinner=False, max_entries=64)
-def _context(page: str, names: tuple[str, ...], fields_hash: int, _fields: tuple[viewstate.Field, ...]) -> dict:
-    # The rows' own hash is part of the key (frozen dataclasses hash by value, in microseconds, where Streamlit's
-    # hashing of the rows took about 7 ms a run), so a changed table of fields is read afresh.
-    needed = any(f.source is not None for f in _fields)
+# The rows themselves are part of the key, so a changed table of fields is read afresh; each is keyed by its own
+# hash (frozen dataclasses hash by value, in microseconds, where Streamlit's hashing took about 7 ms a run).
+@st.cache_resource(show_spinner=False, max_entries=64, hash_funcs={viewstate.Field: hash})
+def _context(page: str, names: tuple[str, ...], fields: tuple[viewstate.Field, ...]) -> dict:
+    needed = any(f.source is not None for f in fields)
     return viewstate.context(tables() if needed else {}, names, page=page)
 
 
@@ -52,7 +52,6 @@ def context(page: str, names: tuple[str, ...]) -> dict | None:
     """The view-state context of a page's fields, read off the bundled data once per process; None if the
     data are invalid (the page then says so)."""
     try:
-        fields = tuple(viewstate.BY_NAME[n] for n in names)
-        return _context(page, names, hash(fields), fields)
+        return _context(page, names, tuple(viewstate.BY_NAME[n] for n in names))
     except load.DataError:
         return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from pdevidence import certainty, charts, citations, reviews, stats, summary, vocab
@@ -93,39 +94,47 @@ def _render_rules() -> None:
 
 def render_summary() -> None:
     """Every condition's lines as headings, sentences and a small table, before any click."""
+    entries = _entries()
     st.subheader("Does it work for my condition, and how sure are we?")
     st.markdown(INTRO)
-    for block in _summary_blocks(widgets.data_key()):
-        st.markdown(block)
+    for heading, body in _entry_texts(entries).values():
+        st.markdown(f"{heading}\n\n{body}")
     _render_rules()
-    _render_downloads(_entries())
+    _render_downloads(entries)
+
+
+def _entry_texts(entries) -> dict[str, tuple[str, str]]:
+    """Per condition key: its heading (a link to its Explore view) and its entry as one text block."""
+    return _texts(widgets.data_key(), entries, widgets.table("trials"))
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
-def _summary_blocks(key: tuple) -> tuple[str, ...]:
-    """Each condition's entry as one text block under its linked heading, written once per bundled data (`key`)."""
-    trials = widgets.table("trials")
-    return tuple(
-        f"#### [{widgets.escape(cond.label)}]({summary.entry_link(cond, trials)})\n\n" + entry_markdown(lines, said)
-        for cond, lines, said in _entries()
-    )
+def _texts(key: tuple, _entries, _trials: pd.DataFrame) -> dict[str, tuple[str, str]]:
+    # Written once per bundled data (`key`, the data fingerprint, keys what `_entries` and `_trials` were drawn from).
+    return {
+        cond.key: (
+            f"#### [{widgets.escape(cond.label)}]({summary.entry_link(cond, _trials)})",
+            entry_markdown(lines, said),
+        )
+        for cond, lines, said in _entries
+    }
 
 
 def render_condition(view) -> None:
     """On Explore, when the selection is one condition of the summary (as its Overview link sets it): that
     condition's lines and what the reviews say, and the trials each pooled line rests on (one click away)."""
+    entries = _entries()
     cond = summary.condition_of(view, widgets.table("trials"))
-    found = next(((lines, said) for c, lines, said in _entries() if cond and c.key == cond.key), None)
-    if found is None:
+    lines = next((lines for c, lines, _ in entries if cond and c.key == cond.key), None)
+    if lines is None:
         return
-    lines, said = found
     st.subheader(f"What the evidence shows: {cond.label}")
     st.markdown(INTRO)
     st.caption(
         "These lines are the Overview's summary for every trial of this condition; the other filters in the "
         "sidebar change the lists below, not these lines."
     )
-    st.markdown(entry_markdown(lines, said))
+    st.markdown(_entry_texts(entries)[cond.key][1])
     _render_rules()
     _render_line_trials(cond, lines)
 

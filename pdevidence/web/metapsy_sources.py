@@ -97,16 +97,15 @@ class Databases(Mapping):
 # itself (its catalogue entry, `info`) is part of the cache key and set before the object is cached.
 
 
-@st.cache_resource(show_spinner=False, max_entries=40)
-def _read_file(
-    csv_path: str, codebook_path: str | None, entry: tuple, digest: str, _info: sources.DatabaseInfo
-) -> Database:
+# The catalogue entry is keyed by its values (a tuple of strings hashes in microseconds, the dataclass itself in
+# about a millisecond, and a page asks for each catalogued database on every run).
+@st.cache_resource(show_spinner=False, max_entries=40, hash_funcs={sources.DatabaseInfo: dataclasses.astuple})
+def _read_file(csv_path: str, codebook_path: str | None, info: sources.DatabaseInfo, digest: str) -> Database:
     """A catalogue database read once per server process, version and catalogue entry (the digest keys the
-    version; `entry`, the catalogue entry's values, keys the entry: Streamlit hashes a tuple of strings in
-    microseconds, a dataclass in about a millisecond, and pages ask for a database many times a run)."""
+    version)."""
     data = Path(csv_path).read_bytes()
     book = Path(codebook_path).read_bytes() if codebook_path else None
-    return replace(read_database(data, codebook=book, name=_info.name, catalogued=True), info=_info)
+    return replace(read_database(data, codebook=book, name=info.name, catalogued=True), info=info)
 
 
 @st.cache_resource(show_spinner=False, max_entries=2, ttl=3600, scope="session")
@@ -127,8 +126,7 @@ def _stamp(path: Path) -> str:
 
 
 def _read_cached(got: cache.Cached, info: sources.DatabaseInfo) -> Database:
-    codebook = str(got.codebook) if got.codebook else None
-    return _read_file(str(got.csv), codebook, dataclasses.astuple(info), _stamp(got.csv), info)
+    return _read_file(str(got.csv), str(got.codebook) if got.codebook else None, info, _stamp(got.csv))
 
 
 # ---------------------------------------------------------------- fetching with progress
