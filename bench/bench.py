@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import shutil
 import statistics
 import sys
 import tempfile
@@ -38,6 +39,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import harness  # noqa: E402
+import mirror  # noqa: E402
 from harness import (  # noqa: E402
     ARTIFACTS,
     CHARTS_DRAWN,
@@ -71,6 +73,7 @@ SECTION_SETTINGS = {
 }
 CHART_PANEL_PREFIX = "Chart: "  # the label of a panel that draws a chart when opened (widgets.render_chart)
 REFERENCE = "reference"  # the reference's chart page, in the results
+SAME = "same:"  # prefix of a page's mirror (its own elements from Streamlit alone), in the results
 REFERENCE_PAGES = [
     NavPage("chart", "Chart page", "chart_page", default=True),
     NavPage("button", "Button page", "button_page", default=False),
@@ -118,8 +121,8 @@ def condition_filter(page):
 
 
 def measure_load(browser, server, url: str, name: str = REFERENCE) -> dict:
-    """Load `url` (page `name`) in a fresh context and count its charts; then time a condition change, a section
-    change and a chart panel."""
+    """Load `url` (page `name`) in a fresh context and count its charts; then time a condition change and, on the
+    app's own pages, a section change and a chart panel (a mirror's recording has no section or panel runs)."""
     context, page = new_page(browser)
     try:
         page.goto(url, timeout=TIMEOUT_S * 1000)
@@ -134,8 +137,9 @@ def measure_load(browser, server, url: str, name: str = REFERENCE) -> dict:
             option.wait_for()
             result["change_ms"] = timed_click(page, server, option)
             page.keyboard.press("Escape")
-        result |= change_section(page, server, name)
-        result |= open_first_chart(page, server)
+        if not name.startswith(SAME):
+            result |= change_section(page, server, name)
+            result |= open_first_chart(page, server)
         return result
     finally:
         context.close()
@@ -169,10 +173,14 @@ def open_first_chart(page, server) -> dict:
     return {"chart_open_ms": timed_click(page, server, panels.first.locator("summary").first)}
 
 
-def load_rounds(browser, app, reference, pages, rounds: int) -> dict:
-    """Warm-up load of each page, then `rounds` interleaved measured cold loads; raw samples per page."""
+def load_rounds(browser, app, reference, same, pages, rounds: int) -> dict:
+    """Warm-up load of each page, then `rounds` interleaved measured cold loads; raw samples per page.
+
+    Each page of the app is followed by its mirror on the `same` server (SAME + its url path).
+    """
     targets = [(REFERENCE, reference, f"{reference.url}/")]
-    targets += [(p.url_path, app, p.url(app.url)) for p in pages]
+    for p in pages:
+        targets += [(p.url_path, app, p.url(app.url)), (SAME + p.url_path, same, p.url(same.url))]
     for name, server, url in targets:
         print(f"  warm-up {name}", flush=True)
         measure_load(browser, server, url, name)
@@ -341,17 +349,33 @@ def summarize(runs: list[dict]) -> dict:
     return out
 
 
-def page_rows(summary: dict, switches: dict, pages: list[NavPage], apptest: dict, synthetic: dict) -> dict:
-    """One row of figures and ratios per page of the app."""
+def page_rows(
+    summary: dict, switches: dict, same_switches: dict, pages: list[NavPage], apptest: dict, synthetic: dict
+) -> dict:
+    """One row of figures and ratios per page of the app: against the reference page, and against the page's
+    own elements drawn by Streamlit alone (its mirror)."""
     ref = summary[REFERENCE]
     rows = {}
     for p in pages:
         row = dict(summary[p.url_path])
+        same = summary[SAME + p.url_path]
         row["title"] = p.title
         row["switch_ms"] = median(switches.get(p.url_path, []))
         row["load_ratio"] = ratio(row["load_ms"], ref["load_ms"])
         row["switch_ratio"] = ratio(row["switch_ms"], ref["switch_ms"])
         row["filter_ratio"] = ratio(row.get("change_ms"), ref["change_ms"])
+        row["same"] = {
+            "load_ms": same["load_ms"],
+            "switch_ms": median(same_switches.get(p.url_path, [])),
+            "change_ms": same.get("change_ms"),
+            "charts": same["charts"],
+            "exceptions": same["exceptions"],
+        }
+        row["same"] |= {
+            "load_ratio": ratio(row["load_ms"], row["same"]["load_ms"]),
+            "switch_ratio": ratio(row["switch_ms"], row["same"]["switch_ms"]),
+            "filter_ratio": ratio(row.get("change_ms"), row["same"]["change_ms"]),
+        }
         row["script_ms"] = apptest[p.url_path]["run_ms"]
         row["script_ms_10k"] = synthetic[p.url_path]["run_ms"]
         chart_page = p.url_path in CHART_PAGES
@@ -362,6 +386,12 @@ def page_rows(summary: dict, switches: dict, pages: list[NavPage], apptest: dict
             "charts": row["charts"] >= TARGETS["charts"] if chart_page else None,
             "script": row["script_ms"] < TARGETS["script_ms"],
             "script_10k": row["script_ms_10k"] < TARGETS["script_ms_10k"],
+        }
+        row["same"]["meets"] = {
+            kind: None
+            if row["same"][f"{kind}_ratio"] is None
+            else row["same"][f"{kind}_ratio"] <= TARGETS[f"{kind}_ratio"]
+            for kind in ("load", "switch", "filter")
         }
         rows[p.url_path] = row
     return rows
@@ -406,6 +436,25 @@ def report(result: dict) -> str:
                 else ""
             )
         )
+    lines += [
+        "",
+        "Against the same elements: each page's own messages, recorded from one fresh visit (and from the run after "
+        "the condition change), sent back by Streamlit alone under the same navigation (bench/mirror_app.py); "
+        "x same = the app's time / the mirror's, so above 1 is the app's own overhead (its script run, extra reruns).",
+        f"{'page':20} {'same load':>9} {'x same':>8} {'same switch':>11} {'x same':>8} {'same filter':>11} "
+        f"{'x same':>8} {'charts':>6}",
+        f"{'target':20} {'':>9} {'<=' + str(t['load_ratio']):>8} {'':>11} {'<=' + str(t['switch_ratio']):>8} "
+        f"{'':>11} {'<=' + str(t['filter_ratio']):>8}",
+    ]
+    for name, row in result["pages"].items():
+        same = row["same"]
+        meets = same["meets"]
+        lines.append(
+            f"{name:20} {same['load_ms']:9.0f} {cell(same['load_ratio'], 5, '.2f', meets['load'])} "
+            f"{cell(same['switch_ms'], 8, '.0f', None)} {cell(same['switch_ratio'], 5, '.2f', meets['switch'])} "
+            f"{cell(same.get('change_ms'), 8, '.0f', None)} {cell(same['filter_ratio'], 5, '.2f', meets['filter'])} "
+            f"{same['charts']:6d}"
+        )
     mem = result["memory"]
     lines += [
         "",
@@ -435,34 +484,43 @@ def run(pages_wanted: list[str] | None, rounds: int, rows: int, sessions: int, o
     print("Server timings (AppTest), bundled data and synthetic trials ...", flush=True)
     result["apptest_bundled"] = apptest_timings(pages, None, rounds)
     result["apptest_synthetic"] = apptest_timings(pages, rows, rounds)
+    recordings = Path(tempfile.mkdtemp(prefix="bench-mirror-"))
+    print("Recording every page's elements for its mirror (AppTest, bundled data) ...", flush=True)
+    result["mirror_messages"] = mirror.record(nav, recordings, harness.APP, TIMEOUT_S)
 
     with sync_playwright() as pw:
         reference = harness.BenchServer(harness.REFERENCE_APP, "reference")
         app = harness.BenchServer(harness.APP, "app")
+        same = harness.BenchServer(harness.MIRROR_APP, "mirror", env={"BENCH_MIRROR_DIR": str(recordings)})
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         try:
             print("Browser: cold loads and condition changes ...", flush=True)
-            samples = load_rounds(browser, app, reference, pages, rounds)
+            samples = load_rounds(browser, app, reference, same, pages, rounds)
             print("Browser: warm page switches ...", flush=True)
             ref_switches = switch_rounds(browser, reference, REFERENCE_PAGES, REFERENCE_PAGES, rounds)
             switches = switch_rounds(browser, app, nav, pages, rounds)
+            same_switches = switch_rounds(browser, same, nav, pages, rounds)
             print("Browser: memory per session ...", flush=True)
             result["memory"] = memory_per_session(browser, app, pages, sessions)
         finally:
             browser.close()
             app.stop()
             reference.stop()
+            same.stop()
+            shutil.rmtree(recordings, ignore_errors=True)
 
     summary = {name: summarize(runs) for name, runs in samples.items()}
     result["samples"] = samples
-    result["switch_samples"] = {"reference": ref_switches, "app": switches}
+    result["switch_samples"] = {"reference": ref_switches, "app": switches, "same": same_switches}
     result["reference"] = summary[REFERENCE] | {
         "switch_ms": median(ref_switches["chart"]),
         "switch_button_ms": median(ref_switches["button"]),
     }
     summary[REFERENCE] = result["reference"]
     result["load_average_end"] = harness.load_average()
-    result["pages"] = page_rows(summary, switches, pages, result["apptest_bundled"], result["apptest_synthetic"])
+    result["pages"] = page_rows(
+        summary, switches, same_switches, pages, result["apptest_bundled"], result["apptest_synthetic"]
+    )
     text = report(result)
     print()
     print(text)

@@ -31,6 +31,8 @@ ARTIFACTS = ROOT / "test-artifacts"
 APP = ROOT / "app.py"
 # Streamlit alone with the elements of one of this app's pages, and a second page (bench/reference_app.py).
 REFERENCE_APP = Path(__file__).resolve().parent / "reference_app.py"
+# Streamlit alone sending each page's own recorded elements, under the same navigation (bench/mirror_app.py).
+MIRROR_APP = Path(__file__).resolve().parent / "mirror_app.py"
 SERVE = Path(__file__).resolve().parent / "serve.py"
 
 # Installed in every browser context before any page script: records, in the
@@ -110,24 +112,21 @@ QUIET_MS = 300
 def settled_at(state: dict | None, server_ran: bool, quiet_ms: int = QUIET_MS) -> float | None:
     """When the app settled (page clock), or None while it has not.
 
-    Settled: the app went through a script run and has been idle, with no
-    spinner, for `quiet_ms`. If the page never showed the run (too fast to
-    render), a finished server run, frames received since and a quiet page
-    count instead, settled at the last frame received or page change, whichever
-    came later (a chart drawn after the last frame is part of the action).
+    Settled: the page stopped changing. The app went through a script run, is idle (no spinner, every
+    visible chart drawn) and neither the page nor the websocket has changed for `quiet_ms`; it settled at
+    its last change (a chart still drawing its traces after the run is part of the action). If the page
+    never showed the run (too fast to render), a finished server run and frames received since count
+    instead. Both ways stop the clock at the same moment, the page's last change: stopping it when the run
+    was seen to end would time a page whose run the browser saw earlier than one whose run it did not.
     """
     if not state:
         return None
-    if state["idleAt"] is not None:
-        return state["idleAt"] if state["now"] - state["idleAt"] >= quiet_ms else None
     last = max(state["lastMutationAt"], state["lastFrameAt"])
-    if (
-        not state["sawRunning"]
-        and server_ran
-        and state["frames"]
-        and state["idleNow"]
-        and state["now"] - last >= quiet_ms
-    ):
+    if state["now"] - last < quiet_ms or not state["idleNow"]:
+        return None
+    if state["idleAt"] is not None:
+        return max(state["idleAt"], last)
+    if not state["sawRunning"] and server_ran and state["frames"]:
         return last
     return None
 
@@ -138,6 +137,7 @@ class NavPage:
     title: str
     script: str
     default: bool
+    icon: str | None = None
 
     def url(self, base: str) -> str:
         # Streamlit serves the default page at the root only.
@@ -156,6 +156,7 @@ def nav_pages(app: Path = APP) -> list[NavPage]:
                 title=kw.get("title", Path(script).stem),
                 script=script,
                 default=bool(kw.get("default", False)),
+                icon=kw.get("icon"),
             )
             found.append(((node.lineno, node.col_offset), page))
     return [page for _, page in sorted(found, key=lambda item: item[0])]

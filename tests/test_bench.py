@@ -69,13 +69,22 @@ def test_page_benchmark_runs_once_on_a_tiny_setting(tmp_path):
         assert isinstance(row["charts"], int) and row["charts"] >= 0
         assert row["exceptions"] == 0
     assert overview["change_ms"] > 0 and overview["filter_ratio"] > 0  # the overview has the Condition filter
+    # each page's mirror (its own recorded elements from Streamlit alone) drew what the page drew, and was timed
+    for row in (overview, glossary):
+        same = row["same"]
+        assert same["exceptions"] == 0 and same["charts"] == row["charts"]
+        for key in ("load_ms", "load_ratio", "switch_ms", "switch_ratio"):
+            assert math.isfinite(same[key]) and same[key] > 0, key
+    assert overview["same"]["change_ms"] > 0 and glossary["same"]["change_ms"] is None
+    assert result["mirror_messages"]["overview"]["default"] > 10 and "changed" in result["mirror_messages"]["overview"]
+    assert "changed" not in result["mirror_messages"]["glossary"]
     # the overview's "Which trials" choice reruns its section alone (st.fragment), and that run is counted
     assert overview["section_ms"] > 0 and overview["section_only"] is True
     assert "section_ms" not in glossary
     assert glossary.get("change_ms") is None and glossary["filter_ratio"] is None
     assert overview["meets"]["charts"] in (True, False) and glossary["meets"]["charts"] is None
     assert result["memory"]["sessions"] == 2 and result["memory"]["rss_mb_n"] > 0
-    assert "x ref" in result["report"] and "Reference page" in result["report"]
+    assert "x ref" in result["report"] and "Reference page" in result["report"] and "x same" in result["report"]
 
 
 def test_load_benchmark_runs_once_on_a_tiny_setting(tmp_path):
@@ -87,3 +96,18 @@ def test_load_benchmark_runs_once_on_a_tiny_setting(tmp_path):
     assert result["disconnects"]["healthy_after"] is True
     assert result["data_unchanged"] is True
     assert result["memory"]["rss_mb_n"] > 0
+
+
+def test_a_page_settles_at_its_last_change_whether_or_not_the_run_was_seen():
+    harness = load_module("harness")
+    seen = {"idleAt": 100.0, "sawRunning": True, "idleNow": True, "frames": 9, "lastFrameAt": 80.0}
+    unseen = seen | {"idleAt": None, "sawRunning": False}
+    for state in (seen, unseen):
+        # a chart still drawing after the run ended: settled at its last change, once quiet for 300 ms
+        assert harness.settled_at(state | {"lastMutationAt": 400.0, "now": 650.0}, True) is None
+        assert harness.settled_at(state | {"lastMutationAt": 400.0, "now": 700.0}, True) == 400.0
+        # a spinner or an undrawn chart on screen: not settled however quiet
+        assert harness.settled_at(state | {"lastMutationAt": 400.0, "now": 900.0, "idleNow": False}, True) is None
+    # an unseen run counts only once the server ran it and frames came
+    assert harness.settled_at(unseen | {"lastMutationAt": 400.0, "now": 900.0}, False) is None
+    assert harness.settled_at(unseen | {"lastMutationAt": 400.0, "now": 900.0, "frames": 0}, True) is None
