@@ -1,17 +1,23 @@
-"""Page benchmark against a reference app of the same elements, in a real browser (run with `make bench`).
+"""Page benchmark against two references, in a real browser (run with `make bench`).
 
-One run starts the app and the reference app (bench/reference_app.py: Streamlit alone with a
-sidebar multiselect, one plotly chart, one 80-row data grid and text, and a second page with one
-button), each behind a timing hook (bench/serve.py), and drives Debian's Chromium with Playwright:
+One run starts, each behind a timing hook (bench/serve.py), the app; the reference app
+(bench/reference_app.py: Streamlit alone with a sidebar multiselect, one plotly chart, one 80-row data
+grid and text, and a second page with one button); and the mirror (bench/mirror_app.py: Streamlit alone
+sending back, under the same navigation, the messages each page of the app drew in one recorded visit,
+bench/mirror.py). Every browser figure is taken on the app's page, on the reference page and on the page's
+mirror, so a page reads against a fixed small page and against its own elements with no app code behind
+them. It drives Debian's Chromium with Playwright:
 
 - cold load: every page of app.py's navigation and the reference's chart page, each loaded to
-  settled in a fresh browser context (idle, every visible chart drawn), median of N rounds
-  (interleaved, after one warm-up load each); ratio to the reference page's load;
+  settled in a fresh browser context (idle, every visible chart drawn, then no change for 300 ms; timed to
+  the last change), median of N rounds (interleaved, after one warm-up load each); ratio to the
+  reference page's load and to the page's mirror;
 - charts drawn at load: plotly charts with their SVG on the settled page;
 - condition filter change: on pages with the sidebar's Condition filter, one condition chosen, to
-  settled; ratio to the same change on the reference page;
+  settled; ratio to the same change on the reference page and on the page's mirror;
 - warm page switch: in one context, a click in the sidebar navigation to each page, to settled,
-  median of N passes after a warm-up pass; ratio to the reference's switch to its chart page;
+  median of N passes after a warm-up pass; ratio to the reference's switch to its chart page and to the
+  same switch on the mirror;
 - open chart: on pages with chart panels, the click on the first one to the drawn chart;
 - section change: on pages with a chart's own setting in its own section (st.fragment, widgets.section), that
   setting changed after the condition change, to settled, and whether only the section reran;

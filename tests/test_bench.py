@@ -103,11 +103,12 @@ def test_a_page_settles_at_its_last_change_whether_or_not_the_run_was_seen():
     seen = {"idleAt": 100.0, "sawRunning": True, "idleNow": True, "frames": 9, "lastFrameAt": 80.0}
     unseen = seen | {"idleAt": None, "sawRunning": False}
     for state in (seen, unseen):
-        # a chart still drawing after the run ended: settled at its last change, once quiet for 300 ms
-        assert harness.settled_at(state | {"lastMutationAt": 400.0, "now": 650.0}, True) is None
-        assert harness.settled_at(state | {"lastMutationAt": 400.0, "now": 700.0}, True) == 400.0
+        # a chart still drawing after the run ended: settled at its last change, once quiet for QUIET_MS
+        quiet = harness.QUIET_MS
+        assert harness.settled_at(state | {"lastMutationAt": 400.0, "now": 399.0 + quiet}, True) is None
+        assert harness.settled_at(state | {"lastMutationAt": 400.0, "now": 400.0 + quiet}, True) == 400.0
         # a spinner or an undrawn chart on screen: not settled however quiet
-        assert harness.settled_at(state | {"lastMutationAt": 400.0, "now": 900.0, "idleNow": False}, True) is None
+        assert harness.settled_at(state | {"lastMutationAt": 400.0, "now": 1000.0, "idleNow": False}, True) is None
     # an unseen run counts only once the server ran it and frames came
-    assert harness.settled_at(unseen | {"lastMutationAt": 400.0, "now": 900.0}, False) is None
-    assert harness.settled_at(unseen | {"lastMutationAt": 400.0, "now": 900.0, "frames": 0}, True) is None
+    assert harness.settled_at(unseen | {"lastMutationAt": 400.0, "now": 1000.0}, False) is None
+    assert harness.settled_at(unseen | {"lastMutationAt": 400.0, "now": 1000.0, "frames": 0}, True) is None
