@@ -698,29 +698,42 @@ def _published_marks(panel: _Panel, mine: pd.DataFrame) -> None:
 
 def _condition_notes(pools: pd.DataFrame, published: pd.DataFrame, order: list[str], lens: str) -> list[str]:
     """What each source says of each condition, written above its line."""
+    mine = pools[pools["lens"] == lens] if len(pools) else pools
+    pooled = dict(tuple(mine.groupby("condition_specific", sort=False))) if len(mine) else {}
+    starred = dict(tuple(published.groupby("condition_specific", sort=False))) if len(published) else {}
     notes = []
     for specific in order:
-        mine = pools[(pools["condition_specific"] == specific) & (pools["lens"] == lens)] if len(pools) else pools
-        said = [
-            f"{SOURCE_NAMES[r.source]}: " + (f"pooled {r.text}" if r.status == "pooled" else r.text)
-            for r in mine.itertuples()
-        ]
-        hits = published[published["condition_specific"] == specific] if len(published) else published
-        said += [
-            f"Published ({r.meta_source}): {_fmt(r.meta_estimate)}"
-            + (
-                f" ({_fmt(r.meta_ci_low)} to {_fmt(r.meta_ci_high)})"
-                if pd.notna(r.meta_ci_low) and pd.notna(r.meta_ci_high)
-                else ", no CI reported"
-            )
-            for r in hits.itertuples()
-        ]
+        said = (
+            [
+                f"{SOURCE_NAMES[r.source]}: " + (f"pooled {r.text}" if r.status == "pooled" else r.text)
+                for r in pooled[specific].itertuples()
+            ]
+            if specific in pooled
+            else []
+        )
+        said += (
+            [
+                f"Published ({r.meta_source}): {_fmt(r.meta_estimate)}"
+                + (
+                    f" ({_fmt(r.meta_ci_low)} to {_fmt(r.meta_ci_high)})"
+                    if pd.notna(r.meta_ci_low) and pd.notna(r.meta_ci_high)
+                    else ", no CI reported"
+                )
+                for r in starred[specific].itertuples()
+            ]
+            if specific in starred
+            else []
+        )
         notes.append("<br>".join(plain(line) for line in said))
     return notes
 
 
-def _condition_lines(panel: _Panel, order: list[str], notes: list[str], x_left: float) -> None:
-    """Each condition's name and notes above its line, across the whole width, so the map reads on a phone."""
+def _condition_lines(panel: _Panel, order: list[str], notes: list[str], x_left: float) -> tuple[list[dict], dict]:
+    """Each condition's name and notes above its line, across the whole width, so the map reads on a phone.
+
+    Returns the panel's annotations and its zero line, for the figure to take all at once: plotly re-validates
+    every annotation already in a figure each time one is added.
+    """
     ylabels = panel.y(order)
     # An invisible mark per line keeps every condition on the axis when a lens empties it.
     panel.add(
@@ -733,8 +746,10 @@ def _condition_lines(panel: _Panel, order: list[str], notes: list[str], x_left: 
             hoverinfo="skip",
         )
     )
-    for label, note in zip(ylabels, notes, strict=True):
-        panel.fig.add_annotation(
+    axes = panel.fig.get_subplot(panel.row, 1)
+    xref, yref = (axis.plotly_name.replace("axis", "") for axis in (axes.xaxis, axes.yaxis))
+    names = [
+        dict(
             x=x_left,
             y=label,
             text=f"<b>{label}</b>" + (f"<br>{note}" if note else ""),
@@ -744,9 +759,11 @@ def _condition_lines(panel: _Panel, order: list[str], notes: list[str], x_left: 
             align="left",
             showarrow=False,
             font=dict(size=12, color="#1a1a1a"),
-            row=panel.row,
-            col=1,
+            xref=xref,
+            yref=yref,
         )
+        for label, note in zip(ylabels, notes, strict=True)
+    ]
     panel.fig.update_yaxes(
         categoryorder="array",
         categoryarray=list(reversed(ylabels)),
@@ -756,7 +773,17 @@ def _condition_lines(panel: _Panel, order: list[str], notes: list[str], x_left: 
         row=panel.row,
         col=1,
     )
-    panel.fig.add_vline(x=0, line=dict(color=OKABE_ITO["grey"], width=1), row=panel.row, col=1)
+    zero = dict(
+        type="line",
+        x0=0,
+        x1=0,
+        xref=xref,
+        y0=0,
+        y1=1,
+        yref=f"{yref} domain",
+        line=dict(color=OKABE_ITO["grey"], width=1),
+    )
+    return names, zero
 
 
 def effect_map(
@@ -792,6 +819,8 @@ def effect_map(
     fig.update_annotations(font=dict(size=13), xanchor="left", x=0, align="left")
     shown: set[str] = set()
     most = 1
+    annotations: list[dict] = []
+    shapes: list[dict] = []
     x_left, x_right = _map_range(effects, estimates)
     for row, comparator in enumerate(classes, start=1):
         panel = _Panel(fig, row, labels, shown)
@@ -808,7 +837,10 @@ def effect_map(
             _published_marks(panel, stars)
         notes = _condition_notes(pools, published_here, order, lens)
         most = max([most, *(n.count("<br>") + 1 for n in notes)])
-        _condition_lines(panel, order, notes, x_left)
+        names, zero = _condition_lines(panel, order, notes, x_left)
+        annotations += names
+        shapes.append(zero)
+    fig.update_layout(annotations=[*fig.layout.annotations, *annotations], shapes=[*fig.layout.shapes, *shapes])
     fig.update_xaxes(range=[x_left, x_right])
     fig.update_xaxes(title="Effect size<br>(positive favours psychodynamic therapy)", row=len(classes), col=1)
     lines = sum(max(1, len(rows_per[c])) for c in classes)
