@@ -42,8 +42,9 @@ def effects_by_condition() -> None:
     lens = widgets.render_field("lens")
     labels = effectmap.specific_labels()
     table_lens = "large" if lens == "large" else "all"
+    published = memo.computed(effectmap.published_estimates, meta, key=widgets.data_key())
     table = memo.computed(
-        effectmap.condition_table, subset, estimates, verdicts, meta, effects, lens=table_lens, key=key
+        effectmap.condition_table, subset, estimates, verdicts, published, effects, lens=table_lens, key=key
     )
 
     if lens == "small":
@@ -61,7 +62,6 @@ def effects_by_condition() -> None:
             "The table below still shows how many trials there are and what the 2015 review says."
         )
     else:
-        published = memo.computed(effectmap.published_estimates, meta, key=widgets.data_key())
         widgets.render_chart(
             lambda: memo.figure(charts.effect_map, effects, estimates, labels, lens=lens, published=published, key=key),
             lambda: memo.computed(effectmap.map_table, effects, estimates, lens, key=key),

@@ -456,11 +456,14 @@ def condition_table(
     trials: pd.DataFrame,
     estimates: pd.DataFrame,
     verdicts: pd.DataFrame | None = None,
-    meta: pd.DataFrame | None = None,
+    published: pd.DataFrame | None = None,
     effects: pd.DataFrame | None = None,
     lens: str = "all",
 ) -> pd.DataFrame:
-    """The map as a table: one row per specific condition, in condition-group order, every estimate in words."""
+    """The map as a table: one row per specific condition, in condition-group order, every estimate in words.
+
+    `published` is published_estimates of the meta-analyses (it does not depend on the trials shown).
+    """
     cues = condition_cues(trials, effects)
     chosen = estimates[estimates["lens"] == lens] if not estimates.empty else estimates
     for comparator in ("inactive", "active", "add_on"):
@@ -479,8 +482,7 @@ def condition_table(
     out = cues.merge(verdict, on="condition_specific", how="left")
     for column in ("verdict_inactive", "verdict_active"):
         out[column] = out[column].fillna("not stated")
-    published = published_estimates(meta)
-    if not published.empty:
+    if published is not None and not published.empty:
         text = published.groupby("condition_specific")["meta_text"].agg("; ".join)
         out["published"] = out["condition_specific"].map(text).fillna("none found")
     else:

@@ -285,7 +285,9 @@ def test_the_table_gives_the_verdict_or_not_stated_and_a_published_estimate_with
         ]
     )
     effects, est = effectmap.build({"trials": trials, "metapsy_effects": None})
-    table = effectmap.condition_table(trials, est, verdicts, meta, effects).set_index("condition_specific")
+    table = effectmap.condition_table(trials, est, verdicts, effectmap.published_estimates(meta), effects).set_index(
+        "condition_specific"
+    )
     assert table.loc["panic", "verdict_inactive"] == "effective"
     assert table.loc["panic", "verdict_active"] == "not stated"
     assert table.loc["gad", "verdict_inactive"] == "not stated"
