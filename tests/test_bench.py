@@ -78,6 +78,10 @@ def test_page_benchmark_runs_once_on_a_tiny_setting(tmp_path):
     assert overview["same"]["change_ms"] > 0 and glossary["same"]["change_ms"] is None
     assert result["mirror_messages"]["overview"]["default"] > 10 and "changed" in result["mirror_messages"]["overview"]
     assert "changed" not in result["mirror_messages"]["glossary"]
+    # a first choice of a condition, nothing cached for it yet, is timed on the server too
+    assert result["apptest_bundled"]["overview"]["change_first_ms"] > 0
+    assert result["apptest_bundled"]["glossary"]["change_first_ms"] is None
+    assert "nothing cached for the selection yet" in result["report"]
     # the overview's "Which trials" choice reruns its section alone (st.fragment), and that run is counted
     assert overview["section_ms"] > 0 and overview["section_only"] is True
     assert "section_ms" not in glossary
