@@ -5,7 +5,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from pdevidence.web import widgets
+from pdevidence.web import memo, widgets
 
 # The tab icon is a file in the repository: a ":material/...:" page icon makes every visitor's browser
 # fetch it from fonts.gstatic.com. (Material icons elsewhere are served by the app itself.)
@@ -69,3 +69,4 @@ with body:
         pass
     finally:
         widgets.finish_page()
+        memo.settle(page.url_path or "overview")

@@ -91,6 +91,33 @@ def test_page_benchmark_runs_once_on_a_tiny_setting(tmp_path):
     assert "x ref" in result["report"] and "Reference page" in result["report"] and "x same" in result["report"]
 
 
+def test_gc_benchmark_times_full_collections_in_both_modes(tmp_path):
+    gc_pauses = load_module("gc_pauses")
+    out = tmp_path / "gc.json"
+    gc_pauses.main(["--visits", "1", "--out", str(out)])
+    result = json.loads(out.read_text())
+    assert set(result["modes"]) == {"settled", "unsettled"}
+    pages = load_module("harness").nav_pages()
+    for fig in result["modes"].values():
+        # every page opened once, and the condition chosen and cleared on the three pages with the filter
+        assert fig["runs"] >= len(pages) + 2 * 3
+        assert 0 < fig["run_median_ms"] <= fig["run_p95_ms"] <= fig["run_max_ms"]
+        assert fig["runs_with_full_collection"] <= min(fig["full_collections"], fig["runs"])
+    # settling collects once per page, so the app's runs hold at least one full collection per page
+    assert result["modes"]["settled"]["full_collections"] >= len(pages)
+    assert result["modes"]["settled"]["pause_max_ms"] > 0
+
+
+def test_gc_summary_counts_each_full_collection_and_the_runs_they_fell_in():
+    gc_pauses = load_module("gc_pauses")
+    runs = [{"ms": 40.0, "full_gc_ms": []}, {"ms": 210.0, "full_gc_ms": [150.0, 20.0]}, {"ms": 30.0, "full_gc_ms": []}]
+    fig = gc_pauses.summarize(runs)
+    assert (fig["runs"], fig["full_collections"], fig["runs_with_full_collection"]) == (3, 2, 1)
+    assert (fig["pause_median_ms"], fig["pause_max_ms"], fig["pause_total_ms"]) == (85.0, 150.0, 170.0)
+    assert (fig["run_median_ms"], fig["run_max_ms"]) == (40.0, 210.0)
+    assert gc_pauses.summarize([{"ms": 5.0, "full_gc_ms": []}])["pause_max_ms"] is None
+
+
 def test_load_benchmark_runs_once_on_a_tiny_setting(tmp_path):
     load_test = load_module("load_test")
     out = tmp_path / "load.json"

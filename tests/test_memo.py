@@ -25,7 +25,7 @@ def build_figure(frame: pd.DataFrame) -> dict:
 @pytest.fixture(autouse=True)
 def fresh_caches():
     memo._computed.clear()
-    memo._figure.clear()
+    memo._shared.clear()
     CALLS.clear()
 
 
@@ -73,3 +73,21 @@ def test_a_figure_is_built_once_per_key_and_shared():
 def test_a_call_without_a_key_is_refused():
     with pytest.raises(TypeError, match="key"):
         memo.computed(mean_effect, pd.DataFrame({"g": [1.0]}))
+
+
+def test_settling_a_page_freezes_what_is_alive_once_per_page():
+    import gc
+
+    memo.settle.clear()
+    kept = {"alive": [1, 2, 3]}  # a tracked object alive at the time of settling
+    before = gc.get_freeze_count()
+    memo.settle("overview-test")
+    frozen = gc.get_freeze_count()
+    assert frozen > before and gc.is_tracked(kept)
+    assert not any(obj is kept for obj in gc.get_objects())  # frozen: the collector no longer walks it
+    assert kept["alive"] == [1, 2, 3]  # and it is alive as before
+    memo.settle("overview-test")
+    assert gc.get_freeze_count() == frozen  # the same page again: nothing more
+    later = {"made": "after the first page settled"}
+    memo.settle("explore-test")  # another page: what is alive now, this object too, is frozen as well
+    assert gc.get_freeze_count() > frozen and not any(obj is later for obj in gc.get_objects())
