@@ -80,7 +80,7 @@ def effects_by_condition() -> None:
     st.caption(prose.GLANCE_CAPTION)
 
     st.markdown("**Open a condition in Explore** (each link can be shared)")
-    listings.render_explore_links(pdlistings.explore_links(table))
+    listings.render_explore_links(memo.computed(pdlistings.explore_links, table, key=(key, table_lens)))
 
 
 effects_by_condition()
@@ -98,14 +98,14 @@ if panel is not None:
 
 st.subheader("By condition")
 finding_counts = memo.computed(evidence.finding_counts, subset, key=key)
-listings.render_condition_counts(pdlistings.condition_counts(summary, verdicts, finding_counts))
+listings.render_condition_counts(memo.computed(pdlistings.condition_counts, summary, verdicts, finding_counts, key=key))
 st.caption(prose.COUNTS_CAPTION)
 
 st.subheader("How big are the trials?")
 counts = memo.computed(stats.size_band_counts, subset, key=key)
 widgets.render_chart(
     lambda: memo.figure(charts.studies_by_size_band, counts, vocab.CONDITION_GROUPS, key=key),
-    pdlistings.size_bands(counts),
+    lambda: pdlistings.size_bands(counts),
     "Trials per condition, split by the number of participants randomized. Small trials give less certain answers.",
     panel="size-bands",
     title="trials per condition by size",

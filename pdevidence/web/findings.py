@@ -60,7 +60,8 @@ def _reviews_markdown(said: list[reviews.Said]) -> str:
 def _entries():
     """The summary of findings with what the reviews say, per condition (cached on the bundled data)."""
     tables = [widgets.table(n) for n in ("trials", "meta_analyses", "metapsy_summary_effects", "verdicts")]
-    return memo.computed(reviews.build, *tables, widgets.table("review_statements"), key=widgets.data_key())
+    # Frozen lines and statements, read on every run of the Overview: shared, not unpickled each time.
+    return memo.shared(reviews.build, *tables, widgets.table("review_statements"), key=widgets.data_key())
 
 
 def _lines_markdown(lines: list[Line]) -> list[str]:
@@ -176,7 +177,7 @@ def _render_downloads(entries) -> None:
     tables = [widgets.table(n) for n in ("trials", "meta_analyses", "review_statements")]
     cols = st.columns(3)
     with cols[0]:
-        widgets.render_download(summary.to_frame(plain), "summary-of-findings.csv", "Download the summary (CSV)")
+        widgets.render_download(lambda: summary.to_frame(plain), "summary-of-findings.csv", "Download the summary (CSV)")
     for col, (label, build, name, mime) in zip(
         cols[1:],
         (

@@ -283,7 +283,7 @@ def filtered_trials() -> tuple[pd.DataFrame, viewstate.View, pd.DataFrame]:
     match. Results drawn from the rows are cached under data_key(view)."""
     trials = studies()
     current = filter_sidebar()
-    subset = filters.apply(trials, current)
+    subset = memo.computed(filters.apply, trials, dict(filters.selection(current)), key=data_key(current))
     st.caption(escape(f"Showing: {filters.describe(current)}."))
     if subset.empty:
         st.warning("No trials match these filters. Clear some filters in the sidebar.")
@@ -436,14 +436,15 @@ def glossary_help(term: str) -> str | None:
         return None
 
 
-def render_download(frame: pd.DataFrame, filename: str, label: str = "Download these rows (CSV)") -> None:
+def render_download(frame, filename: str, label: str = "Download these rows (CSV)") -> None:
     """The one download button of the app: cells that would run as spreadsheet formulas are escaped.
 
-    The file is written when the button is clicked (not on every rerun), and the click does not rerun the page.
+    `frame` is a table, or a function returning one. The file (and the table, from a function) is made when the
+    button is clicked, not on every rerun, and the click does not rerun the page.
     """
     st.download_button(
         label,
-        lambda: to_csv(frame),
+        lambda: to_csv(frame() if callable(frame) else frame),
         file_name=filename,
         mime="text/csv",
         icon=":material/download:",
