@@ -23,7 +23,7 @@ findings.render_condition(view)  # one condition of the summary selected: its li
 st.subheader("Every study, by size and finding")
 widgets.render_chart(
     lambda: memo.figure(charts.study_points, subset, vocab.CONDITION_GROUPS, vocab.FINDINGS, key=key),
-    pdlistings.study_points(subset),
+    lambda: pdlistings.study_points(subset),
     "Each mark is one comparison in one trial. Findings are on the trial's main outcome, "
     "as the trial report states them; 'no clear difference' is not proof that two treatments are equal. "
     "Hollow marks are comparisons where no head-to-head test was reported; they are not counted as equal.",
@@ -37,13 +37,13 @@ st.markdown(
     "Effects against inactive controls (waitlist, usual care) and against active treatments answer "
     "different questions and are never pooled together."
 )
-with_es = stats.poolable(subset)
+with_es = memo.computed(stats.poolable, subset, key=key)
 if with_es.empty:
     st.info("None of the selected trials report a between-group effect size with a confidence interval.")
 else:
     widgets.render_chart(
         lambda: memo.figure(charts.effect_vs_size, with_es, key=key),
-        with_es[pdlistings.EFFECT_COLUMNS],
+        lambda: with_es[pdlistings.EFFECT_COLUMNS],
         "Between-group effect sizes (Hedges' g or Cohen's d) only; within-group before-after effects "
         "are left out because they are not comparable. Comparisons with inactive and active controls "
         "are shown in different colours and should not be compared directly.",
@@ -73,12 +73,12 @@ def pooled_estimate() -> None:
             icon=":material/database:",
         )
     else:
-        pooled = stats.pool(pool_rows["es_value"], pool_rows["se"], method=method)
+        pooled = memo.computed(stats.pool, pool_rows["es_value"], pool_rows["se"], method=method, key=pooling.key)
         widgets.render_pooled(pooled, int(pool_rows["n_randomized"].sum()))
         forest_rows = pdlistings.forest_rows(pool_rows)
         widgets.render_chart(
             lambda: memo.figure(charts.forest_plot, forest_rows, pooled, key=pooling.key),
-            forest_rows[["label", "condition", "comparator", "es_type", "estimate", "ci_low", "ci_high"]],
+            lambda: forest_rows[["label", "condition", "comparator", "es_type", "estimate", "ci_low", "ci_high"]],
             f"Random-effects meta-analysis ({pooled.method}), one comparison per trial. "
             "Trials differ in condition, comparator and outcome, so read the pooled value as a rough summary; "
             "the prediction interval shows where the effect of a new, similar trial would likely fall.",

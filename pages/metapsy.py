@@ -2,7 +2,6 @@
 
 import streamlit as st
 
-from pdevidence.metapsy.analysis import select_rows
 from pdevidence.metapsy.families import FAMILY_LABELS
 from pdevidence.web import metapsy_page, metapsy_sources, widgets
 
@@ -22,7 +21,7 @@ if found is None:
 
 settings = metapsy_page.settings_sidebar(found)
 db = found[settings.database]
-rows = select_rows(db, settings.analysis())
+rows = metapsy_page.rows_of(db, settings)
 metapsy_sources.render_credit(db, found)
 metapsy_page.render_selection(db, rows, settings)
 

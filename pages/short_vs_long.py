@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from pdevidence import charts, prose, stats, vocab
+from pdevidence import charts, prose, stats
+from pdevidence import listings as pdlistings
 from pdevidence.web import memo, widgets
 
 widgets.require_frame()
@@ -10,14 +11,8 @@ widgets.require_frame()
 st.title("Short-term and long-term psychodynamic therapy")
 st.markdown(prose.SHORT_VS_LONG)
 
-meta = widgets.table("meta_analyses")
-trials = widgets.studies()
-pd_meta = meta[meta["treatment"].str.startswith("psychodynamic")]
-rows = widgets.evidence_rows()
-rows = rows[rows["id"].isin(pd_meta["id"])].merge(pd_meta[["id", "treatment"]], on="id")
-rows["therapy"] = rows["treatment"].map(
-    {"psychodynamic_short": "Short-term", "psychodynamic_long": "Long-term", "psychodynamic": "Psychodynamic"}
-)
+key = widgets.data_key()  # everything here is drawn from the bundled data alone
+rows = memo.computed(pdlistings.term_estimates, widgets.evidence_rows(), widgets.table("meta_analyses"), key=key)
 
 st.subheader("End of treatment and follow-up, from the meta-analyses")
 st.markdown(prose.FOLLOWUP_CAVEAT)
@@ -26,8 +21,8 @@ if rows.empty:
 else:
     widgets.render_estimate_list(rows)
     widgets.render_chart(
-        lambda: memo.figure(charts.effect_estimates, rows, key=widgets.data_key()),
-        rows[
+        lambda: memo.figure(charts.effect_estimates, rows, key=key),
+        lambda: rows[
             ["therapy", "label", "es_type_label", "timepoint", "es_value", "es_ci_low", "es_ci_high", "k_studies", "n"]
         ],
         "Each mark is one pooled estimate from one meta-analysis, labelled with its time point. "
@@ -37,14 +32,8 @@ else:
     )
 
 st.subheader("The trials in our table, by length of therapy")
-per_study = stats.per_study(trials)
-counts = (
-    per_study.groupby(["pd_term", "condition_group"])
-    .size()
-    .rename("trials")
-    .reset_index()
-    .assign(condition=lambda f: f["condition_group"].map(vocab.CONDITION_GROUPS))
-)
+per_study = memo.computed(stats.per_study, widgets.studies(), key=key)
+counts = memo.computed(pdlistings.term_counts, per_study, key=key)
 left, right = st.columns(2)
 for column, term in zip((left, right), ("short-term", "long-term")):
     part = per_study[per_study["pd_term"] == term]

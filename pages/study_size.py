@@ -27,7 +27,7 @@ c.metric("Largest trial", f"{studies['n_randomized'].max()} participants")
 st.subheader("Trial sizes by condition")
 widgets.render_chart(
     lambda: memo.figure(charts.size_distribution, studies, vocab.CONDITION_GROUPS, key=key),
-    summary.assign(condition=summary["condition_group"].map(vocab.CONDITION_GROUPS))[
+    lambda: summary.assign(condition=summary["condition_group"].map(vocab.CONDITION_GROUPS))[
         ["condition", "studies", "median_n", "smallest_n", "largest_n", "under_100", "share_under_100"]
     ],
     "Each dot is one trial; the box covers the middle half of trial sizes. The dashed line marks 100 participants.",
@@ -47,7 +47,7 @@ else:
     )
     widgets.render_chart(
         lambda: memo.figure(charts.followup_lengths, studies, vocab.CONDITION_GROUPS, key=key),
-        known[["first_author", "year", "condition", "followup_months"]],
+        lambda: known[["first_author", "year", "condition", "followup_months"]],
         f"{len(known)} of {len(studies)} trials report a follow-up length; 0 means outcomes were only "
         "measured at the end of treatment.",
         panel="followup",
@@ -69,8 +69,8 @@ def small_study_effects() -> None:
             f"Egger's test need at least {stats.MIN_STUDIES_FOR_EGGER} trials to mean anything, so no test is shown."
         )
     else:
-        pooled = stats.pool(rows["es_value"], rows["se"])
-        egger = stats.egger_test(rows["es_value"], rows["se"])
+        pooled = memo.computed(stats.pool, rows["es_value"], rows["se"], key=pooling.key)
+        egger = memo.computed(stats.egger_test, rows["es_value"], rows["se"], key=pooling.key)
         st.markdown(
             f"**Egger's test** for small-study effects: intercept {egger.intercept:.2f} (95% CI "
             f"{egger.intercept_ci_low:.2f} to {egger.intercept_ci_high:.2f}), p = {egger.p_value:.3f}, k = {egger.k}. "
@@ -85,7 +85,7 @@ def small_study_effects() -> None:
                 labels=rows["first_author"] + " " + rows["year"].astype(str),
                 key=pooling.key,
             ),
-            rows[["first_author", "year", "n_randomized", "es_value", "se"]],
+            lambda: rows[["first_author", "year", "n_randomized", "es_value", "se"]],
             "Each dot is one trial: its effect against its standard error. Without small-study effects the dots "
             "form a symmetric funnel around the pooled effect.",
             panel="funnel",

@@ -191,3 +191,24 @@ def exclusions(table: pd.DataFrame) -> pd.DataFrame:
         condition_group=table["condition_group"].map(vocab.CONDITION_GROUPS),
         reason_kind=table["reason_kind"].map(vocab.EXCLUSION_KINDS),
     )[["first_author", "year", "condition_group", "reason_kind", "reason", "source_location", "link"]]
+
+
+TERM_LABELS = {"psychodynamic_short": "Short-term", "psychodynamic_long": "Long-term", "psychodynamic": "Psychodynamic"}
+
+
+def term_estimates(rows: pd.DataFrame, meta: pd.DataFrame) -> pd.DataFrame:
+    """The evidence rows of the meta-analyses of psychodynamic therapy, each with its length of therapy in words."""
+    pd_meta = meta[meta["treatment"].str.startswith("psychodynamic")]
+    out = rows[rows["id"].isin(pd_meta["id"])].merge(pd_meta[["id", "treatment"]], on="id")
+    return out.assign(therapy=out["treatment"].map(TERM_LABELS))
+
+
+def term_counts(per_study: pd.DataFrame) -> pd.DataFrame:
+    """Trials per length of therapy (short- or long-term) and condition group."""
+    return (
+        per_study.groupby(["pd_term", "condition_group"])
+        .size()
+        .rename("trials")
+        .reset_index()
+        .assign(condition=lambda f: f["condition_group"].map(vocab.CONDITION_GROUPS))
+    )

@@ -117,6 +117,25 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+_checked: dict[str, tuple[tuple[int, int], str]] = {}  # path -> (size and mtime when read, its sha256)
+_checked_guard = threading.Lock()
+
+
+def _checksum(path: Path) -> str:
+    """The file's sha256, read again only when its size or modification time changed (a page asks for every
+    cached database on each run; reading and hashing them all each time is what this spares)."""
+    stat = path.stat()
+    stamp = (stat.st_size, stat.st_mtime_ns)
+    with _checked_guard:
+        known = _checked.get(str(path))
+    if known is not None and known[0] == stamp:
+        return known[1]
+    digest = _sha256(path.read_bytes())
+    with _checked_guard:
+        _checked[str(path)] = (stamp, digest)
+    return digest
+
+
 def _complete(folder: Path) -> Cached | None:
     """The cached entry in a folder if its data file matches the checksum recorded when it was saved."""
     csv_path, sidecar = folder / CSV_NAME, folder / SIDECAR_NAME
@@ -124,7 +143,7 @@ def _complete(folder: Path) -> Cached | None:
     if not provenance or not csv_path.is_file():
         return None
     try:
-        if _sha256(csv_path.read_bytes()) != provenance.get("sha256"):
+        if _checksum(csv_path) != provenance.get("sha256"):
             return None
     except OSError:
         return None

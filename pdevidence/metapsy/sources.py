@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import io
 import json
 import os
@@ -373,12 +374,25 @@ def is_url(source) -> bool:
 
 
 def shared_readme_versions(directory: Path | None = None) -> dict[str, dict[str, str]]:
-    """Commit and last search of each local copy, from the table in shared/metapsy/README.md ({} if none)."""
+    """Commit and last search of each local copy, from the table in shared/metapsy/README.md ({} if none).
+
+    Read again only when the file changes (its size and modification time); a page asks once per database and run.
+    """
     directory = directory or local_dir()
     if directory is None:
         return {}
+    path = directory / "README.md"
     try:
-        text = (directory / "README.md").read_text(encoding="utf-8")
+        stat = path.stat()
+    except OSError:
+        return {}
+    return {name: dict(row) for name, row in _readme_versions(str(path), stat.st_size, stat.st_mtime_ns).items()}
+
+
+@functools.lru_cache(maxsize=8)
+def _readme_versions(path: str, size: int, mtime_ns: int) -> dict[str, dict[str, str]]:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
     except OSError:
         return {}
     out: dict[str, dict[str, str]] = {}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from pdevidence import certainty, charts, citations, reviews, stats, summary, vocab
+from pdevidence import certainty, charts, citations, filters, reviews, stats, summary, vocab
 from pdevidence.summary import Line
 from pdevidence.web import memo, widgets
 
@@ -125,7 +125,8 @@ def render_condition(view) -> None:
     """On Explore, when the selection is one condition of the summary (as its Overview link sets it): that
     condition's lines and what the reviews say, and the trials each pooled line rests on (one click away)."""
     entries = _entries()
-    cond = summary.condition_of(view, widgets.table("trials"))
+    selection = dict(filters.selection(view))
+    cond = memo.shared(summary.condition_of, selection, widgets.table("trials"), key=widgets.data_key(view))
     lines = next((lines for c, lines, _ in entries if cond and c.key == cond.key), None)
     if lines is None:
         return
@@ -177,7 +178,9 @@ def _render_downloads(entries) -> None:
     tables = [widgets.table(n) for n in ("trials", "meta_analyses", "review_statements")]
     cols = st.columns(3)
     with cols[0]:
-        widgets.render_download(lambda: summary.to_frame(plain), "summary-of-findings.csv", "Download the summary (CSV)")
+        widgets.render_download(
+            lambda: summary.to_frame(plain), "summary-of-findings.csv", "Download the summary (CSV)"
+        )
     for col, (label, build, name, mime) in zip(
         cols[1:],
         (

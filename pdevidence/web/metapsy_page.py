@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pandas as pd
 import streamlit as st
 
@@ -62,9 +64,25 @@ _KEYS = {
 # reruns and sessions, keyed by the database's fingerprint. The database itself is passed unhashed (_db).
 
 
-@st.cache_data(show_spinner=False, max_entries=256)
+# The analysis settings key by their values (a tuple of strings and flags); Streamlit would hash the dataclass
+# through dataclasses.asdict, a deep copy, on every call.
+_BY_VALUE = {Analysis: dataclasses.astuple}
+
+
+@st.cache_resource(show_spinner=False, max_entries=64, hash_funcs=_BY_VALUE)
+def _selected(fingerprint: str, analysis: Analysis, _db: Database) -> pd.DataFrame:
+    return select_rows(_db, analysis)
+
+
+def rows_of(db: Database, settings: Settings) -> pd.DataFrame:
+    """select_rows of the database and settings, made once for both and given out as a shallow copy-on-write copy
+    (a pickled copy of a large database's rows takes longer to read back than they take to select)."""
+    return _selected(db.fingerprint, settings.analysis(), db).copy(deep=False)
+
+
+@st.cache_data(show_spinner=False, max_entries=256, hash_funcs=_BY_VALUE)
 def _analysed(what: str, fingerprint: str, analysis: Analysis, extra, _db: Database) -> pd.DataFrame:
-    rows = select_rows(_db, analysis)
+    rows = _selected(fingerprint, analysis, _db)
     if what == "families":
         return family_summary(rows, analysis.method)
     if what == "effects":
@@ -72,7 +90,7 @@ def _analysed(what: str, fingerprint: str, analysis: Analysis, extra, _db: Datab
     return large_trials_only(rows, extra, analysis.method)
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
+@st.cache_data(show_spinner=False, max_entries=32, hash_funcs=_BY_VALUE)
 def _across(fingerprints: tuple[tuple[str, str], ...], analysis: Analysis, _databases: dict) -> pd.DataFrame:
     return across_databases(_databases, analysis)
 
@@ -332,7 +350,7 @@ def _family_rows(summary: pd.DataFrame, label) -> pd.DataFrame:
 
 def _key(db: Database, settings: Settings) -> tuple:
     """What a database's cached results are drawn from: its content and the settings."""
-    return (db.fingerprint, settings)
+    return (db.fingerprint, dataclasses.astuple(settings))
 
 
 def nothing_pooled_text(db: Database) -> str:
@@ -433,7 +451,7 @@ def across_table(across: pd.DataFrame) -> pd.DataFrame:
 def render_across(databases: dict[str, Database], settings: Settings) -> None:
     """Psychodynamic therapy next to every other family, per condition and outcome, in the databases loaded."""
     across = across_of(databases, settings)
-    key = (tuple((name, db.fingerprint) for name, db in databases.items()), settings.analysis())
+    key = (tuple((name, db.fingerprint) for name, db in databases.items()), dataclasses.astuple(settings.analysis()))
     if across.empty:
         st.info("No loaded database has a psychodynamic therapy arm with a usable effect at these settings.")
         return
