@@ -7,6 +7,7 @@ import gzip
 import hashlib
 import http.server
 import json
+import os
 import threading
 import time
 from pathlib import Path
@@ -233,6 +234,24 @@ def test_a_damaged_cache_file_is_fetched_again(github):
     first.csv.write_bytes(b"damaged")
     second = cache.ensure(info)
     assert second.csv.read_bytes() == DATA
+
+
+def test_a_cached_file_is_hashed_again_only_when_it_changes(github, monkeypatch):
+    info = test_info()
+    publish(github, info)
+    path = cache.ensure(info).csv
+    assert cache.cached(info) is not None
+    hashed = []
+    real = cache._sha256
+    monkeypatch.setattr(cache, "_sha256", lambda data: hashed.append(len(data)) or real(data))
+    assert cache.cached(info) is not None and cache.cached(info) is not None
+    assert hashed == []  # unchanged since it was checked: not read again
+    # the same number of bytes, other content, written later: read, hashed and refused
+    stat = path.stat()
+    path.write_bytes(bytes(b ^ 1 for b in DATA))
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    assert cache.cached(info) is None
+    assert hashed == [len(DATA)]
 
 
 def test_a_download_that_does_not_match_the_pinned_checksum_is_refused_and_not_saved(github):

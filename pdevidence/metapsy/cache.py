@@ -122,8 +122,9 @@ _checked_guard = threading.Lock()
 
 
 def _checksum(path: Path) -> str:
-    """The file's sha256, read again only when its size or modification time changed (a page asks for every
-    cached database on each run; reading and hashing them all each time is what this spares)."""
+    """The file's sha256, read again only when its size or modification time changed since this server process
+    last read it (a page asks for every cached database on each run; reading and hashing them all each time is
+    what this spares). Cache files are only ever replaced whole (`_write_atomic`), which changes both."""
     stat = path.stat()
     stamp = (stat.st_size, stat.st_mtime_ns)
     with _checked_guard:
