@@ -3,6 +3,8 @@ by hashing the tables themselves."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pandas as pd
 import pytest
 
@@ -60,6 +62,40 @@ def test_a_frozen_view_state_is_a_key():
     memo.computed(mean_effect, frame, key=viewstate.View.of("explore", {"condition": ("depression",), "n_min": None}))
     memo.computed(mean_effect, frame, key=view.replace(n_min=100))
     assert CALLS == ["mean_effect", "mean_effect"]
+
+
+def doubled(frame: pd.DataFrame) -> pd.DataFrame:
+    CALLS.append("doubled")
+    return frame.assign(g=frame["g"] * 2)
+
+
+def summary_parts(frame: pd.DataFrame) -> dict:
+    CALLS.append("summary_parts")
+    return {"studies": ["a", "b"], "table": frame.head(1), "pooled": Verdict("favours", 0.3)}
+
+
+@dataclass(frozen=True)
+class Verdict:
+    direction: str
+    g: float
+
+
+def test_a_caller_changing_its_copy_never_changes_what_the_next_caller_gets():
+    frame = pd.DataFrame({"study": ["a", "b"], "g": [0.2, 0.4]})
+    first = memo.computed(doubled, frame, key="v1")
+    first["g"] = 99.0  # a column replaced
+    first.loc[0, "study"] = "changed"  # a cell set
+    first.drop(columns="study", inplace=True)
+    again = memo.computed(doubled, frame, key="v1")
+    assert again.to_dict("list") == {"study": ["a", "b"], "g": [0.4, 0.8]}
+    parts = memo.computed(summary_parts, frame, key="v1")
+    parts["studies"].append("c")
+    parts["table"].loc[0, "g"] = -1.0
+    parts["extra"] = True
+    fresh = memo.computed(summary_parts, frame, key="v1")
+    assert fresh["studies"] == ["a", "b"] and fresh["table"]["g"].tolist() == [0.2] and "extra" not in fresh
+    assert fresh["pooled"] is parts["pooled"]  # frozen: nothing can change it, so it is shared
+    assert CALLS == ["doubled", "summary_parts"]
 
 
 def test_a_figure_is_built_once_per_key_and_shared():

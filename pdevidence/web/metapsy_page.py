@@ -61,7 +61,9 @@ _KEYS = {
 # ---------------------------------------------------------------- analyses, cached
 # Pooling every family of a database (and of every loaded database, for the across-conditions table) takes
 # about a second; it depends only on the database's content and the analysis settings, so it is kept across
-# reruns and sessions, keyed by the database's fingerprint. The database itself is passed unhashed (_db).
+# reruns and sessions, keyed by the database's fingerprint. The database itself is passed unhashed (_db). Each
+# caller gets a shallow copy-on-write copy (a pickled copy, as st.cache_data gives, takes milliseconds to read
+# back on every run).
 
 
 # The analysis settings key by their values (a tuple of strings and flags); Streamlit would hash the dataclass
@@ -75,12 +77,11 @@ def _selected(fingerprint: str, analysis: Analysis, _db: Database) -> pd.DataFra
 
 
 def rows_of(db: Database, settings: Settings) -> pd.DataFrame:
-    """select_rows of the database and settings, made once for both and given out as a shallow copy-on-write copy
-    (a pickled copy of a large database's rows takes longer to read back than they take to select)."""
+    """select_rows of the database and settings."""
     return _selected(db.fingerprint, settings.analysis(), db).copy(deep=False)
 
 
-@st.cache_data(show_spinner=False, max_entries=256, hash_funcs=_BY_VALUE)
+@st.cache_resource(show_spinner=False, max_entries=256, hash_funcs=_BY_VALUE)
 def _analysed(what: str, fingerprint: str, analysis: Analysis, extra, _db: Database) -> pd.DataFrame:
     rows = _selected(fingerprint, analysis, _db)
     if what == "families":
@@ -90,30 +91,30 @@ def _analysed(what: str, fingerprint: str, analysis: Analysis, extra, _db: Datab
     return large_trials_only(rows, extra, analysis.method)
 
 
-@st.cache_data(show_spinner=False, max_entries=32, hash_funcs=_BY_VALUE)
+@st.cache_resource(show_spinner=False, max_entries=32, hash_funcs=_BY_VALUE)
 def _across(fingerprints: tuple[tuple[str, str], ...], analysis: Analysis, _databases: dict) -> pd.DataFrame:
     return across_databases(_databases, analysis)
 
 
 def families_of(db: Database, settings: Settings) -> pd.DataFrame:
     """family_summary of the selected rows."""
-    return _analysed("families", db.fingerprint, settings.analysis(), None, db)
+    return _analysed("families", db.fingerprint, settings.analysis(), None, db).copy(deep=False)
 
 
 def effects_of(db: Database, settings: Settings, family: str | None) -> pd.DataFrame:
     """study_effects of the selected rows (every family when family is None)."""
-    return _analysed("effects", db.fingerprint, settings.analysis(), family, db)
+    return _analysed("effects", db.fingerprint, settings.analysis(), family, db).copy(deep=False)
 
 
 def large_of(db: Database, settings: Settings) -> pd.DataFrame:
     """large_trials_only of the selected rows at the chosen size threshold."""
-    return _analysed("large", db.fingerprint, settings.analysis(), settings.threshold, db)
+    return _analysed("large", db.fingerprint, settings.analysis(), settings.threshold, db).copy(deep=False)
 
 
 def across_of(databases: dict[str, Database], settings: Settings) -> pd.DataFrame:
     """across_databases over the databases already loaded."""
     key = tuple((name, db.fingerprint) for name, db in databases.items())
-    return _across(key, settings.analysis(), databases)
+    return _across(key, settings.analysis(), databases).copy(deep=False)
 
 
 # ---------------------------------------------------------------- settings
