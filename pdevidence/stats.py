@@ -202,24 +202,26 @@ def therapy_findings(trials: pd.DataFrame) -> pd.Series:
 def condition_summary(trials: pd.DataFrame) -> pd.DataFrame:
     """Per condition group: trials, comparisons, participants, and comparator mix."""
     studies = per_study(trials)
+    studies = studies.assign(small=studies["n_randomized"].lt(100).fillna(False).astype(int))
     by_study = studies.groupby("condition_group").agg(
         studies=("study", "size"),
         participants=("n_randomized", "sum"),
         median_n=("n_randomized", "median"),
         smallest_n=("n_randomized", "min"),
         largest_n=("n_randomized", "max"),
-        under_100=("n_randomized", lambda n: int((n < 100).sum())),
+        under_100=("small", "sum"),
     )
-    trials = trials.assign(finding=therapy_findings(trials))
-    comparisons = trials.groupby("condition_group").agg(
-        comparisons=("id", "size"),
-        vs_inactive=("comparator_type", lambda c: int((c == "inactive").sum())),
-        vs_active=("comparator_type", lambda c: int((c == "active").sum())),
-        pd_better=("finding", lambda f: int((f == "pd_better").sum())),
-        no_difference=("finding", lambda f: int((f == "no_difference").sum())),
-        pd_worse=("finding", lambda f: int((f == "pd_worse").sum())),
-        mixed=("finding", lambda f: int((f == "mixed").sum())),
-    )
+    # Each count is a sum of 0/1 columns (a column per kind), not a Python function called per group.
+    finding = therapy_findings(trials)
+    marks = {
+        "vs_inactive": trials["comparator_type"].eq("inactive"),
+        "vs_active": trials["comparator_type"].eq("active"),
+        **{kind: finding.eq(kind) for kind in ("pd_better", "no_difference", "pd_worse", "mixed")},
+    }
+    flags = pd.DataFrame({name: mark.fillna(False).astype(int) for name, mark in marks.items()})
+    flags["condition_group"] = trials["condition_group"]
+    comparisons = flags.groupby("condition_group").sum()
+    comparisons.insert(0, "comparisons", trials.groupby("condition_group")["id"].size())
     out = by_study.join(comparisons)
     out["participants"] = out["participants"].astype(int)
     out["share_under_100"] = out["under_100"] / out["studies"]
