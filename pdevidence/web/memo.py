@@ -109,11 +109,11 @@ def settle(page: str) -> None:
     reach (gc.freeze), where it stays alive as before.
 
     Python's full collection walks every tracked object; with pandas, plotly and the tables loaded that is about
-    285,000 objects and 140 to 200 ms, and it falls, unannounced, on whichever visitor's run reaches the
-    threshold (about one run in twenty; `bench/gc_pauses.py`). Frozen objects are never walked again, so the
-    full collections left walk only what later runs allocate. Objects frozen here that become garbage later
-    are freed by reference counting as usual; only those in reference cycles stay (a bounded amount: what
-    one run per page held).
+    285,000 objects and 140 to 280 ms, and it falls, unannounced, on whichever visitor's run reaches the
+    threshold (2 to 7 times in about a hundred runs in `bench/gc_pauses.py`). Frozen objects are never walked
+    again, so the full collections left walk only what later runs allocate. Objects frozen here that become
+    garbage later are freed by reference counting as usual; only those in reference cycles stay (a bounded
+    amount: what one run per page held).
     """
     gc.collect()
     gc.freeze()
