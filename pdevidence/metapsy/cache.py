@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import hashlib
 import json
 import os
@@ -37,6 +38,7 @@ from pdevidence.metapsy.sources import (
     cache_dir,
     local_dir,
     shared_readme_versions,
+    stamp,
 )
 
 CSV_NAME = "data.csv"
@@ -117,24 +119,16 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-_checked: dict[str, tuple[tuple[int, int], str]] = {}  # path -> (size and mtime when read, its sha256)
-_checked_guard = threading.Lock()
-
-
 def _checksum(path: Path) -> str:
     """The file's sha256, read again only when its size or modification time changed since this server process
     last read it (a page asks for every cached database on each run; reading and hashing them all each time is
     what this spares). Cache files are only ever replaced whole (`_write_atomic`), which changes both."""
-    stat = path.stat()
-    stamp = (stat.st_size, stat.st_mtime_ns)
-    with _checked_guard:
-        known = _checked.get(str(path))
-    if known is not None and known[0] == stamp:
-        return known[1]
-    digest = _sha256(path.read_bytes())
-    with _checked_guard:
-        _checked[str(path)] = (stamp, digest)
-    return digest
+    return _checksum_of(str(path), stamp(path))
+
+
+@functools.lru_cache(maxsize=256)
+def _checksum_of(path: str, version: str) -> str:
+    return _sha256(Path(path).read_bytes())
 
 
 def _complete(folder: Path) -> Cached | None:

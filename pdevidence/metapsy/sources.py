@@ -383,14 +383,21 @@ def shared_readme_versions(directory: Path | None = None) -> dict[str, dict[str,
         return {}
     path = directory / "README.md"
     try:
-        stat = path.stat()
+        version = stamp(path)
     except OSError:
         return {}
-    return {name: dict(row) for name, row in _readme_versions(str(path), stat.st_size, stat.st_mtime_ns).items()}
+    return {name: dict(row) for name, row in _readme_versions(str(path), version).items()}
+
+
+def stamp(path: Path) -> str:
+    """A file's size and modification time: both change whenever the file is written (OSError if it is not there).
+    What keeps a file's reading or checksum until the file changes."""
+    stat = path.stat()
+    return f"{stat.st_size}:{stat.st_mtime_ns}"
 
 
 @functools.lru_cache(maxsize=8)
-def _readme_versions(path: str, size: int, mtime_ns: int) -> dict[str, dict[str, str]]:
+def _readme_versions(path: str, version: str) -> dict[str, dict[str, str]]:
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError:

@@ -120,13 +120,8 @@ def _digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _stamp(path: Path) -> str:
-    stat = path.stat()
-    return f"{stat.st_size}:{stat.st_mtime_ns}"
-
-
 def _read_cached(got: cache.Cached, info: sources.DatabaseInfo) -> Database:
-    return _read_file(str(got.csv), str(got.codebook) if got.codebook else None, info, _stamp(got.csv))
+    return _read_file(str(got.csv), str(got.codebook) if got.codebook else None, info, sources.stamp(got.csv))
 
 
 # ---------------------------------------------------------------- fetching with progress
