@@ -61,9 +61,9 @@ _KEYS = {
 # ---------------------------------------------------------------- analyses, cached
 # Pooling every family of a database (and of every loaded database, for the across-conditions table) takes
 # about a second; it depends only on the database's content and the analysis settings, so it is kept across
-# reruns and sessions, keyed by the database's fingerprint. The database itself is passed unhashed (_db). Each
-# caller gets a shallow copy-on-write copy (a pickled copy, as st.cache_data gives, takes milliseconds to read
-# back on every run).
+# reruns and sessions, keyed by the database's fingerprint. The selected rows and the across-conditions table
+# are cached here, the database passed unhashed (_db); what is drawn from the rows goes through memo.computed
+# under _key. Each caller gets a shallow copy-on-write copy.
 
 
 # The analysis settings key by their values (a tuple of strings and flags); Streamlit would hash the dataclass
@@ -81,16 +81,6 @@ def rows_of(db: Database, settings: Settings) -> pd.DataFrame:
     return _selected(db.fingerprint, settings.analysis(), db).copy(deep=False)
 
 
-@st.cache_resource(show_spinner=False, max_entries=256, hash_funcs=_BY_VALUE)
-def _analysed(what: str, fingerprint: str, analysis: Analysis, extra, _db: Database) -> pd.DataFrame:
-    rows = _selected(fingerprint, analysis, _db)
-    if what == "families":
-        return family_summary(rows, analysis.method)
-    if what == "effects":
-        return study_effects(rows, extra)
-    return large_trials_only(rows, extra, analysis.method)
-
-
 @st.cache_resource(show_spinner=False, max_entries=32, hash_funcs=_BY_VALUE)
 def _across(fingerprints: tuple[tuple[str, str], ...], analysis: Analysis, _databases: dict) -> pd.DataFrame:
     return across_databases(_databases, analysis)
@@ -98,17 +88,19 @@ def _across(fingerprints: tuple[tuple[str, str], ...], analysis: Analysis, _data
 
 def families_of(db: Database, settings: Settings) -> pd.DataFrame:
     """family_summary of the selected rows."""
-    return _analysed("families", db.fingerprint, settings.analysis(), None, db).copy(deep=False)
+    return memo.computed(family_summary, rows_of(db, settings), settings.method, key=_key(db, settings))
 
 
 def effects_of(db: Database, settings: Settings, family: str | None) -> pd.DataFrame:
     """study_effects of the selected rows (every family when family is None)."""
-    return _analysed("effects", db.fingerprint, settings.analysis(), family, db).copy(deep=False)
+    return memo.computed(study_effects, rows_of(db, settings), family, key=_key(db, settings))
 
 
 def large_of(db: Database, settings: Settings) -> pd.DataFrame:
     """large_trials_only of the selected rows at the chosen size threshold."""
-    return _analysed("large", db.fingerprint, settings.analysis(), settings.threshold, db).copy(deep=False)
+    return memo.computed(
+        large_trials_only, rows_of(db, settings), settings.threshold, settings.method, key=_key(db, settings)
+    )
 
 
 def across_of(databases: dict[str, Database], settings: Settings) -> pd.DataFrame:
