@@ -39,6 +39,7 @@ test: lint
 bench: $(VENV)/.dev
 	bash scripts/ensure-chromium.sh
 	$(BIN)/python bench/bench.py
+	$(BIN)/python bench/element_costs.py
 	$(BIN)/python bench/gc_pauses.py
 	$(BIN)/python bench/load_test.py
 

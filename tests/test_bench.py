@@ -145,3 +145,50 @@ def test_a_page_settles_at_its_last_change_whether_or_not_the_run_was_seen():
     # an unseen run counts only once the server ran it and frames came
     assert harness.settled_at(unseen | {"lastMutationAt": 400.0, "now": 1000.0}, False) is None
     assert harness.settled_at(unseen | {"lastMutationAt": 400.0, "now": 1000.0, "frames": 0}, True) is None
+
+
+def test_element_costs_leave_out_one_kind_and_time_every_variant(tmp_path):
+    element_costs = load_module("element_costs")
+    out = tmp_path / "elements.json"
+    element_costs.main(["--pages", "overview", "--rounds", "1", "--out", str(out)])
+    result = json.loads(out.read_text())
+    rows = result["pages"]["overview"]
+    assert list(rows) == list(element_costs.VARIANTS)
+    for name, row in rows.items():
+        assert row["exceptions"] == 0, name
+        for key in ("load_ms", "change_ms"):
+            assert math.isfinite(row[key]) and row[key] > 0, (name, key)
+    # the full mirror draws the effect map; left out, no chart is drawn and the chart count says so
+    assert rows["full page"]["charts"] == 1 and rows["without charts"]["charts"] == 0
+    assert rows["full page"]["load_saved_ms"] == 0 and rows["full page"]["change_saved_ms"] == 0
+    left_out = result["left_out"]
+    assert left_out["full page"]["overview"] == 0
+    assert left_out["without charts"]["overview"] == 1 and left_out["without grids"]["overview"] == 2
+    assert left_out["sidebar only"]["overview"] > left_out["without text"]["overview"] > 10
+    assert "without grids" in result["report"] and "change ms" in result["report"]
+
+
+def test_leaving_out_a_kind_keeps_every_message_and_every_other_element(tmp_path):
+    element_costs = load_module("element_costs")
+    mirror = load_module("mirror")
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    def kinds(path):
+        found = []
+        for blob in mirror.read(path):
+            message = ForwardMsg()
+            message.ParseFromString(blob)
+            found.append((element_costs._kind(message), tuple(message.metadata.delta_path)))
+        return found
+
+    recorded = tmp_path / "recorded"
+    mirror.record(
+        [p for p in load_module("harness").nav_pages() if p.url_path == "overview"], recorded, ROOT / "app.py"
+    )
+    source = mirror.path(recorded, "overview", mirror.CHANGED)
+    target = tmp_path / "blank.bin"
+    assert element_costs.blank(source, target, element_costs.VARIANTS["without grids"]) == 2
+    before, after = kinds(source), kinds(target)
+    assert len(before) == len(after) and [p for _, p in before] == [p for _, p in after]
+    changed = [(b, a) for (b, _), (a, _) in zip(before, after, strict=True) if b != a]
+    assert changed == [("dataframe", "empty"), ("dataframe", "empty")]
