@@ -97,9 +97,11 @@ CHART_PANELS: dict[str, tuple[str, ...]] = {
 }
 # The chart each page is about is drawn at load, outside any panel; its table stays one click away.
 # A link naming such a chart in `show` (made before it was drawn at load) is still valid and changes nothing.
+# Explore's is every study by size and finding, which every selection can draw: effects against size need a
+# reported effect with its interval, which few trial reports give (none for most single conditions).
 AT_LOAD: dict[str, tuple[str, ...]] = {
     "overview": ("effect-map",),
-    "explore": ("effect-vs-size",),
+    "explore": ("studies",),
     "study_size": ("sizes", "funnel"),
     "metapsy": ("families",),
     "therapy_types": ("estimates",),

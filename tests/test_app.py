@@ -1,5 +1,6 @@
 """App-level tests: every page renders its real content from data/, inside the app frame."""
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -90,11 +91,23 @@ def test_the_main_chart_is_drawn_at_load_the_others_when_their_panel_opens_and_a
     assert kept == [p for p in viewstate.PANELS if p in every]
 
 
-@pytest.mark.parametrize("page", ["overview", "study_size", "therapy_types", "short_vs_long"])
+@pytest.mark.parametrize("page", ["overview", "explore", "study_size", "therapy_types", "short_vs_long"])
 def test_the_page_draws_its_main_chart_at_load_without_a_click(page):
     at = open_page(f"pages/{page}.py")
     assert not at.exception, [e.value for e in at.exception]
     assert len(at.get("plotly_chart")) >= 1
+
+
+def test_explore_draws_its_chart_at_load_for_every_condition_and_says_when_no_effect_can_be_shown(trials):
+    for group in sorted(trials["condition_group"].unique()):
+        at = open_page("pages/explore.py", condition=group)
+        assert not at.exception, [e.value for e in at.exception]
+        charts = at.get("plotly_chart")
+        assert len(charts) == 1, group  # every study by size and finding; the others wait in their panels
+        points = sum(len(trace["y"]) for trace in json.loads(charts[0].proto.spec)["data"])  # y: condition names
+        assert points == (trials["condition_group"] == group).sum(), group  # one mark per comparison
+        no_effect = any("None of the selected trials report" in i.value for i in at.info)
+        assert no_effect == stats.poolable(trials[trials["condition_group"] == group]).empty, group
 
 
 def test_every_panel_a_page_draws_is_registered_for_that_page_and_every_registered_panel_is_drawn():

@@ -63,22 +63,22 @@ def choose_condition(page, label: str) -> None:
 def test_a_filtered_view_reopens_identically_from_its_link(page, chromium, server):
     page.goto(f"{server.url}/explore")
     wait_ready(page)
-    page.locator(".js-plotly-plot").first.wait_for()  # effects against size, drawn at load
+    page.locator(".js-plotly-plot").first.wait_for()  # every study by size and finding, drawn at load
     at_load = page.locator(".js-plotly-plot").count()
-    page.get_by_text("Chart: every study by size and finding").click()
-    page.wait_for_url(lambda url: "show=studies" in url)
+    page.get_by_text("Chart: effect size against study size").click()
+    page.wait_for_url(lambda url: "show=effect-vs-size" in url)
     wait_ready(page)
     playwright_api.expect(page.locator(".js-plotly-plot")).to_have_count(at_load + 1)
     everything = metrics(page)
-    choose_condition(page, "Eating disorders")
-    page.wait_for_url(lambda url: "condition=eating" in url)
+    choose_condition(page, "Anxiety disorders")  # one of its trials reports an effect with its interval
+    page.wait_for_url(lambda url: "condition=anxiety" in url)
     wait_ready(page)
     filtered = metrics(page)
     assert filtered["Trials"] != everything["Trials"]
     traces = plot_traces(page)
     shared = page.url
-    assert parse_qs(urlparse(shared).query)["condition"] == ["eating"]
-    assert parse_qs(urlparse(shared).query)["show"] == ["studies"]
+    assert parse_qs(urlparse(shared).query)["condition"] == ["anxiety"]
+    assert parse_qs(urlparse(shared).query)["show"] == ["effect-vs-size"]
 
     fresh = chromium.new_context(viewport={"width": 1280, "height": 900})
     try:
@@ -89,7 +89,7 @@ def test_a_filtered_view_reopens_identically_from_its_link(page, chromium, serve
         assert metrics(other) == filtered
         assert plot_traces(other) == traces
         chips = other.get_by_test_id("stSidebar").get_by_test_id("stMultiSelect").first.inner_text()
-        assert "Eating disorders" in chips
+        assert "Anxiety disorders" in chips
         assert other.get_by_test_id("stException").count() == 0
     finally:
         fresh.close()
