@@ -59,7 +59,8 @@ def effects_by_condition() -> None:
     elif effects.empty:
         st.info(
             "None of the trials in this selection has an effect size we can show. "
-            "The table below still shows how many trials there are and what the 2015 review says."
+            "The table below still shows how many trials there are and what the 2015 review says; "
+            "the chart further down shows how large the trials are."
         )
     else:
         widgets.render_chart(
@@ -109,6 +110,7 @@ widgets.render_chart(
     "Trials per condition, split by the number of participants randomized. Small trials give less certain answers.",
     panel="size-bands",
     title="trials per condition by size",
+    standing_in=effects.empty,  # no effect to map: this is the chart the page opens on
 )
 
 st.subheader("Go further")

@@ -107,6 +107,9 @@ AT_LOAD: dict[str, tuple[str, ...]] = {
     "therapy_types": ("estimates",),
     "short_vs_long": ("estimates",),
 }
+# Where a page's chart at load has nothing to show for the selection (the Overview's map, when no trial of
+# it has an effect size), this chart of the same page is drawn at load in its place.
+STAND_IN: dict[str, str] = {"overview": "size-bands"}
 TABLE_PANELS: dict[str, tuple[str, ...]] = {
     "overview": ("trial-effects",),
     "explore": ("trial-effects", "summary-trials"),

@@ -110,6 +110,22 @@ def test_explore_draws_its_chart_at_load_for_every_condition_and_says_when_no_ef
         assert no_effect == stats.poolable(trials[trials["condition_group"] == group]).empty, group
 
 
+@pytest.mark.parametrize(("group", "mapped"), [("depression", True), ("eating", False), ("psychosis", False)])
+def test_the_overview_opens_on_a_chart_and_where_no_effect_can_be_mapped_on_the_trials_by_size(group, mapped):
+    at = open_page("pages/overview.py", condition=group)
+    assert not at.exception, [e.value for e in at.exception]
+    charts = at.get("plotly_chart")
+    assert len(charts) == 1
+    title = "trials per condition by size"
+    in_panel = any(e.label == f"Chart: {title}" for e in at.expander)
+    no_effect = any("None of the trials in this selection has an effect size" in i.value for i in at.info)
+    assert (in_panel, no_effect) == (mapped, not mapped)
+    spec = json.loads(charts[0].proto.spec)
+    kinds = {trace["type"] for trace in spec["data"]}
+    assert kinds == ({"scatter"} if mapped else {"bar"})  # the effect map, or the trials by size in its place
+    assert any(e.label == f"Table: {title}" for e in at.expander)  # its table stays one click away
+
+
 def test_every_panel_a_page_draws_is_registered_for_that_page_and_every_registered_panel_is_drawn():
     import re
 

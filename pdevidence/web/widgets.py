@@ -469,19 +469,23 @@ def render_trial_effects(frame: pd.DataFrame, in_map_label: str) -> None:
     )
 
 
-def render_chart(build, data, caption: str, *, panel: str, title: str, key: str | None = None) -> None:
+def render_chart(
+    build, data, caption: str, *, panel: str, title: str, key: str | None = None, standing_in: bool = False
+) -> None:
     """A chart and the same figures as a table, each in a panel drawn only while it is open;
     the chart a page is about (viewstate.AT_LOAD) is drawn at load instead, outside its panel.
 
     `build` makes the figure and `data` (a table or a function returning one) the table, only when
     their panel is open. Panel names are listed in viewstate.CHART_PANELS. The two panels are a section
-    (`section`): opening or closing one reruns them alone, not the page.
+    (`section`): opening or closing one reruns them alone, not the page. `standing_in`: the page's chart
+    at load had nothing to show for this selection, so its viewstate.STAND_IN is drawn at load.
     """
-    section(_chart_panels, key=f"section-chart-{panel}")(build, data, caption, panel, title, key)
+    section(_chart_panels, key=f"section-chart-{panel}")(build, data, caption, panel, title, key, standing_in)
 
 
-def _chart_panels(build, data, caption: str, panel: str, title: str, key: str | None) -> None:
-    if panel in viewstate.AT_LOAD.get(_page_path(), ()):
+def _chart_panels(build, data, caption: str, panel: str, title: str, key: str | None, standing_in: bool) -> None:
+    page = _page_path()
+    if panel in viewstate.AT_LOAD.get(page, ()) or (standing_in and viewstate.STAND_IN.get(page) == panel):
         box = st.container()
     else:
         box = open_panel(f"Chart: {title}", panel, icon=":material/bar_chart:")
