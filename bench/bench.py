@@ -538,18 +538,10 @@ def run(pages_wanted: list[str] | None, rounds: int, rows: int, sessions: int, o
         "switch_button_ms": median(ref_switches["button"]),
     }
     summary[REFERENCE] = result["reference"]
-    result["load_average_end"] = harness.load_average()
     result["pages"] = page_rows(
         summary, switches, same_switches, pages, result["apptest_bundled"], result["apptest_synthetic"]
     )
-    text = report(result)
-    print()
-    print(text)
-    result["report"] = text
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2, default=str), encoding="utf-8")
-    print(f"\nWritten {out}")
-    return result
+    return harness.publish(result, report, out)
 
 
 def main(argv: list[str] | None = None) -> int:

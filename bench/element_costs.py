@@ -14,7 +14,6 @@ Writes test-artifacts/bench-elements.json; timings never fail anything.
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import sys
 import tempfile
@@ -180,15 +179,7 @@ def run(pages_wanted: list[str] | None, rounds: int, out: Path) -> dict:
         shutil.rmtree(work, ignore_errors=True)
     result["samples"] = samples
     result["pages"] = summarize(samples)
-    result["load_average_end"] = harness.load_average()
-    text = report(result)
-    print()
-    print(text)
-    result["report"] = text
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2, default=str), encoding="utf-8")
-    print(f"\nWritten {out}")
-    return result
+    return harness.publish(result, report, out)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -302,6 +302,20 @@ def load_average() -> str:
     return ", ".join(f"{v:.2f}" for v in os.getloadavg())
 
 
+def publish(result: dict, report, out: Path) -> dict:
+    """End a benchmark: the load average now, its report printed and kept in `result`, and all of it written
+    to `out` as JSON."""
+    result["load_average_end"] = load_average()
+    text = report(result)
+    print()
+    print(text)
+    result["report"] = text
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2, default=str), encoding="utf-8")
+    print(f"\nWritten {out}")
+    return result
+
+
 def median(values):
     values = [v for v in values if v is not None]
     if not values:
