@@ -203,29 +203,35 @@ def load_rounds(browser, app, reference, same, pages, rounds: int) -> dict:
     return samples
 
 
-def switch_rounds(browser, server, nav: list[NavPage], measured: list[NavPage], rounds: int) -> dict:
-    """Warm page switches: in one context, click each page's sidebar link in turn; ms per page, per pass.
+def switch_rounds(browser, sites: dict[str, tuple], rounds: int) -> dict:
+    """Warm page switches: per site (name -> (server, navigation, pages measured)), one context that clicks
+    each page's sidebar link in turn; ms per page, per pass.
 
-    The first pass warms the context and is not counted. With one page measured, the next page of
-    the navigation is visited between its switches.
+    The sites take their passes in turn (the first site's pass, then the second's, ...), so a drift in the
+    machine's speed during the run falls on all of them alike. The first pass warms each context and is not
+    counted. With one page measured, the next page of the navigation is visited between its switches.
     """
-    cycle = list(measured)
-    if len(cycle) == 1:
-        cycle.append(next(p for p in nav if p != cycle[0]))
-    samples = {p.url_path: [] for p in measured}
-    context, page = new_page(browser)
+    open_sites = {}
     try:
-        page.goto(cycle[-1].url(server.url), timeout=TIMEOUT_S * 1000)
-        wait_settled(page)
+        for name, (server, nav, measured) in sites.items():
+            cycle = list(measured)
+            if len(cycle) == 1:
+                cycle.append(next(p for p in nav if p != cycle[0]))
+            context, page = new_page(browser)
+            open_sites[name] = (server, cycle, context, page, {p.url_path: [] for p in measured})
+            page.goto(cycle[-1].url(server.url), timeout=TIMEOUT_S * 1000)
+            wait_settled(page)
         for pass_no in range(rounds + 1):
-            for p in cycle:
-                link = page.get_by_test_id("stSidebarNavLink").and_(page.locator(f"[href='{p.url(server.url)}']"))
-                ms = timed_click(page, server, link)
-                if pass_no and p.url_path in samples:
-                    samples[p.url_path].append(ms)
-        return samples
+            for server, cycle, _, page, samples in open_sites.values():
+                for p in cycle:
+                    link = page.get_by_test_id("stSidebarNavLink").and_(page.locator(f"[href='{p.url(server.url)}']"))
+                    ms = timed_click(page, server, link)
+                    if pass_no and p.url_path in samples:
+                        samples[p.url_path].append(ms)
+        return {name: site[4] for name, site in open_sites.items()}
     finally:
-        context.close()
+        for _, _, context, _, _ in open_sites.values():
+            context.close()
 
 
 def steady_rss(server, timeout_s: float = 30) -> float:
@@ -518,9 +524,10 @@ def run(pages_wanted: list[str] | None, rounds: int, rows: int, sessions: int, o
             print("Browser: cold loads and condition changes ...", flush=True)
             samples = load_rounds(browser, app, reference, same, pages, rounds)
             print("Browser: warm page switches ...", flush=True)
-            ref_switches = switch_rounds(browser, reference, REFERENCE_PAGES, REFERENCE_PAGES, rounds)
-            switches = switch_rounds(browser, app, nav, pages, rounds)
-            same_switches = switch_rounds(browser, same, nav, pages, rounds)
+            sites = {REFERENCE: (reference, REFERENCE_PAGES, REFERENCE_PAGES), "app": (app, nav, pages)}
+            sites["same"] = (same, nav, pages)
+            switched = switch_rounds(browser, sites, rounds)
+            ref_switches, switches, same_switches = switched[REFERENCE], switched["app"], switched["same"]
             print("Browser: memory per session ...", flush=True)
             result["memory"] = memory_per_session(browser, app, pages, sessions)
         finally:
@@ -532,7 +539,7 @@ def run(pages_wanted: list[str] | None, rounds: int, rows: int, sessions: int, o
 
     summary = {name: summarize(runs) for name, runs in samples.items()}
     result["samples"] = samples
-    result["switch_samples"] = {"reference": ref_switches, "app": switches, "same": same_switches}
+    result["switch_samples"] = switched
     result["reference"] = summary[REFERENCE] | {
         "switch_ms": median(ref_switches["chart"]),
         "switch_button_ms": median(ref_switches["button"]),
