@@ -55,6 +55,29 @@ def test_the_tables_are_not_hashed_the_key_stands_for_them():
     assert CALLS == ["mean_effect"]
 
 
+class NoHash:
+    """Cannot be hashed or pickled: Streamlit hashing it would fail."""
+
+    def __init__(self, g: float) -> None:
+        self.g = g
+
+    def __reduce__(self):
+        raise TypeError("not to be hashed")
+
+
+def effect_of(holder: NoHash, scale: float = 1.0) -> float:
+    CALLS.append("effect_of")
+    return holder.g * scale
+
+
+def test_an_unhashed_argument_is_given_as_it_is_and_the_key_stands_for_it():
+    assert memo.computed(effect_of, memo.Unhashed(NoHash(0.5)), key="db-v1") == 0.5
+    assert memo.computed(effect_of, memo.Unhashed(NoHash(9.0)), key="db-v1") == 0.5  # the key is the promise
+    assert memo.computed(effect_of, memo.Unhashed(NoHash(9.0)), key="db-v2") == 9.0
+    assert memo.computed(effect_of, memo.Unhashed(NoHash(9.0)), 2.0, key="db-v2") == 18.0
+    assert CALLS == ["effect_of"] * 3
+
+
 def test_a_frozen_view_state_is_a_key():
     frame = pd.DataFrame({"g": [0.2, 0.4]})
     view = viewstate.View.of("explore", {"condition": ("depression",), "n_min": None})

@@ -3,8 +3,8 @@
 Streamlit's own caches, keyed by hashable values only: the function, a `key` saying what the tables
 passed in were drawn from (`widgets.data_key(view)`: the bundled data's fingerprint and the filters'
 selection; a Metapsy database's fingerprint and its settings), and the other, hashable arguments.
-Tables (DataFrame, Series) are passed to the function unhashed: a caller's key must change whenever
-they would.
+Tables (DataFrame, Series), and any argument wrapped in `Unhashed` (a Metapsy database, its analysis
+settings), are passed to the function unhashed: a caller's key must change whenever they would.
 
 - `computed` (st.cache_resource, handed out through `_own`): tables and summaries; every caller gets its own
   copy. A table's copy is a shallow copy-on-write one (pandas 3), made in microseconds whatever its size, where
@@ -34,12 +34,22 @@ class _Table:
     position: int
 
 
+class Unhashed:
+    """An argument given to the function as it is and never hashed, as a table is: for objects Streamlit cannot
+    hash cheaply (a database; a dataclass, which it hashes through a deep copy). The key must say what it is."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value) -> None:
+        self.value = value
+
+
 def _split(args: tuple, kwargs: dict) -> tuple[tuple, dict, list]:
     tables: list = []
 
     def hashable(value):
-        if isinstance(value, (pd.DataFrame, pd.Series)):
-            tables.append(value)
+        if isinstance(value, (pd.DataFrame, pd.Series, Unhashed)):
+            tables.append(value.value if isinstance(value, Unhashed) else value)
             return _Table(len(tables) - 1)
         return value
 

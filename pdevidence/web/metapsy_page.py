@@ -14,7 +14,6 @@ from pdevidence.metapsy import outcomes as mp_outcomes
 from pdevidence.metapsy.analysis import (
     AGGREGATION_NOTE,
     SUMMARY_COLUMNS,
-    Analysis,
     across_databases,
     family_summary,
     forest_rows,
@@ -61,29 +60,15 @@ _KEYS = {
 # ---------------------------------------------------------------- analyses, cached
 # Pooling every family of a database (and of every loaded database, for the across-conditions table) takes
 # about a second; it depends only on the database's content and the analysis settings, so it is kept across
-# reruns and sessions, keyed by the database's fingerprint. The selected rows and the across-conditions table
-# are cached here, the database passed unhashed (_db); what is drawn from the rows goes through memo.computed
-# under _key. Each caller gets a shallow copy-on-write copy.
-
-
-# The analysis settings key by their values (a tuple of strings and flags); Streamlit would hash the dataclass
-# through dataclasses.asdict, a deep copy, on every call.
-_BY_VALUE = {Analysis: dataclasses.astuple}
-
-
-@st.cache_resource(show_spinner=False, max_entries=64, hash_funcs=_BY_VALUE)
-def _selected(fingerprint: str, analysis: Analysis, _db: Database) -> pd.DataFrame:
-    return select_rows(_db, analysis)
+# reruns and sessions (memo.computed), keyed by the database's fingerprint and the settings' values. The
+# database and the settings object go in unhashed (memo.Unhashed).
 
 
 def rows_of(db: Database, settings: Settings) -> pd.DataFrame:
     """select_rows of the database and settings."""
-    return _selected(db.fingerprint, settings.analysis(), db).copy(deep=False)
-
-
-@st.cache_resource(show_spinner=False, max_entries=32, hash_funcs=_BY_VALUE)
-def _across(fingerprints: tuple[tuple[str, str], ...], analysis: Analysis, _databases: dict) -> pd.DataFrame:
-    return across_databases(_databases, analysis)
+    analysis = settings.analysis()
+    key = (db.fingerprint, dataclasses.astuple(analysis))
+    return memo.computed(select_rows, memo.Unhashed(db), memo.Unhashed(analysis), key=key)
 
 
 def families_of(db: Database, settings: Settings) -> pd.DataFrame:
@@ -105,8 +90,9 @@ def large_of(db: Database, settings: Settings) -> pd.DataFrame:
 
 def across_of(databases: dict[str, Database], settings: Settings) -> pd.DataFrame:
     """across_databases over the databases already loaded."""
-    key = tuple((name, db.fingerprint) for name, db in databases.items())
-    return _across(key, settings.analysis(), databases).copy(deep=False)
+    analysis = settings.analysis()
+    key = (tuple((name, db.fingerprint) for name, db in databases.items()), dataclasses.astuple(analysis))
+    return memo.computed(across_databases, memo.Unhashed(databases), memo.Unhashed(analysis), key=key)
 
 
 # ---------------------------------------------------------------- settings
